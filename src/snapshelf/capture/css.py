@@ -1,0 +1,576 @@
+"""CSS for static capture: decode stylesheets, find their subresources, rewrite them for replay.
+
+All URL handling goes through tinycss2 tokens (``url()``, ``url("…")``, ``src()``,
+``image-set()``, ``@import``), never through regular expressions, so comments, strings,
+escapes and broken CSS are treated exactly as a browser's tokenizer treats them.
+
+This module is the leaf of the capture rewriting code, so it also holds the shared
+reference type (:class:`Ref`) and the URL helpers used by ``html.py`` and ``resources.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import unquote, unquote_to_bytes
+
+import tinycss2
+import webencodings  # hard dependency of tinycss2: the WHATWG encoding label table
+from tinycss2.ast import StringToken, URLToken
+from tinycss2.serializer import serialize_string_value, serialize_url
+
+#: mapper(absolute_url_without_fragment, kind) -> replacement reference.
+Mapper = Callable[[str, str], str]
+
+#: What an unfetchable reference becomes: empty, self-contained, never reaches the web.
+EMPTY = "data:,"
+
+KINDS = frozenset({"stylesheet", "image", "font", "media", "icon", "document", "other"})
+
+# Stylesheets nested as data: URLs inside data: URLs: a pathological page could nest forever.
+_MAX_DATA_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A subresource to fetch: absolute http(s) URL without fragment, and what it is for."""
+
+    url: str
+    kind: str
+
+
+# --------------------------------------------------------------------------- URLs
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_C0_SPACE = "".join(chr(c) for c in range(0x21))
+_SPECIAL = {"http": "80", "https": "443"}
+_SCRIPT_SCHEMES = frozenset({"javascript", "vbscript", "livescript", "mocha"})
+
+# WHATWG percent-encode sets (plus C0 controls, DEL and every non-ASCII character).
+_PATH_UNSAFE = frozenset(' "#<>?`{}')
+_QUERY_UNSAFE = frozenset(" \"#<>'")
+_FRAGMENT_UNSAFE = frozenset(' "<>`')
+
+
+def _encode(text: str, unsafe: frozenset[str]) -> str:
+    if text.isascii() and not any(c in unsafe or ord(c) < 0x21 or c == "\x7f" for c in text):
+        return text
+    out = []
+    for c in text:
+        if c in unsafe or ord(c) < 0x21 or ord(c) >= 0x7F:
+            out.append("".join(f"%{b:02X}" for b in c.encode("utf-8", "surrogatepass")))
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def clean_url(raw: str) -> str:
+    """Strip what browsers strip: surrounding C0/space, and every tab or newline inside."""
+    return raw.strip(_C0_SPACE).replace("\t", "").replace("\n", "").replace("\r", "")
+
+
+def url_scheme(raw: str) -> str | None:
+    """Lower-case scheme of a (cleaned) reference, or None when it is relative."""
+    m = _SCHEME.match(raw)
+    return m.group(0)[:-1].lower() if m else None
+
+
+def is_script_url(raw: str) -> bool:
+    """True for javascript:/vbscript: URLs, however they are disguised with whitespace or case."""
+    return url_scheme(clean_url(raw)) in _SCRIPT_SCHEMES
+
+
+def _host(authority: str) -> str | None:
+    """Normalise the host[:port] part; None when invalid."""
+    if "@" in authority:
+        userinfo, _, authority = authority.rpartition("@")
+        userinfo = _encode(userinfo, frozenset(' "#<>?`{}/;=@[]\\^|')) + "@"
+    else:
+        userinfo = ""
+    if authority.startswith("["):
+        end = authority.find("]")
+        if end < 0:
+            return None
+        host, rest = authority[: end + 1].lower(), authority[end + 1 :]
+        port = rest[1:] if rest.startswith(":") else None
+        if rest and not rest.startswith(":"):
+            return None
+    else:
+        host, sep, port = authority.partition(":")
+        port = port if sep else None
+        host = unquote(host).lower()
+        if not host:
+            return None
+        if not host.isascii():
+            try:
+                host = host.encode("idna").decode("ascii")
+            except UnicodeError:
+                return None
+        if any(c in host for c in ' #%/:<>?@[\\]^|'):
+            return None
+    if port:
+        if not port.isdigit():
+            return None
+        port = str(int(port))
+    return userinfo + host + (f":{port}" if port else "")
+
+
+def _remove_dot_segments(path: str) -> str:
+    segments = path.split("/")[1:]
+    out: list[str] = []
+    last = len(segments) - 1
+    for i, seg in enumerate(segments):
+        low = seg.lower()
+        if low in ("..", ".%2e", "%2e.", "%2e%2e"):
+            if out:
+                out.pop()
+            if i == last:
+                out.append("")
+        elif low in (".", "%2e"):
+            if i == last:
+                out.append("")
+        else:
+            out.append(seg)
+    return "/" + "/".join(out)
+
+
+def _split_http(url: str) -> tuple[str, str, str, str | None] | None:
+    """Split an absolute http(s) URL into (scheme, authority, path, query); no fragment."""
+    m = _SCHEME.match(url)
+    if not m:
+        return None
+    scheme = m.group(0)[:-1].lower()
+    if scheme not in _SPECIAL:
+        return None
+    rest = url[m.end() :].split("#", 1)[0]
+    rest = rest.lstrip("/\\")
+    end = len(rest)
+    for i, c in enumerate(rest):
+        if c in "/\\?":
+            end = i
+            break
+    authority, rest = rest[:end], rest[end:]
+    path, sep, query = rest.partition("?")
+    return scheme, authority, path.replace("\\", "/") or "/", query if sep else None
+
+
+def resolve_url(base: str, raw: str) -> tuple[str, str | None] | None:
+    """Resolve a reference the way a browser does; http(s) only.
+
+    Returns (absolute URL without fragment, fragment or None), or None when the result is
+    not an http(s) URL (other scheme, data:, unresolvable against a non-hierarchical base,
+    invalid host). Written here rather than with urllib.parse.urljoin because urljoin
+    collapses ``//`` in paths and ignores backslashes, so it would fetch different URLs
+    than the browser that rendered the page.
+    """
+    ref = clean_url(raw)
+    ref, hash_, fragment = ref.partition("#")
+    frag = _encode(fragment, _FRAGMENT_UNSAFE) if hash_ else None
+    scheme = url_scheme(ref)
+    base_parts = _split_http(base) if base else None
+    if scheme is not None:
+        rest = ref[len(scheme) + 1 :]
+        if scheme not in _SPECIAL:
+            return None
+        if base_parts and base_parts[0] == scheme and not rest.startswith(("/", "\\")):
+            ref = rest  # "http:foo" relative to an http: base is a relative path
+        else:
+            parts = _split_http(scheme + "://" + rest.lstrip("/\\"))
+            if parts is None:
+                return None
+            return _assemble(*parts, frag)
+    if base_parts is None:
+        return None
+    b_scheme, b_auth, b_path, b_query = base_parts
+    path, qsep, query = ref.partition("?")
+    q: str | None = query if qsep else None
+    path = path.replace("\\", "/")
+    if path.startswith("//"):
+        parts = _split_http(b_scheme + "://" + ref.lstrip("/\\"))
+        if parts is None:
+            return None
+        return _assemble(*parts, frag)
+    if path.startswith("/"):
+        new_path = path
+    elif not path:
+        new_path = b_path
+        if q is None:
+            q = b_query
+    else:
+        new_path = b_path[: b_path.rfind("/") + 1] + path
+    return _assemble(b_scheme, b_auth, new_path, q, frag)
+
+
+def _assemble(
+    scheme: str, authority: str, path: str, query: str | None, frag: str | None
+) -> tuple[str, str | None] | None:
+    host = _host(authority)
+    if host is None:
+        return None
+    default = _SPECIAL[scheme]
+    if host.endswith(":" + default) and not host.endswith("]"):
+        host = host[: -len(default) - 1]
+    path = _encode(_remove_dot_segments(path if path.startswith("/") else "/" + path), _PATH_UNSAFE)
+    url = f"{scheme}://{host}{path}"
+    if query is not None:
+        url += "?" + _encode(query, _QUERY_UNSAFE)
+    return url, frag
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a reference in a page points at, after cleaning and resolution.
+
+    kind: "empty", "fragment" (same-document ``#id``), "data", "about", "script"
+    (javascript:/vbscript:), "http" (url/fragment set) or "other" (any other scheme, or
+    unresolvable).
+    """
+
+    kind: str
+    url: str = ""
+    fragment: str | None = None
+
+
+def classify(raw: str, base: str) -> Target:
+    """Classify and resolve one reference against the base URL."""
+    ref = clean_url(raw)
+    if not ref:
+        return Target("empty")
+    if ref.startswith("#"):
+        return Target("fragment", fragment=ref[1:])
+    scheme = url_scheme(ref)
+    if scheme == "data":
+        return Target("data", ref)
+    if scheme == "about":
+        return Target("about", ref)
+    if scheme in _SCRIPT_SCHEMES:
+        return Target("script")
+    resolved = resolve_url(base, ref)
+    if resolved is None:
+        return Target("other")
+    return Target("http", resolved[0], resolved[1])
+
+
+def with_fragment(replacement: str, fragment: str | None) -> str:
+    """Re-append the original fragment (not to the empty placeholder, which has no content)."""
+    if fragment is None or replacement == EMPTY:
+        return replacement
+    return f"{replacement}#{fragment}"
+
+
+def decode_data_url(url: str) -> tuple[str, str | None, bytes] | None:
+    """Decode a data: URL into (mime type, charset or None, bytes); None when malformed."""
+    ref = clean_url(url)
+    if url_scheme(ref) != "data":
+        return None
+    header, comma, payload = ref[5:].partition(",")
+    if not comma:
+        return None
+    payload = payload.split("#", 1)[0]
+    params = [p.strip() for p in header.split(";")]
+    is_base64 = len(params) > 1 and params[-1].lower() == "base64"
+    if is_base64:
+        params = params[:-1]
+    mime = params[0].lower() if params and "/" in params[0] else "text/plain"
+    charset = None
+    for p in params[1:]:
+        name, _, value = p.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"') or None
+    data = unquote_to_bytes(payload)
+    if is_base64:
+        compact = bytes(b for b in data if b not in b" \t\n\r\f")
+        compact += b"=" * (-len(compact) % 4)
+        try:
+            data = base64.b64decode(compact, validate=False)
+        except (binascii.Error, ValueError):
+            return None
+    return mime, charset, data
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def _codec(label: str | None) -> Callable[[bytes], str] | None:
+    """A decoder for a WHATWG encoding label; GB2312/GBK are read as GB18030 (superset)."""
+    if not label:
+        return None
+    enc = webencodings.lookup(label.strip().strip("\"'"))
+    if enc is None or enc.name == "replacement":
+        return None
+    if enc.name in ("gbk", "gb18030"):
+        return lambda b: b.decode("gb18030", "replace")
+    info = enc.codec_info
+    return lambda b: info.decode(b, "replace")[0]
+
+
+def _charset_rule(body: bytes) -> str | None:
+    # CSS Syntax §3.2: only the exact byte pattern @charset "label"; counts.
+    if not body.startswith(b'@charset "'):
+        return None
+    end = body.find(b'"', 10, 100)
+    if end < 0 or not body.startswith(b'";', end):
+        return None
+    label = body[10:end].decode("latin-1")
+    enc = webencodings.lookup(label)
+    if enc is not None and enc.name in ("utf-16be", "utf-16le"):
+        return "utf-8"
+    return label
+
+
+def decode_css(body: bytes, http_charset: str | None, fallback: str | None = None) -> str:
+    """Decode stylesheet bytes in the browser's order, so the archive reads what the page read.
+
+    Order: BOM, HTTP charset, ``@charset``, the referring document's charset (fallback),
+    UTF-8. Undecodable bytes become U+FFFD rather than failing the capture.
+    """
+    if body.startswith(b"\xef\xbb\xbf"):
+        return body[3:].decode("utf-8", "replace")
+    if body.startswith(b"\xff\xfe"):
+        return body[2:].decode("utf-16-le", "replace")
+    if body.startswith(b"\xfe\xff"):
+        return body[2:].decode("utf-16-be", "replace")
+    for label in (http_charset, _charset_rule(body), fallback):
+        decode = _codec(label)
+        if decode is not None:
+            return decode(body)
+    return body.decode("utf-8", "replace")
+
+
+def _data_stylesheet_text(url: str) -> tuple[str, bytes] | None:
+    decoded = decode_data_url(url)
+    if decoded is None:
+        return None
+    _mime, charset, body = decoded
+    return decode_css(body, charset), body
+
+
+# --------------------------------------------------------------------------- token walking
+
+#: callback(raw url value, kind) -> replacement raw value, or None to keep the token.
+_Visit = Callable[[str, str], "str | None"]
+
+
+def _first_significant(nodes: list) -> int | None:
+    for i, node in enumerate(nodes):
+        if node.type not in ("whitespace", "comment"):
+            return i
+    return None
+
+
+def _new_string(old, value: str) -> StringToken:
+    return StringToken(
+        old.source_line, old.source_column, value, f'"{serialize_string_value(value)}"'
+    )
+
+
+def _new_url(old, value: str) -> URLToken:
+    return URLToken(old.source_line, old.source_column, value, f"url({serialize_url(value)})")
+
+
+class _Walk:
+    """One pass over a token tree, calling ``visit`` for every URL and applying replacements."""
+
+    def __init__(self, visit: _Visit) -> None:
+        self.visit = visit
+        self.changed = False
+
+    def _replace(self, nodes: list, i: int, kind: str) -> None:
+        node = nodes[i]
+        if node.type == "url":
+            new = self.visit(node.value, kind)
+            if new is not None and new != node.value:
+                nodes[i] = _new_url(node, new)
+                self.changed = True
+        elif node.type == "string":
+            new = self.visit(node.value, kind)
+            if new is not None and new != node.value:
+                nodes[i] = _new_string(node, new)
+                self.changed = True
+        elif node.type == "function" and node.lower_name in ("url", "src"):
+            j = _first_significant(node.arguments)
+            if j is not None and node.arguments[j].type == "string":
+                self._replace(node.arguments, j, kind)
+
+    def values(self, nodes: list, kind: str) -> None:
+        """Component values: declarations, nested blocks and nested rules alike."""
+        pending_at: str | None = None
+        for i, node in enumerate(nodes):
+            t = node.type
+            if t == "url":
+                self._replace(nodes, i, kind)
+            elif t == "function":
+                name = node.lower_name
+                if name in ("url", "src"):
+                    self._replace(nodes, i, kind)
+                    continue
+                if name in ("image-set", "-webkit-image-set"):
+                    # Bare strings in image-set() are image URLs too.
+                    for j, arg in enumerate(node.arguments):
+                        if arg.type == "string":
+                            self._replace(node.arguments, j, "image")
+                self.values(node.arguments, kind)
+            elif t in ("() block", "[] block"):
+                self.values(node.content, kind)
+            elif t == "{} block":
+                # Nested at-rules (e.g. @font-face inside @media) are plain tokens here.
+                self.values(node.content, "font" if pending_at == "font-face" else kind)
+                pending_at = None
+            elif t == "at-keyword":
+                pending_at = node.lower_value
+            elif t == "literal" and node.value == ";":
+                pending_at = None
+
+    def stylesheet(self, rules: list) -> list:
+        out = []
+        for rule in rules:
+            t = rule.type
+            if t == "error":
+                # Unparseable top-level rules are ignored by browsers too; drop them.
+                self.changed = True
+                continue
+            if t == "at-rule":
+                keyword = rule.lower_at_keyword
+                if keyword == "charset":
+                    self.changed = True  # output is UTF-8: the declaration would lie
+                    continue
+                if keyword == "import":
+                    j = _first_significant(rule.prelude)
+                    if j is not None:
+                        self._replace(rule.prelude, j, "stylesheet")
+                elif keyword == "namespace":
+                    pass  # a namespace name, not a resource
+                elif rule.content is not None:
+                    self.values(rule.content, "font" if keyword == "font-face" else "image")
+            elif t == "qualified-rule":
+                self.values(rule.content, "image")
+            out.append(rule)
+        return out
+
+
+def _parse_sheet(css: str) -> list:
+    return tinycss2.parse_stylesheet(css, skip_comments=False, skip_whitespace=False)
+
+
+def _parse_values(css: str) -> list:
+    return tinycss2.parse_component_value_list(css, skip_comments=False)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def _finder(base_url: str, found: list[Ref], seen: set[str], depth: int) -> _Visit:
+    def visit(raw: str, kind: str) -> None:
+        target = classify(raw, base_url)
+        if target.kind == "http":
+            if target.url not in seen:
+                seen.add(target.url)
+                found.append(Ref(target.url, kind))
+        elif target.kind == "data" and kind == "stylesheet" and depth < _MAX_DATA_DEPTH:
+            # A data: stylesheet is processed inline; its own absolute references count.
+            decoded = _data_stylesheet_text(target.url)
+            if decoded is not None:
+                walk = _Walk(_finder(target.url, found, seen, depth + 1))
+                walk.stylesheet(_parse_sheet(decoded[0]))
+        return None
+
+    return visit
+
+
+def find_css_resources(css: str, base_url: str) -> list[Ref]:
+    """Every subresource a stylesheet loads: @import -> stylesheet, @font-face -> font, else image.
+
+    Relative URLs resolve against ``base_url`` (the stylesheet's own final URL, or the
+    document base for ``<style>``). ``@import`` of a data: URL stylesheet is looked into.
+    """
+    found: list[Ref] = []
+    _Walk(_finder(base_url, found, set(), 0)).stylesheet(_parse_sheet(css))
+    return found
+
+
+def find_inline_style_resources(style_attr: str, base_url: str) -> list[Ref]:
+    """Subresources of a ``style=""`` attribute (or any CSS value, e.g. SVG ``fill``)."""
+    found: list[Ref] = []
+    _Walk(_finder(base_url, found, set(), 0)).values(_parse_values(style_attr), "image")
+    return found
+
+
+def _rewriter(base_url: str, mapper: Mapper) -> _Visit:
+    def visit(raw: str, kind: str) -> str | None:
+        target = classify(raw, base_url)
+        if target.kind in ("empty", "fragment"):
+            return None
+        if target.kind == "data":
+            # data: stylesheets are handed to the mapper so their references get processed.
+            return mapper(target.url, "stylesheet") if kind == "stylesheet" else None
+        if target.kind == "http":
+            return with_fragment(mapper(target.url, kind), target.fragment)
+        return EMPTY  # script:, about:, other schemes, unresolvable: never leave the archive
+
+    return visit
+
+
+def rewrite_css(css: str, base_url: str, mapper: Mapper) -> str:
+    """Rewrite every URL of a stylesheet through ``mapper``; drops ``@charset`` (output is UTF-8).
+
+    Unchanged stylesheets come back byte-for-byte; otherwise tinycss2 re-serialises the
+    token tree (semantically identical; string quotes may become double quotes).
+    """
+    walk = _Walk(_rewriter(base_url, mapper))
+    rules = walk.stylesheet(_parse_sheet(css))
+    if not walk.changed:
+        return css
+    return _safe_serialize(rules)
+
+
+def rewrite_inline_style(style_attr: str, base_url: str, mapper: Mapper) -> str:
+    """Rewrite the URLs of a ``style=""`` attribute value (or any CSS value)."""
+    walk = _Walk(_rewriter(base_url, mapper))
+    nodes = _parse_values(style_attr)
+    walk.values(nodes, "image")
+    if not walk.changed:
+        return style_attr
+    return _safe_serialize(nodes)
+
+
+def transform_css_urls(css: str, visit: _Visit, *, inline: bool = False) -> str:
+    """Low-level hook: call ``visit(raw_url, kind)`` for every URL as written (unresolved).
+
+    ``visit`` returns a replacement or None. Used by the single-file inliner to rename
+    same-document fragment references; ``inline`` selects value-list parsing (style="").
+    """
+    walk = _Walk(visit)
+    if inline:
+        nodes = _parse_values(css)
+        walk.values(nodes, "image")
+    else:
+        nodes = walk.stylesheet(_parse_sheet(css))
+    return _safe_serialize(nodes) if walk.changed else css
+
+
+def _safe_serialize(nodes: list) -> str:
+    try:
+        return tinycss2.serialize(nodes)
+    except TypeError:  # an error node tinycss2 cannot write: drop error nodes and retry
+        return tinycss2.serialize(_without_errors(nodes))
+
+
+def _without_errors(nodes: list) -> list:
+    out = []
+    for node in nodes:
+        if node.type == "error":
+            continue
+        for attr in ("content", "prelude", "arguments"):
+            value = getattr(node, attr, None)
+            if isinstance(value, list):
+                setattr(node, attr, _without_errors(value))
+        out.append(node)
+    return out
+
+
+def data_stylesheet(url: str) -> tuple[str, bytes] | None:
+    """(decoded text, raw bytes) of a data: URL stylesheet, or None when malformed."""
+    return _data_stylesheet_text(url)

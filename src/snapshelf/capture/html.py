@@ -1,0 +1,727 @@
+"""HTML for static capture: parse a page, find every subresource, rewrite it for safe replay.
+
+Discovery (:func:`find_resources`) and rewriting (:func:`rewrite_html`) walk the document
+with the same element rules, so every URL the rewrite asks the mapper about is a URL
+discovery reported (and the pipeline fetched). The replay document has no scripts, no
+event handlers, no ``javascript:`` URLs, no refresh/CSP/base, no SRI, and no reference that
+leaves the archive; hyperlinks become absolute links to the original site.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+
+import lxml.html
+from lxml import etree
+
+from snapshelf.capture.css import (
+    EMPTY,
+    Mapper,
+    Ref,
+    classify,
+    data_stylesheet,
+    find_css_resources,
+    find_inline_style_resources,
+    is_script_url,
+    resolve_url,
+    rewrite_css,
+    rewrite_inline_style,
+    with_fragment,
+)
+
+__all__ = [
+    "Ref",
+    "document_base_url",
+    "find_resources",
+    "format_srcset",
+    "parse_html",
+    "parse_srcset",
+    "rewrite_html",
+    "serialize_html",
+]
+
+# libxml2 invents this doctype for documents that have none; both mean quirks mode, so we
+# simply do not write it back.
+_LIBXML_DEFAULT_DOCTYPE = (
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD HTML 4.0 Transitional//EN" '
+    '"http://www.w3.org/TR/REC-html40/loose.dtd">'
+)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*>")
+_EMPTY_DOC = "<html><head></head><body></body></html>"
+
+_ICON_RELS = frozenset(
+    {"icon", "apple-touch-icon", "apple-touch-icon-precomposed", "mask-icon", "fluid-icon"}
+)
+_DROP_RELS = frozenset(
+    {
+        "preload",
+        "modulepreload",
+        "prefetch",
+        "preconnect",
+        "dns-prefetch",
+        "manifest",
+        "serviceworker",
+        "prerender",
+        "subresource",
+        "import",
+    }
+)
+_DROP_META_EQUIV = frozenset(
+    {
+        "refresh",
+        "content-security-policy",
+        "content-security-policy-report-only",
+        "content-type",
+        "set-cookie",
+    }
+)
+# Attributes that are dangerous or useless once scripts are gone and URLs are rewritten:
+# SRI hashes no longer match, nonces are for scripts, crossorigin would make the sandboxed
+# (opaque-origin) replay need CORS, ping/attributionsrc contact the live web on click/load.
+_DROP_ATTRS = frozenset({"integrity", "nonce", "crossorigin", "ping", "attributionsrc"})
+_BACKGROUND_TAGS = frozenset({"body", "table", "thead", "tbody", "tfoot", "tr", "td", "th"})
+_SVG_CSS_ATTRS = (
+    "fill",
+    "stroke",
+    "filter",
+    "clip-path",
+    "mask",
+    "marker-start",
+    "marker-mid",
+    "marker-end",
+    "cursor",
+)
+_IMAGE_EXTENSIONS = (
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".jfif",
+    ".pjpeg",
+    ".pjp",
+    ".gif",
+    ".webp",
+    ".avif",
+    ".apng",
+    ".svg",
+    ".svgz",
+    ".bmp",
+    ".ico",
+    ".tif",
+    ".tiff",
+)
+_LAZY_SRC = ("data-src", "data-lazy-src", "data-original", "data-lazy")
+_LAZY_SRCSET = ("data-srcset", "data-lazy-srcset")
+_PLACEHOLDER_NAME = re.compile(
+    r"(blank|spacer|placeholder|lazy|loading|loader|transparent|pixel|1x1|grey|gray|"
+    r"empty|dummy|spinner)[^/]*$",
+    re.IGNORECASE,
+)
+_VOID = frozenset(
+    "area base br col embed hr img input link meta source track wbr basefont bgsound frame "
+    "keygen param".split()
+)
+_RAW_TEXT = frozenset("script style xmp iframe noembed noframes plaintext".split())
+_BAD_ATTR_NAME = re.compile(r"[\s\"'>/=]")
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_html(text: str) -> lxml.html.HtmlElement:
+    """Parse a whole document; never raises on real-world junk (empty, XML prolog, NULs)."""
+    text = text.lstrip("\ufeff").replace("\x00", "\ufffd")
+    text = _XML_DECL.sub("", text, count=1)
+    for attempt in (text, _scrub_surrogates(text)):
+        try:
+            root = lxml.html.document_fromstring(attempt, parser=_parser())
+        except (etree.ParserError, etree.XMLSyntaxError, ValueError, UnicodeError):
+            continue
+        if isinstance(root.tag, str):
+            _hoist_void_content(root)
+            return root
+    return lxml.html.document_fromstring(_EMPTY_DOC)
+
+
+def _parser() -> lxml.html.HTMLParser:
+    # A parser per call: lxml parsers must not be shared between threads. huge_tree lifts
+    # libxml2's nesting limit from 256 to 2048 levels (broken pages nest deeply).
+    return lxml.html.HTMLParser(huge_tree=True)
+
+
+# Void in HTML5, but containers for libxml2's HTML 4 parser, which then swallows everything
+# up to the parent's end tag (so "<source><img>" would lose the <img> on serialisation).
+_LIBXML_NOT_VOID = ("embed", "source", "track", "wbr", "bgsound", "keygen")
+
+
+def _hoist_void_content(root) -> None:
+    """Move what libxml2 nested inside void elements back to after them, as browsers do."""
+    for el in list(root.iter(*_LIBXML_NOT_VOID)):
+        if not el.text and not len(el):
+            continue
+        parent = el.getparent()
+        if parent is None:
+            continue
+        children = list(el)
+        tail = el.tail or ""
+        el.tail = el.text
+        el.text = None
+        index = parent.index(el)
+        for offset, child in enumerate(children):
+            parent.insert(index + 1 + offset, child)
+        if children:
+            children[-1].tail = (children[-1].tail or "") + tail
+        else:
+            el.tail = (el.tail or "") + tail
+
+
+def _scrub_surrogates(text: str) -> str:
+    return text.encode("utf-8", "replace").decode("utf-8", "replace")
+
+
+def _root(tree) -> lxml.html.HtmlElement:
+    return tree.getroot() if hasattr(tree, "getroot") else tree
+
+
+def document_base_url(tree, url: str) -> str:
+    """The URL relative references resolve against: the first ``<base href>``, else ``url``."""
+    for base in _root(tree).iter("base"):
+        href = base.get("href")
+        if href is None:
+            continue
+        resolved = resolve_url(url, href)
+        return resolved[0] if resolved else url
+    return url
+
+
+# --------------------------------------------------------------------------- srcset
+
+
+_WS = " \t\n\r\f"
+
+
+def parse_srcset(value: str) -> list[tuple[str, str]]:
+    """Split a srcset into (url, descriptors) candidates, per the HTML parsing algorithm.
+
+    URLs may contain commas (only a trailing comma ends a URL); descriptors such as
+    ``1.5x`` or ``300w`` are returned as written (space-joined).
+    """
+    out: list[tuple[str, str]] = []
+    pos, n = 0, len(value)
+    while True:
+        while pos < n and (value[pos] in _WS or value[pos] == ","):
+            pos += 1
+        if pos >= n:
+            return out
+        start = pos
+        while pos < n and value[pos] not in _WS:
+            pos += 1
+        url = value[start:pos]
+        descriptors: list[str] = []
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            current, state = "", "in"
+            while pos < n and value[pos] in _WS:
+                pos += 1
+            while True:
+                c = value[pos] if pos < n else ""
+                if state == "in":
+                    if not c:
+                        break
+                    if c in _WS:
+                        if current:
+                            descriptors.append(current)
+                            current = ""
+                        state = "after"
+                    elif c == ",":
+                        pos += 1
+                        break
+                    else:
+                        current += c
+                        if c == "(":
+                            state = "paren"
+                elif state == "paren":
+                    if not c:
+                        break
+                    current += c
+                    if c == ")":
+                        state = "in"
+                else:  # after a descriptor
+                    if not c:
+                        break
+                    if c not in _WS:
+                        state = "in"
+                        continue
+                pos += 1
+            if current:
+                descriptors.append(current)
+        if url:
+            out.append((url, " ".join(descriptors)))
+
+
+def format_srcset(candidates: list[tuple[str, str]]) -> str:
+    """Inverse of :func:`parse_srcset`."""
+    return ", ".join(f"{url} {d}" if d else url for url, d in candidates)
+
+
+# --------------------------------------------------------------------------- element rules
+
+
+def _iter_elements(root) -> Iterator[tuple[lxml.html.HtmlElement, bool]]:
+    """Document-order elements with an "inside SVG" flag (iterative: pages nest deeply)."""
+    stack: list[tuple[object, bool]] = [(root, False)]
+    while stack:
+        el, in_svg = stack.pop()
+        if not isinstance(el.tag, str):
+            continue
+        tag = el.tag.lower()
+        if tag == "svg":
+            in_svg = True
+        yield el, in_svg
+        child_svg = in_svg and tag != "foreignobject"
+        stack.extend((child, child_svg) for child in reversed(el))
+
+
+def _link_role(el) -> str:
+    rel = set((el.get("rel") or "").lower().split())
+    if "stylesheet" in rel:
+        return "stylesheet"
+    if (
+        "preload" in rel
+        and (el.get("as") or "").strip().lower() == "style"
+        and "stylesheet" in (el.get("onload") or "").lower()
+    ):
+        return "async-stylesheet"  # loadCSS pattern: only JS would apply it; we do
+    if rel & _DROP_RELS:
+        return "drop"
+    if rel & _ICON_RELS:
+        return "icon"
+    return "nav"
+
+
+def _image_like(el, attr: str) -> bool:
+    mime = (el.get("type") or "").strip().lower()
+    if mime:
+        return mime.startswith("image/")
+    path = (el.get(attr) or "").split("#", 1)[0].split("?", 1)[0].strip().lower()
+    return path.endswith(_IMAGE_EXTENSIONS) or path.startswith("data:image/")
+
+
+def _action(el, tag: str) -> str:
+    """keep / remove / unwrap (children stay in place)."""
+    if tag in ("script", "base", "param"):
+        return "remove"
+    if tag == "noscript":
+        return "unwrap"  # replay runs without scripts: show what a no-JS browser shows
+    if tag == "meta":
+        if el.get("charset") is not None:
+            return "remove"
+        if (el.get("http-equiv") or "").strip().lower() in _DROP_META_EQUIV:
+            return "remove"
+        return "keep"
+    if tag == "link":
+        return "remove" if _link_role(el) == "drop" else "keep"
+    if tag == "embed":
+        return "keep" if _image_like(el, "src") else "remove"
+    if tag == "object":
+        return "keep" if _image_like(el, "data") else "unwrap"  # fallback content shown
+    if tag == "applet":
+        return "unwrap"
+    return "keep"
+
+
+# slot modes: url, srcset, style (inline CSS), sheet (element text), nav, blank
+def _slots(el, tag: str, in_svg: bool) -> list[tuple[str, str, str]]:
+    """(attribute, mode, kind) triples to process on a kept element."""
+    slots: list[tuple[str, str, str]] = []
+    attrib = el.attrib
+    if "style" in attrib:
+        slots.append(("style", "style", "image"))
+    if in_svg and tag not in ("a", "svg"):
+        for attr in ("href", "xlink:href"):
+            if attr in attrib:
+                slots.append((attr, "url", "image"))
+        for attr in _SVG_CSS_ATTRS:
+            if "url(" in (attrib.get(attr) or "").lower():
+                slots.append((attr, "style", "image"))
+    if tag == "img":
+        slots += [("src", "url", "image"), ("srcset", "srcset", "image")]
+    elif tag == "source":
+        slots += [("src", "url", "media"), ("srcset", "srcset", "image")]
+    elif tag == "input":
+        if (el.get("type") or "").strip().lower() == "image":
+            slots.append(("src", "url", "image"))
+        slots.append(("formaction", "nav", ""))
+    elif tag == "video":
+        slots += [("poster", "url", "image"), ("src", "url", "media")]
+    elif tag in ("audio", "track"):
+        slots.append(("src", "url", "media"))
+    elif tag == "link":
+        role = _link_role(el)
+        if role in ("stylesheet", "async-stylesheet"):
+            slots.append(("href", "url", "stylesheet"))
+        elif role == "icon":
+            slots.append(("href", "url", "icon"))
+        else:
+            slots.append(("href", "nav", ""))
+    elif tag == "style":
+        slots.append(("", "sheet", "stylesheet"))
+    elif tag in ("iframe", "frame"):
+        slots.append(("src", "blank", ""))
+    elif tag == "object":
+        slots.append(("data", "url", "image"))
+    elif tag == "embed":
+        slots.append(("src", "url", "image"))
+    elif tag == "a":
+        slots += [("href", "nav", ""), ("xlink:href", "nav", "")]
+    elif tag == "area":
+        slots.append(("href", "nav", ""))
+    elif tag == "form":
+        slots.append(("action", "nav", ""))
+    elif tag == "button":
+        slots.append(("formaction", "nav", ""))
+    elif tag in ("blockquote", "q", "del", "ins"):
+        slots.append(("cite", "nav", ""))
+    if tag in _BACKGROUND_TAGS:
+        slots.append(("background", "url", "image"))
+    return slots
+
+
+def _is_placeholder(src: str | None) -> bool:
+    if src is None:
+        return True
+    s = src.strip()
+    if not s or s.lower().startswith(("data:", "about:")):
+        return True
+    path = s.split("#", 1)[0].split("?", 1)[0]
+    return bool(_PLACEHOLDER_NAME.search(path.rsplit("/", 1)[-1]))
+
+
+def _lazy_overrides(el, tag: str) -> dict[str, tuple[str, str]]:
+    """{target attr: (source attr, value)} for lazy-loading attributes to promote.
+
+    A script would have swapped these in; without scripts the archive must do it, but only
+    over an empty or placeholder value so a real src is never replaced.
+    """
+    if tag not in ("img", "source"):
+        return {}
+    out: dict[str, tuple[str, str]] = {}
+    if tag == "img":
+        for attr in _LAZY_SRC:
+            value = el.get(attr)
+            if value and not _is_placeholder(value):
+                if _is_placeholder(el.get("src")):
+                    out["src"] = (attr, value)
+                break
+    for attr in _LAZY_SRCSET:
+        value = el.get(attr)
+        if value and value.strip():
+            current = el.get("srcset")
+            if current is None or not current.strip() or _is_placeholder(current):
+                out["srcset"] = (attr, value)
+            break
+    return out
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def find_resources(tree, base_url: str) -> list[Ref]:
+    """Every subresource the replay needs, in document order, each URL once.
+
+    Includes references inside ``<style>`` blocks, ``style=""`` attributes and data: URL
+    stylesheets; stylesheets fetched later are looked into by ``resources.collect``.
+    Iframes, scripts and hyperlinks are not resources.
+    """
+    found: list[Ref] = []
+    seen: set[str] = set()
+
+    def add(refs: list[Ref]) -> None:
+        for ref in refs:
+            if ref.url not in seen:
+                seen.add(ref.url)
+                found.append(ref)
+
+    def url(value: str, kind: str) -> None:
+        target = classify(value, base_url)
+        if target.kind == "http":
+            add([Ref(target.url, kind)])
+        elif target.kind == "data" and kind == "stylesheet":
+            decoded = data_stylesheet(target.url)
+            if decoded is not None:
+                add(find_css_resources(decoded[0], target.url))
+
+    for el, in_svg in _iter_elements(_root(tree)):
+        tag = el.tag.lower()
+        if _action(el, tag) != "keep":
+            continue  # removed (no element content) or unwrapped (children still visited)
+        overrides = _lazy_overrides(el, tag)
+        for attr, mode, kind in _slots(el, tag, in_svg):
+            if mode == "sheet":
+                add(find_css_resources(el.text or "", base_url))
+                continue
+            value = overrides[attr][1] if attr in overrides else el.get(attr)
+            if value is None or mode in ("nav", "blank"):
+                continue
+            if mode == "url":
+                url(value, kind)
+            elif mode == "srcset":
+                for candidate, _ in parse_srcset(value):
+                    url(candidate, kind)
+            elif mode == "style":
+                add(find_inline_style_resources(value, base_url))
+    return found
+
+
+# --------------------------------------------------------------------------- rewriting
+
+
+def _remove(el) -> None:
+    """Remove an element but keep the text that follows it."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+def _unwrap(el) -> None:
+    """Replace an element by its content (text and children), in place."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.text:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.text
+        else:
+            parent.text = (parent.text or "") + el.text
+        el.text = None
+    index = parent.index(el)
+    children = list(el)
+    for offset, child in enumerate(children):
+        parent.insert(index + offset, child)
+    if children and el.tail:
+        children[-1].tail = (children[-1].tail or "") + el.tail
+        el.tail = None
+    _remove(el)
+
+
+def _resolved(value: str | None, base_url: str) -> str | None:
+    if not value:
+        return None
+    target = classify(value, base_url)
+    return target.url if target.kind == "http" else None
+
+
+def rewrite_html(tree, base_url: str, mapper: Mapper) -> str:
+    """Serialise the replay version of a document (the caller's tree is not modified).
+
+    ``mapper(absolute_url_without_fragment, kind)`` gives the replacement for each
+    subresource (fragments are re-appended unless it returns ``data:,``); data: URL
+    stylesheets are passed to it too so their references can be processed. Unfetchable
+    references (other schemes, unresolvable) become ``data:,``; iframes become about:blank.
+    """
+    doc = copy.deepcopy(_root(tree).getroottree())
+    root = doc.getroot()
+
+    def map_url(value: str, kind: str) -> str:
+        target = classify(value, base_url)
+        if target.kind in ("empty", "fragment", "about"):
+            return value
+        if target.kind == "data":
+            return mapper(target.url, "stylesheet") if kind == "stylesheet" else value
+        if target.kind == "http":
+            return with_fragment(mapper(target.url, kind), target.fragment)
+        return EMPTY
+
+    def nav_url(value: str) -> str:
+        target = classify(value, base_url)
+        if target.kind == "http":
+            return target.url + (f"#{target.fragment}" if target.fragment is not None else "")
+        return value
+
+    # 1. Lazy-loading attributes become the real ones (before noscript duplicates are judged).
+    promoted: set[str] = set()
+    for el in root.iter("img", "source"):
+        overrides = _lazy_overrides(el, el.tag)
+        for attr, (source, value) in overrides.items():
+            el.set(attr, value)
+            del el.attrib[source]
+            if attr == "src" and (resolved := _resolved(value, base_url)):
+                promoted.add(resolved)
+        if overrides:
+            classes = (el.get("class") or "").split()
+            if "lazyload" in classes or "lazyloading" in classes:
+                kept = [c for c in classes if c not in ("lazyload", "lazyloading")]
+                el.set("class", " ".join([*kept, "lazyloaded"]))
+
+    # 2. <noscript><img></noscript> fallbacks of promoted lazy images would show twice.
+    if promoted:
+        for noscript in list(root.iter("noscript")):
+            for img in list(noscript.iter("img")):
+                if _resolved(img.get("src"), base_url) in promoted:
+                    _remove(img)
+
+    # 3. Attributes of kept elements; collect structural changes for afterwards.
+    removals: list = []
+    unwraps: list = []
+    for el, in_svg in list(_iter_elements(root)):
+        tag = el.tag.lower()
+        action = _action(el, tag)
+        if action == "remove":
+            removals.append(el)
+            continue
+        if action == "unwrap":
+            unwraps.append(el)
+            continue
+        if tag == "link":
+            _fix_async_stylesheet(el)
+        _sanitise_attributes(el, tag)
+        for attr, mode, kind in _slots(el, tag, in_svg):
+            if mode == "sheet":
+                if el.text:
+                    el.text = rewrite_css(el.text, base_url, mapper)
+                continue
+            value = el.get(attr)
+            if value is None:
+                continue
+            if mode == "url":
+                new = map_url(value, kind)
+            elif mode == "srcset":
+                new = format_srcset([(map_url(u, kind), d) for u, d in parse_srcset(value)])
+            elif mode == "style":
+                new = rewrite_inline_style(value, base_url, mapper)
+            elif mode == "nav":
+                new = nav_url(value)
+            else:  # blank: frames are not captured (yet)
+                new = "about:blank"
+            if new != value:
+                el.set(attr, new)
+        if tag == "iframe":
+            el.attrib.pop("srcdoc", None)
+        if tag == "html":
+            el.attrib.pop("manifest", None)
+
+    for el in removals:
+        _remove(el)
+    for el in reversed(unwraps):
+        _unwrap(el)
+
+    _set_utf8(root)
+    return serialize_html(doc)
+
+
+def _fix_async_stylesheet(el) -> None:
+    """Apply what the onload handler of an async-CSS ``<link>`` would have done."""
+    role = _link_role(el)
+    onload = (el.get("onload") or "").lower()
+    if role == "async-stylesheet":
+        el.set("rel", "stylesheet")
+        el.attrib.pop("as", None)
+    elif role == "stylesheet" and (el.get("media") or "").strip().lower() == "print":
+        if "media" in onload:
+            el.set("media", "all")
+
+
+def _sanitise_attributes(el, tag: str) -> None:
+    for name in list(el.attrib):
+        low = name.lower()
+        if low.startswith("on") or low in _DROP_ATTRS:
+            del el.attrib[name]
+        elif is_script_url(el.attrib[name]):
+            if low == "href" and tag in ("a", "area"):
+                el.set(name, "#")  # keep it a link (styling), but inert
+            else:
+                del el.attrib[name]
+
+
+def _set_utf8(root) -> None:
+    """Exactly one ``<meta charset="utf-8">``, first in <head>: the replay is stored as UTF-8."""
+    head = root.find("head")
+    if head is None:
+        head = root.makeelement("head", {})
+        root.insert(0, head)
+    meta = head.makeelement("meta", {"charset": "utf-8"})
+    meta.tail = head.text
+    head.insert(0, meta)
+
+
+# --------------------------------------------------------------------------- serialisation
+
+
+def _escape_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _escape_attr(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;")
+
+
+def _raw_text(tag: str, text: str) -> str:
+    # A raw-text element ends at the first "</tag"; never let content close it early.
+    closing = re.compile(re.escape(f"</{tag}"), re.IGNORECASE)
+    replacement = f"<\\/{tag}" if tag == "style" else f"&lt;/{tag}"
+    return closing.sub(replacement, text)
+
+
+def serialize_html(tree) -> str:
+    """HTML serialisation that writes attribute values exactly as they are.
+
+    libxml2's own HTML serialiser percent-escapes non-ASCII characters in ``href``/``src``/
+    ``name`` attributes, which breaks ``<a name="章节">`` anchors; this one follows the HTML
+    standard's fragment serialisation instead (iteratively, for deeply nested pages).
+    """
+    root = _root(tree)
+    out: list[str] = []
+    doctype = root.getroottree().docinfo.doctype
+    if doctype and doctype != _LIBXML_DEFAULT_DOCTYPE:
+        out.append(doctype + "\n")
+    nodes = [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
+    for node in nodes:
+        _serialize_node(node, out)
+    out.append("\n")
+    return "".join(out)
+
+
+def _serialize_node(top, out: list[str]) -> None:
+    write = out.append
+    stack: list[tuple[bool, object]] = [(False, top)]
+    while stack:
+        closing, node = stack.pop()
+        tag = node.tag
+        if closing:
+            write(f"</{tag}>")
+            if node.tail and node is not top:
+                write(_escape_text(node.tail))
+            continue
+        if tag is etree.Comment:
+            write(f"<!--{node.text or ''}-->")
+        elif tag is etree.Entity:
+            write(node.text or "")
+        elif isinstance(tag, str):
+            write("<" + tag)
+            for name, value in node.attrib.items():
+                if not _BAD_ATTR_NAME.search(name):
+                    write(f' {name}="{_escape_attr(value)}"')
+            write(">")
+            low = tag.lower()
+            if low in _VOID:  # no end tag: "</br>" would even create another <br>
+                if node.tail and node is not top:
+                    write(_escape_text(node.tail))
+                continue
+            if node.text:
+                write(_raw_text(low, node.text) if low in _RAW_TEXT else _escape_text(node.text))
+            stack.append((True, node))
+            stack.extend((False, child) for child in reversed(node))
+            continue
+        # comments, entities, processing instructions (dropped): their tail still counts
+        if node.tail and node is not top:
+            write(_escape_text(node.tail))

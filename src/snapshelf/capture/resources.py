@@ -1,0 +1,141 @@
+"""Fetch a page's subresources concurrently, following stylesheets recursively.
+
+Fetching itself is a callback (the pipeline's guarded HTTP client), so this module has no
+network code: it only decides what to fetch, in what order, how many at once, and when
+to stop. Bounds apply overall and per host so one capture cannot hammer one server.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from urllib.parse import urlsplit
+
+from snapshelf.capture.css import Ref, decode_css, find_css_resources, url_scheme
+from snapshelf.capture.types import Fetched
+
+__all__ = ["Ref", "collect", "is_css"]
+
+Fetch = Callable[[str, str], Fetched]
+
+
+def is_css(kind: str, fetched: Fetched) -> bool:
+    """Whether a response is treated as a stylesheet (and so looked into)."""
+    return kind == "stylesheet" or fetched.content_type == "text/css"
+
+
+def _failure(url: str, exc: BaseException) -> Fetched:
+    return Fetched(
+        url=url,
+        final_url=url,
+        status=0,
+        content_type="",
+        charset=None,
+        body=b"",
+        error_code="internal",
+        error=f"{type(exc).__name__}: {exc}"[:500],
+    )
+
+
+def _fetch_one(fetch: Fetch, ref: Ref, document_charset: str | None) -> tuple[Fetched, list[Ref]]:
+    """Runs in a worker thread; never raises."""
+    try:
+        fetched = fetch(ref.url, ref.kind)
+        if not isinstance(fetched, Fetched):
+            raise TypeError(f"fetch returned {type(fetched).__name__}, not Fetched")
+    except Exception as exc:
+        return _failure(ref.url, exc), []
+    children: list[Ref] = []
+    if fetched.ok and is_css(ref.kind, fetched):
+        try:
+            text = decode_css(fetched.body, fetched.charset, document_charset)
+            children = find_css_resources(text, fetched.final_url or ref.url)
+        except Exception:  # a stylesheet we cannot read is still stored; it just has no children
+            children = []
+    return fetched, children
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def collect(
+    roots: list[Ref],
+    fetch: Fetch,
+    *,
+    document_charset: str | None = None,
+    max_resources: int = 500,
+    max_total_bytes: int = 200 * 2**20,
+    concurrency: int = 8,
+    per_host: int = 6,
+    deadline_expired: Callable[[], bool] = lambda: False,
+) -> dict[str, Fetched]:
+    """Fetch ``roots`` and, recursively, what their stylesheets reference.
+
+    Each distinct http(s) URL is fetched once (other schemes are skipped). ``fetch(url,
+    kind)`` runs on worker threads, at most ``concurrency`` at a time and ``per_host`` per
+    host. New fetches stop being scheduled once ``max_resources`` were started,
+    ``max_total_bytes`` were received, or ``deadline_expired()`` is true; fetches already
+    running finish and are kept. Returns {url: Fetched}, failures included.
+    """
+    results: dict[str, Fetched] = {}
+    pending: deque[Ref] = deque()
+    seen: set[str] = set()
+
+    def enqueue(ref: Ref) -> None:
+        if ref.url in seen or url_scheme(ref.url) not in ("http", "https"):
+            return
+        seen.add(ref.url)
+        pending.append(ref)
+
+    for ref in roots:
+        enqueue(ref)
+
+    concurrency = max(1, concurrency)
+    per_host = max(1, per_host)
+    inflight: dict[Future, tuple[Ref, str]] = {}
+    host_load: Counter[str] = Counter()
+    started = 0
+    received = 0
+    stopped = False
+
+    def may_start() -> bool:
+        nonlocal stopped
+        if not stopped and (
+            started >= max_resources or received >= max_total_bytes or deadline_expired()
+        ):
+            stopped = True
+        return not stopped
+
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="snapshelf-fetch") as pool:
+        while True:
+            index = 0
+            while pending and len(inflight) < concurrency and index < len(pending):
+                ref = pending[index]
+                host = _host(ref.url)
+                if host_load[host] >= per_host:
+                    index += 1  # this host is busy; look further down the queue
+                    continue
+                if not may_start():
+                    break
+                del pending[index]
+                future = pool.submit(_fetch_one, fetch, ref, document_charset)
+                inflight[future] = (ref, host)
+                host_load[host] += 1
+                started += 1
+            if not inflight:
+                break
+            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            for future in done:
+                ref, host = inflight.pop(future)
+                host_load[host] -= 1
+                fetched, children = future.result()
+                results[ref.url] = fetched
+                received += len(fetched.body or b"")
+                for child in children:
+                    enqueue(child)
+    return results

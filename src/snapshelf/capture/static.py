@@ -1,0 +1,203 @@
+"""Static capture: fetch a page over HTTP, collect its resources, rewrite, extract.
+
+Django-free: it returns a CaptureResult in memory; `snapshelf.library.capture`
+stores it. Every request goes through the Fetcher, hence through the egress guard.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import Message
+from pathlib import PurePosixPath
+from urllib.parse import unquote, urlsplit
+
+from snapshelf.capture.classify import classify
+from snapshelf.capture.decode import decode_html, decode_text
+from snapshelf.capture.extract import (
+    Extracted,
+    extract_html,
+    extract_pdf,
+    extract_text_document,
+    fingerprint,
+)
+from snapshelf.capture.html import document_base_url, find_resources, parse_html
+from snapshelf.capture.replay import ReplayResource, build_replay
+from snapshelf.capture.resources import collect
+from snapshelf.capture.types import Fetched
+from snapshelf.errors import CaptureError, HTTPError
+from snapshelf.net import Deadline, Fetcher
+
+_ACCEPT = {
+    "document": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "stylesheet": "text/css,*/*;q=0.1",
+    "image": "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8",
+    "icon": "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8",
+    "font": "font/woff2,font/woff,*/*;q=0.5",
+}
+
+
+@dataclass
+class Limits:
+    deadline: float = 60.0
+    connect_timeout: float = 10.0
+    max_document_bytes: int = 20 * 2**20
+    max_resource_bytes: int = 15 * 2**20
+    max_snapshot_bytes: int = 150 * 2**20
+    max_resources: int = 400
+    concurrency: int = 8
+    per_host: int = 6
+
+    @classmethod
+    def from_dict(cls, values: dict) -> Limits:
+        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class Document:
+    """A fetched or uploaded top-level document, decoded and extracted."""
+
+    url: str
+    final_url: str
+    http_status: int
+    content_type: str
+    charset: str  # the codec actually used for text kinds, else ""
+    kind: str  # html / pdf / image / text / other
+    body: bytes
+    text: str | None  # decoded text for html / text kinds
+    extracted: Extracted
+
+
+@dataclass
+class CaptureResult:
+    document: Document
+    replay_html: str | None
+    resources: list[ReplayResource]
+    fingerprint: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def split_content_type(value: str | None) -> tuple[str, str | None]:
+    if not value:
+        return "", None
+    msg = Message()
+    msg["content-type"] = value
+    mime = msg.get_content_type() if "/" in value.split(";")[0] else ""
+    charset = msg.get_param("charset")
+    if isinstance(charset, tuple):  # RFC 2231 form
+        charset = charset[2]
+    return mime.lower(), (str(charset).strip() or None) if charset else None
+
+
+def title_from_url(url: str) -> str:
+    parts = urlsplit(url)
+    name = unquote(PurePosixPath(parts.path).name)
+    return name or parts.hostname or url
+
+
+def read_document(
+    body: bytes, content_type: str, charset: str | None, url: str, final_url: str, status: int
+) -> Document:
+    """Decode and extract a document; the same path serves captures, uploads and `extract`."""
+    kind = classify(body, content_type, final_url)
+    text: str | None = None
+    used = ""
+    if kind == "html":
+        decoded = decode_html(body, charset)
+        text, used = decoded.text, decoded.encoding
+        extracted = extract_html(text, final_url)
+    elif kind == "text":
+        decoded = decode_text(body, charset)
+        text, used = decoded.text, decoded.encoding
+        extracted = extract_text_document(text, final_url)
+    elif kind == "pdf":
+        extracted = extract_pdf(body, final_url)
+    else:
+        extracted = Extracted(
+            title=title_from_url(final_url),
+            author="",
+            date="",
+            site_name="",
+            language="",
+            description="",
+            image="",
+            text="",
+            html="",
+            markdown="",
+            word_count=0,
+        )
+    if not extracted.title:
+        extracted.title = title_from_url(final_url)
+    return Document(url, final_url, status, content_type, used, kind, body, text, extracted)
+
+
+def make_resource_fetcher(
+    fetcher: Fetcher, deadline: Deadline, limits: Limits, referer: str
+) -> Callable[[str, str], Fetched]:
+    def fetch(url: str, kind: str) -> Fetched:
+        headers = {"Referer": referer, "Accept": _ACCEPT.get(kind, "*/*")}
+        try:
+            r = fetcher.fetch(
+                url, deadline=deadline, max_bytes=limits.max_resource_bytes, headers=headers
+            )
+        except CaptureError as exc:
+            return Fetched(url, url, 0, "", None, b"", exc.code, str(exc))
+        mime, charset = split_content_type(r.headers.get("content-type"))
+        if not 200 <= r.status < 300:
+            return Fetched(
+                url, r.final_url, r.status, mime, charset, b"", "http_error", f"HTTP {r.status}"
+            )
+        return Fetched(url, r.final_url, r.status, mime, charset, r.content)
+
+    return fetch
+
+
+def capture_html(
+    doc: Document, fetch: Callable[[str, str], Fetched], deadline: Deadline, limits: Limits
+) -> tuple[str, list[ReplayResource], dict[str, float]]:
+    """Collect every subresource of an HTML document and rewrite it for replay."""
+    t0 = time.perf_counter()
+    tree = parse_html(doc.text or "")
+    base = document_base_url(tree, doc.final_url)
+    roots = find_resources(tree, base)
+    fetched = collect(
+        roots,
+        fetch,
+        document_charset=doc.charset or None,
+        max_resources=limits.max_resources,
+        max_total_bytes=limits.max_snapshot_bytes,
+        concurrency=limits.concurrency,
+        per_host=limits.per_host,
+        deadline_expired=deadline.expired,
+    )
+    t1 = time.perf_counter()
+    bundle = build_replay(tree, base, fetched, document_charset=doc.charset or None)
+    t2 = time.perf_counter()
+    return bundle.html, bundle.resources, {"resources_ms": ms(t0, t1), "rewrite_ms": ms(t1, t2)}
+
+
+def capture_static(url: str, fetcher: Fetcher, limits: Limits) -> CaptureResult:
+    """Capture one URL; raises CaptureError (with a code) when the document itself fails."""
+    deadline = Deadline(limits.deadline)
+    t0 = time.perf_counter()
+    r = fetcher.fetch(url, deadline=deadline, max_bytes=limits.max_document_bytes)
+    if r.status >= 400:
+        raise HTTPError(f"the server answered HTTP {r.status} for {r.final_url}")
+    if not 200 <= r.status < 300:
+        raise HTTPError(f"unexpected HTTP {r.status} for {r.final_url}")
+    t1 = time.perf_counter()
+    mime, charset = split_content_type(r.headers.get("content-type"))
+    doc = read_document(r.content, mime, charset, url, r.final_url, r.status)
+    t2 = time.perf_counter()
+    timings = {"fetch_ms": ms(t0, t1), "extract_ms": ms(t1, t2)}
+    replay_html, resources = None, []
+    if doc.kind == "html":
+        fetch = make_resource_fetcher(fetcher, deadline, limits, doc.final_url)
+        replay_html, resources, more = capture_html(doc, fetch, deadline, limits)
+        timings.update(more)
+    return CaptureResult(doc, replay_html, resources, fingerprint(doc.extracted.text), timings)
+
+
+def ms(a: float, b: float) -> float:
+    return round((b - a) * 1000, 1)

@@ -1,0 +1,23 @@
+"""Plain data passed between capture steps (no Django here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Fetched:
+    """One HTTP response as the capture pipeline sees it."""
+
+    url: str  # absolute URL as requested
+    final_url: str  # after redirects
+    status: int  # HTTP status (0 when no response was received)
+    content_type: str  # MIME type only, lower-case, "" when absent
+    charset: str | None  # charset parameter of Content-Type, if any
+    body: bytes
+    error_code: str | None = None  # set when the fetch failed (see snapshelf.errors)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error_code is None and 200 <= self.status < 300

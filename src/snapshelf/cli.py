@@ -1,0 +1,606 @@
+"""The `snapshelf` command (DESIGN.md §10, "Stable interface").
+
+Output that is data goes to stdout (as JSON with --json); progress and
+errors go to stderr. Exit status is 0 on success, non-zero otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+
+
+class CLIError(Exception):
+    """A failure we can explain in one line."""
+
+
+# --------------------------------------------------------------------------- setup
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "snapshelf.settings")
+    from snapshelf import config
+
+    config.ensure_data_dir(config.data_dir())
+    import django
+
+    django.setup()
+
+
+def ensure_database() -> None:
+    """Apply pending migrations (cheap when there are none)."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        call_command("migrate", interactive=False, verbosity=0)
+
+
+def resolve_user(name: str | None):
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    if name:
+        try:
+            return User.objects.get(username=name)
+        except User.DoesNotExist:
+            raise CLIError(f"no user named {name!r}") from None
+    users = list(User.objects.order_by("id")[:2])
+    if not users:
+        raise CLIError("no user exists yet: run `snapshelf init` first")
+    if len(users) > 1:
+        raise CLIError("several users exist: pass --user NAME")
+    return users[0]
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, default=str) + "\n")
+
+
+def base_url() -> str:
+    return os.environ.get("SNAPSHELF_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+# ------------------------------------------------------------------------ commands
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    ensure_database()
+    User = get_user_model()
+    err.print(f"data directory: {settings.DATA_DIR}")
+    if not User.objects.exists():
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser("admin", "", password)
+        out.print(f"Created the first user [bold]admin[/bold] with password: {password}")
+        out.print("This password is shown only once; change it after logging in.")
+    return 0
+
+
+def cmd_createuser(args: argparse.Namespace) -> int:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    ensure_database()
+    User = get_user_model()
+    if User.objects.filter(username=args.name).exists():
+        raise CLIError(f"a user named {args.name!r} already exists")
+    generated = args.password is None and not args.password_stdin
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = args.password or secrets.token_urlsafe(12)
+    try:
+        validate_password(password, User(username=args.name))
+    except ValidationError as exc:
+        raise CLIError(" ".join(exc.messages)) from None
+    create = User.objects.create_superuser if args.superuser else User.objects.create_user
+    user = create(args.name, args.email or "", password)
+    if args.json:
+        print_json(
+            {
+                "user_id": user.pk,
+                "username": user.username,
+                "password": password if generated else None,
+            }
+        )
+    else:
+        out.print(
+            f"Created user {user.username}" + (f" with password: {password}" if generated else "")
+        )
+    return 0
+
+
+def run_server(host: str, port: int, with_worker: bool) -> int:
+    from waitress import create_server
+
+    from snapshelf.wsgi import application
+
+    consumer = start_consumer() if with_worker else None
+    server = create_server(application, host=host, port=port, threads=8, ident="snapshelf")
+
+    def stop(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    err.print(
+        f"Snapshelf is running at http://{host}:{server.effective_port}/"
+        + ("  (worker: in-process)" if consumer else "")
+    )
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        err.print("stopping")
+    finally:
+        server.close()
+        if consumer:
+            consumer.stop(graceful=True)
+    return 0
+
+
+def start_consumer():
+    from django.conf import settings
+    from huey.contrib.djhuey import HUEY
+
+    from snapshelf.jobs import tasks  # noqa: F401  (registers the tasks)
+
+    consumer = HUEY.create_consumer(**settings.HUEY.get("consumer", {}))
+    consumer.start()
+    return consumer
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    cmd_init(args)
+    return run_server(args.host, args.port, with_worker=True)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from django.conf import settings
+    from huey.contrib.djhuey import HUEY
+
+    from snapshelf.jobs import tasks  # noqa: F401
+
+    ensure_database()
+    options = dict(settings.HUEY.get("consumer", {}))
+    if args.workers:
+        options["workers"] = args.workers
+    err.print(
+        f"Snapshelf worker: {options.get('workers', 1)} {options.get('worker_type', 'thread')}s"
+    )
+    HUEY.create_consumer(**options).run()
+    return 0
+
+
+def snapshot_summary(snap) -> dict[str, Any]:
+    return {
+        "link_id": snap.link_id,
+        "snapshot_id": snap.pk,
+        "version": snap.version,
+        "status": snap.status,
+        "url": snap.link.url,
+        "title": snap.title or snap.link.title,
+        "error_code": snap.error_code or None,
+        "error": snap.error or None,
+    }
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from snapshelf.errors import CaptureError
+    from snapshelf.jobs.tasks import enqueue_capture
+    from snapshelf.library.capture import run_capture
+    from snapshelf.library.models import Snapshot
+    from snapshelf.library.services import add_link
+
+    ensure_database()
+    user = resolve_user(args.user)
+    if args.mode == "browser":
+        raise CLIError("browser capture is not available yet: use --mode static or auto")
+    try:
+        link, snap = add_link(user, args.url, args.tag or [], mode=Snapshot.Mode.STATIC)
+    except CaptureError as exc:
+        raise CLIError(str(exc)) from None
+    if args.wait:
+        with err.status(f"capturing {link.url_normalized}", spinner="dots"):
+            snap = run_capture(snap.pk)
+    else:
+        enqueue_capture(snap.pk)
+    summary = snapshot_summary(snap)
+    if args.json:
+        print_json(summary)
+    else:
+        out.print(f"link {link.pk} · snapshot {snap.pk} (v{snap.version}) · {snap.status}")
+        if snap.status == Snapshot.Status.DONE:
+            out.print(f"{snap.title}\n{snap.resource_count} resources, {snap.total_bytes:,} bytes")
+            out.print(f"view: {base_url()}/s/{snap.pk}/")
+        elif snap.status == Snapshot.Status.QUEUED:
+            out.print("queued: a running `snapshelf serve` or `snapshelf worker` will capture it")
+    if snap.status == Snapshot.Status.FAILED:
+        raise CLIError(f"capture failed ({snap.error_code}): {snap.error}")
+    return 0
+
+
+def snapshot_details(snap) -> dict[str, Any]:
+    resources = list(snap.resources.values("kind", "url", "content_type", "error_code"))
+    by_kind: dict[str, int] = {}
+    for r in resources:
+        if not r["error_code"]:
+            by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + 1
+    return snapshot_summary(snap) | {
+        "final_url": snap.final_url,
+        "author": snap.author,
+        "date": snap.published,
+        "site_name": snap.site_name,
+        "language": snap.language,
+        "description": snap.description,
+        "text": snap.text,
+        "word_count": snap.word_count,
+        "http_status": snap.http_status,
+        "content_type": snap.content_type,
+        "charset": snap.charset,
+        "kind": snap.kind,
+        "mode": snap.mode,
+        "resource_count": snap.resource_count,
+        "resources_by_kind": by_kind,
+        "failed_resources": [r for r in resources if r["error_code"]],
+        "bytes": snap.total_bytes,
+        "created": snap.created.isoformat(),
+        "finished": snap.finished.isoformat() if snap.finished else None,
+        "timings": snap.timings,
+        "tags": [t.name for t in snap.link.tags.all()],
+        "view_url": f"{base_url()}/s/{snap.pk}/",
+        "archive_url": f"{base_url()}/s/{snap.pk}/?view=archive",
+    }
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from snapshelf.library.models import Snapshot
+    from snapshelf.library.services import snapshot_for
+
+    ensure_database()
+    user = resolve_user(args.user)
+    try:
+        snap = snapshot_for(user, args.snapshot_id)
+    except Snapshot.DoesNotExist:
+        raise CLIError(f"no snapshot {args.snapshot_id}") from None
+    data = snapshot_details(snap)
+    if args.json:
+        print_json(data)
+        return 0
+    from rich.table import Table
+
+    table = Table(show_header=False, box=None)
+    for key in [
+        "title",
+        "url",
+        "final_url",
+        "status",
+        "error_code",
+        "error",
+        "author",
+        "date",
+        "site_name",
+        "language",
+        "kind",
+        "content_type",
+        "charset",
+        "http_status",
+        "mode",
+        "word_count",
+        "resource_count",
+        "bytes",
+        "tags",
+        "created",
+        "view_url",
+        "archive_url",
+    ]:
+        value = data[key]
+        if value not in (None, "", []):
+            table.add_row(
+                f"[dim]{key}[/dim]", ", ".join(value) if isinstance(value, list) else str(value)
+            )
+    if data["resources_by_kind"]:
+        table.add_row(
+            "[dim]resources[/dim]",
+            ", ".join(f"{k} {n}" for k, n in sorted(data["resources_by_kind"].items())),
+        )
+    if data["failed_resources"]:
+        table.add_row("[dim]not captured[/dim]", str(len(data["failed_resources"])))
+    out.print(table)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from snapshelf.library.services import links_for
+
+    ensure_database()
+    user = resolve_user(args.user)
+    links = links_for(user).select_related("latest_snapshot").prefetch_related("tags")
+    if args.tag:
+        for tag in args.tag:
+            links = links.filter(tags__name__iexact=tag)
+        links = links.distinct()
+    rows = []
+    for link in links[: args.limit]:
+        snap = link.latest_snapshot
+        rows.append(
+            {
+                "link_id": link.pk,
+                "url": link.url,
+                "title": link.display_title,
+                "tags": sorted(t.name for t in link.tags.all()),
+                "snapshot_id": snap.pk if snap else None,
+                "status": snap.status if snap else None,
+                "created": link.created.isoformat(),
+            }
+        )
+    if args.json:
+        print_json(rows)
+        return 0
+    from rich.table import Table
+
+    table = Table("id", "title", "tags", "status", "snapshot")
+    for r in rows:
+        table.add_row(
+            str(r["link_id"]),
+            f"{r['title']}\n[dim]{r['url']}[/dim]",
+            ", ".join(r["tags"]),
+            r["status"] or "",
+            str(r["snapshot_id"] or ""),
+        )
+    out.print(table)
+    return 0
+
+
+def extract_one(source: str, fetcher_factory: Callable) -> dict[str, Any]:
+    from snapshelf.capture.static import read_document, split_content_type
+    from snapshelf.errors import CaptureError, HTTPError
+    from snapshelf.net import Deadline
+
+    result: dict[str, Any] = {"source": source}
+    try:
+        path = Path(source)
+        if "://" not in source and path.is_file():
+            body = path.read_bytes()
+            uri = path.absolute().as_uri()
+            doc = read_document(body, "", None, uri, uri, 200)
+        elif "://" in source:
+            from snapshelf.capture.normalize import normalize_url
+
+            url = normalize_url(source)
+            limits = fetcher_factory.limits
+            r = fetcher_factory().fetch(
+                url, deadline=Deadline(limits.deadline), max_bytes=limits.max_document_bytes
+            )
+            if r.status >= 400:
+                raise HTTPError(f"the server answered HTTP {r.status} for {r.final_url}")
+            mime, charset = split_content_type(r.headers.get("content-type"))
+            doc = read_document(r.content, mime, charset, url, r.final_url, r.status)
+        else:
+            raise CaptureError(f"no such file: {source}", code="not_found")
+    except CaptureError as exc:
+        return (
+            result
+            | {
+                k: None
+                for k in ("title", "author", "date", "site_name", "language", "text", "html")
+            }
+            | {"error": str(exc), "error_code": exc.code}
+        )
+    except OSError as exc:
+        return (
+            result
+            | {
+                k: None
+                for k in ("title", "author", "date", "site_name", "language", "text", "html")
+            }
+            | {"error": f"cannot read {source}: {exc.strerror or exc}", "error_code": "io"}
+        )
+    ex = doc.extracted
+    return result | {
+        "final_url": doc.final_url,
+        "kind": doc.kind,
+        "encoding": doc.charset or None,
+        "title": ex.title,
+        "author": ex.author,
+        "date": ex.date,
+        "site_name": ex.site_name,
+        "language": ex.language,
+        "description": ex.description,
+        "image": ex.image,
+        "word_count": ex.word_count,
+        "text": ex.text,
+        "html": ex.html,
+        "markdown": ex.markdown,
+        "error": None,
+        "error_code": None,
+    }
+
+
+class _LazyFetcher:
+    """One Fetcher for all inputs, created only if a URL is given (no Django needed)."""
+
+    def __init__(self) -> None:
+        from snapshelf.capture.static import Limits
+
+        self.limits = Limits()
+        self._fetcher = None
+
+    def __call__(self):
+        if self._fetcher is None:
+            from snapshelf.net import Fetcher, Guard
+
+            self._fetcher = Fetcher(Guard.from_env(), connect_timeout=self.limits.connect_timeout)
+        return self._fetcher
+
+    def close(self) -> None:
+        if self._fetcher is not None:
+            self._fetcher.close()
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    factory = _LazyFetcher()
+    failures = 0
+    show_progress = len(args.sources) > 1 and err.is_terminal
+    try:
+        from rich.progress import Progress
+
+        with Progress(console=err, transient=True, disable=not show_progress) as progress:
+            task = progress.add_task("extracting", total=len(args.sources))
+            for source in args.sources:
+                item = extract_one(source, factory)
+                failures += item["error"] is not None
+                if args.json:
+                    print_json(item)
+                elif item["error"]:
+                    err.print(f"[red]{source}[/red]: {item['error']}")
+                else:
+                    out.print(f"[bold]{item['title']}[/bold]")
+                    meta = " · ".join(
+                        x
+                        for x in (item["author"], item["date"], item["site_name"], item["language"])
+                        if x
+                    )
+                    if meta:
+                        out.print(f"[dim]{meta}[/dim]")
+                    out.print(item["text"] + "\n")
+                progress.advance(task)
+    finally:
+        factory.close()
+    if failures:
+        raise CLIError(f"{failures} of {len(args.sources)} input(s) could not be extracted")
+    return 0
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    from snapshelf.library.models import Snapshot
+    from snapshelf.library.services import snapshot_for
+    from snapshelf.web.views import single_file_html
+
+    ensure_database()
+    user = resolve_user(args.user)
+    try:
+        snap = snapshot_for(user, args.snapshot_id)
+    except Snapshot.DoesNotExist:
+        raise CLIError(f"no snapshot {args.snapshot_id}") from None
+    if snap.status != Snapshot.Status.DONE:
+        raise CLIError(f"snapshot {snap.pk} is {snap.status}, not done")
+    if args.format != "singlefile":
+        raise CLIError(f"--format {args.format} is not available yet (singlefile is)")
+    data = single_file_html(snap)
+    target = Path(args.output)
+    tmp = target.with_name(target.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(target)
+    err.print(f"wrote {len(data):,} bytes to {target}")
+    return 0
+
+
+# -------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="snapshelf", description="Save links as faithful, permanent snapshots."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(
+        name: str, func: Callable, help_text: str, django: bool = True
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func, django=django)
+        return p
+
+    def user_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--user", help="act as this user (needed when several users exist)")
+
+    command("init", cmd_init, "create the data directory, the database and a first user")
+
+    p = command("serve", cmd_serve, "run the web server and a worker")
+    p.add_argument("--host", default=os.environ.get("SNAPSHELF_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("SNAPSHELF_PORT", "8000")))
+
+    p = command("worker", cmd_worker, "run a capture worker only")
+    p.add_argument("--workers", type=int, help="worker threads")
+
+    p = command("createuser", cmd_createuser, "create a user")
+    p.add_argument("name")
+    p.add_argument("--email")
+    p.add_argument("--password", help="the password (default: a generated one, printed once)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument("--superuser", action="store_true", help="may use the admin pages")
+    p.add_argument("--json", action="store_true")
+
+    p = command("add", cmd_add, "save a link and snapshot it")
+    p.add_argument("url")
+    p.add_argument("--tag", "-t", action="append", help="tag (repeatable)")
+    p.add_argument("--mode", choices=["static", "browser", "auto"], default="auto")
+    p.add_argument("--wait", action="store_true", help="capture now and wait for the result")
+    p.add_argument("--json", action="store_true")
+    user_option(p)
+
+    p = command("show", cmd_show, "show a snapshot")
+    p.add_argument("snapshot_id", type=int)
+    p.add_argument("--json", action="store_true")
+    user_option(p)
+
+    p = command("list", cmd_list, "list saved links")
+    p.add_argument(
+        "--tag", "-t", action="append", help="only links with this tag (repeatable: all of them)"
+    )
+    p.add_argument("--limit", type=int, default=1000)
+    p.add_argument("--json", action="store_true")
+    user_option(p)
+
+    p = command(
+        "extract",
+        cmd_extract,
+        "extract the readable article of URLs or files (nothing is stored)",
+        django=False,
+    )
+    p.add_argument("sources", nargs="+", metavar="PATH_OR_URL")
+    p.add_argument("--json", action="store_true", help="one JSON object per input (JSON Lines)")
+
+    p = command("download", cmd_download, "write a snapshot artefact to a file")
+    p.add_argument("snapshot_id", type=int)
+    p.add_argument(
+        "--format", choices=["singlefile", "warc", "screenshot", "pdf"], default="singlefile"
+    )
+    p.add_argument("-o", "--output", required=True)
+    user_option(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.django:
+            setup_django()
+        return args.func(args) or 0
+    except CLIError as exc:
+        err.print(f"snapshelf: error: {exc}", markup=False, soft_wrap=True)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

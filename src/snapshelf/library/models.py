@@ -1,0 +1,209 @@
+"""The library: links a user saved, their tags, and the snapshots of each link."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Blob(models.Model):
+    """One stored byte stream; shared by every snapshot and user that has the same bytes."""
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    size = models.BigIntegerField()
+    stored_size = models.BigIntegerField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.sha256
+
+
+class Tag(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tags"
+    )
+    name = models.CharField(max_length=100)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("owner", Lower("name"), name="tag_unique_name_per_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Link(models.Model):
+    class Visibility(models.TextChoices):
+        PRIVATE = "private"
+        UNLISTED = "unlisted"
+        PUBLIC = "public"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="links"
+    )
+    url = models.TextField(help_text="the URL as given")
+    url_normalized = models.TextField()
+    url_hash = models.CharField(max_length=64, help_text="sha256 of url_normalized")
+    title = models.CharField(max_length=500, blank=True, default="", help_text="user override")
+    note = models.TextField(blank=True, default="")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="links")
+    unread = models.BooleanField(default=True)
+    favorite = models.BooleanField(default=False)
+    archived = models.BooleanField(default=False)
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE
+    )
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated = models.DateTimeField(auto_now=True)
+    latest_snapshot = models.ForeignKey(
+        "Snapshot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "url_hash"], name="link_unique_url_per_owner"),
+        ]
+        indexes = [models.Index(fields=["owner", "-created"], name="link_owner_created")]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def display_title(self) -> str:
+        snap = self.latest_snapshot
+        return self.title or (snap.title if snap else "") or self.url
+
+
+class Snapshot(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    class Mode(models.TextChoices):
+        STATIC = "static"
+        BROWSER = "browser"
+        AUTO = "auto"
+
+    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="snapshots")
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error_code = models.CharField(max_length=40, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.STATIC)
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+
+    http_status = models.PositiveIntegerField(null=True, blank=True)
+    final_url = models.TextField(blank=True, default="")
+    content_type = models.CharField(max_length=200, blank=True, default="")
+    charset = models.CharField(max_length=40, blank=True, default="")
+    kind = models.CharField(
+        max_length=10, blank=True, default="", help_text="html/pdf/image/text/other"
+    )
+
+    title = models.TextField(blank=True, default="")
+    author = models.TextField(blank=True, default="")
+    published = models.CharField(max_length=40, blank=True, default="")
+    site_name = models.TextField(blank=True, default="")
+    language = models.CharField(max_length=20, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    image_url = models.TextField(blank=True, default="")
+    text = models.TextField(blank=True, default="")
+    readable_html = models.TextField(blank=True, default="")
+    markdown = models.TextField(blank=True, default="")
+    word_count = models.PositiveIntegerField(default=0)
+    fingerprint = models.CharField(max_length=16, blank=True, default="")
+
+    original_blob = models.ForeignKey(
+        Blob,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the document bytes as fetched",
+    )
+    root_blob = models.ForeignKey(
+        Blob,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the rewritten document served for replay (HTML only)",
+    )
+    screenshot_blob = models.ForeignKey(
+        Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    pdf_blob = models.ForeignKey(
+        Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    total_bytes = models.BigIntegerField(default=0)
+    resource_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["link", "version"], name="snapshot_unique_version"),
+        ]
+        indexes = [models.Index(fields=["status"], name="snapshot_status")]
+
+    def __str__(self) -> str:
+        return f"{self.link_id} v{self.version} ({self.status})"
+
+
+class Resource(models.Model):
+    class Kind(models.TextChoices):
+        DOCUMENT = "document"
+        STYLESHEET = "stylesheet"
+        IMAGE = "image"
+        FONT = "font"
+        MEDIA = "media"
+        ICON = "icon"
+        OTHER = "other"
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="resources")
+    url = models.TextField()
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.OTHER)
+    content_type = models.CharField(max_length=200, blank=True, default="")
+    http_status = models.PositiveIntegerField(null=True, blank=True)
+    blob = models.ForeignKey(
+        Blob,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="bytes as fetched",
+    )
+    replay_blob = models.ForeignKey(
+        Blob,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="rewritten bytes served for replay (stylesheets)",
+    )
+    error_code = models.CharField(max_length=40, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["snapshot", "replay_blob"], name="resource_snap_replay"),
+            models.Index(fields=["snapshot", "blob"], name="resource_snap_blob"),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def key(self) -> str:
+        """The key the replay document uses for this resource (sha256 of the served bytes)."""
+        return self.replay_blob_id or self.blob_id or ""

@@ -1,0 +1,98 @@
+"""Operations on the library used by the CLI, the web views and the jobs.
+
+Every function takes the acting user and scopes its queries to that user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Max, QuerySet
+
+from snapshelf.capture.normalize import normalize_url
+from snapshelf.library.models import Link, Snapshot, Tag
+
+
+def clean_tag_names(names: Iterable[str]) -> list[str]:
+    """Trim, drop empties and duplicates (case-insensitively), keep first spelling."""
+    seen: dict[str, str] = {}
+    for raw in names:
+        for part in str(raw).split(","):
+            name = " ".join(part.split()).strip().lstrip("#")[:100]
+            if name and name.lower() not in seen:
+                seen[name.lower()] = name
+    return list(seen.values())
+
+
+def get_or_create_tags(owner: AbstractBaseUser, names: Iterable[str]) -> list[Tag]:
+    tags = []
+    for name in clean_tag_names(names):
+        tag = Tag.objects.filter(owner=owner, name__iexact=name).first()
+        if tag is None:
+            try:
+                with transaction.atomic():
+                    tag = Tag.objects.create(owner=owner, name=name)
+            except IntegrityError:  # created concurrently
+                tag = Tag.objects.get(owner=owner, name__iexact=name)
+        tags.append(tag)
+    return tags
+
+
+def url_hash(normalized: str) -> str:
+    return hashlib.sha256(normalized.encode()).hexdigest()
+
+
+def get_or_create_link(owner: AbstractBaseUser, url: str) -> tuple[Link, bool]:
+    normalized = normalize_url(url)
+    key = url_hash(normalized)
+    link = Link.objects.filter(owner=owner, url_hash=key).first()
+    if link:
+        return link, False
+    try:
+        with transaction.atomic():
+            return Link.objects.create(
+                owner=owner, url=url.strip(), url_normalized=normalized, url_hash=key
+            ), True
+    except IntegrityError:
+        return Link.objects.get(owner=owner, url_hash=key), False
+
+
+def new_snapshot(link: Link, mode: str = Snapshot.Mode.STATIC) -> Snapshot:
+    """A queued snapshot with the next version number of its link."""
+    for _ in range(5):
+        version = (link.snapshots.aggregate(v=Max("version"))["v"] or 0) + 1
+        try:
+            with transaction.atomic():
+                snap = Snapshot.objects.create(link=link, version=version, mode=mode)
+                Link.objects.filter(pk=link.pk).update(latest_snapshot=snap)
+                link.latest_snapshot = snap
+                return snap
+        except IntegrityError:  # another process took this version number
+            continue
+    raise RuntimeError("could not allocate a snapshot version")
+
+
+def add_link(
+    owner: AbstractBaseUser,
+    url: str,
+    tags: Iterable[str] = (),
+    mode: str = Snapshot.Mode.STATIC,
+) -> tuple[Link, Snapshot]:
+    """Save a link (or find the existing one) and queue a new snapshot version of it."""
+    link, _created = get_or_create_link(owner, url)
+    tag_objs = get_or_create_tags(owner, tags)
+    if tag_objs:
+        link.tags.add(*tag_objs)
+    return link, new_snapshot(link, mode)
+
+
+def links_for(owner: AbstractBaseUser) -> QuerySet[Link]:
+    return Link.objects.filter(owner=owner)
+
+
+def snapshot_for(owner: AbstractBaseUser, snapshot_id: int) -> Snapshot:
+    """The snapshot if `owner` owns it; Snapshot.DoesNotExist otherwise (same as missing)."""
+    return Snapshot.objects.select_related("link").get(pk=snapshot_id, link__owner=owner)

@@ -1,0 +1,142 @@
+"""Django settings, all from environment variables with safe defaults.
+
+Embedded default: SQLite and the Huey queue in the data directory. Set
+DATABASE_URL for PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+
+import dj_database_url
+
+from snapshelf import config
+
+DATA_DIR = config.data_dir()
+SECRET_KEY = config.secret_key(DATA_DIR)
+DEBUG = os.environ.get("SNAPSHELF_DEBUG", "") == "1"
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("SNAPSHELF_ALLOWED_HOSTS", "*").split(",") if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("SNAPSHELF_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "huey.contrib.djhuey",
+    "snapshelf.accounts",
+    "snapshelf.library",
+    "snapshelf.web",
+    "snapshelf.jobs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "snapshelf.urls"
+WSGI_APPLICATION = "snapshelf.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_sqlite_path = DATA_DIR / "snapshelf.sqlite3"
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{_sqlite_path}",
+        conn_max_age=0 if not os.environ.get("DATABASE_URL") else 60,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + IMMEDIATE transactions + a busy timeout: the web process and the
+    # worker write concurrently without "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+TIME_ZONE = os.environ.get("SNAPSHELF_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+HUEY = {
+    "huey_class": "huey.SqliteHuey",
+    "name": "snapshelf",
+    "filename": str(DATA_DIR / "queue.sqlite3"),
+    "immediate": False,
+    "results": False,
+    "consumer": {"workers": int(os.environ.get("SNAPSHELF_WORKERS", "2")), "worker_type": "thread"},
+}
+
+# Blob storage and capture limits (DESIGN.md §7).
+SNAPSHELF_BLOB_DIR = DATA_DIR / "blobs"
+SNAPSHELF_CAPTURE = {
+    "deadline": float(os.environ.get("SNAPSHELF_CAPTURE_DEADLINE", "60")),
+    "connect_timeout": 10.0,
+    "max_document_bytes": 20 * 2**20,
+    "max_resource_bytes": 15 * 2**20,
+    "max_snapshot_bytes": 150 * 2**20,
+    "max_resources": 400,
+    "concurrency": 8,
+    "per_host": 6,
+}
+#: Archived-content URLs carry a signed capability valid this long (seconds).
+SNAPSHELF_ARCHIVE_TOKEN_AGE = 6 * 3600
+SNAPSHELF_ARCHIVE_ORIGIN = os.environ.get("SNAPSHELF_ARCHIVE_ORIGIN", "").rstrip("/")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("SNAPSHELF_LOG_LEVEL", "WARNING")},
+    "loggers": {"huey": {"level": "WARNING"}},
+}

@@ -1,0 +1,170 @@
+"""Minimal web views: health, the user's links, the reader view and archived replay."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.safestring import mark_safe
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET
+
+from snapshelf.capture.extract import sanitize_html
+from snapshelf.capture.singlefile import inline
+from snapshelf.library.models import Resource, Snapshot
+from snapshelf.library.services import links_for, snapshot_for
+from snapshelf.storage import BlobNotFound, get_blob_store
+from snapshelf.web.archive import archive_url, protect, read_token
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    links = links_for(request.user).select_related("latest_snapshot").prefetch_related("tags")[:200]
+    return render(request, "snapshelf/home.html", {"links": links})
+
+
+def _owned_snapshot(request: HttpRequest, snapshot_id: int) -> Snapshot:
+    try:
+        return snapshot_for(request.user, snapshot_id)
+    except Snapshot.DoesNotExist:
+        raise Http404("no such snapshot") from None
+
+
+@login_required
+def snapshot_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+    snap = _owned_snapshot(request, snapshot_id)
+    view = request.GET.get("view", "reader")
+    if view not in {"reader", "archive", "info"}:
+        view = "reader"
+    context = {
+        "snap": snap,
+        "link": snap.link,
+        "view": view,
+        "versions": snap.link.snapshots.only("id", "version", "status", "created"),
+        "tags": snap.link.tags.all(),
+        # Stored HTML was sanitised at capture; sanitising again at display costs little.
+        "reader_html": mark_safe(sanitize_html(snap.readable_html)),  # noqa: S308
+        "archive_src": archive_url(snap.pk) if snap.status == Snapshot.Status.DONE else "",
+    }
+    if view == "info":
+        context["resources"] = snap.resources.select_related("blob")
+    return render(request, "snapshelf/snapshot.html", context)
+
+
+def _blob_bytes(sha: str | None) -> bytes:
+    if not sha:
+        raise Http404("not captured")
+    try:
+        return get_blob_store().get(sha)
+    except BlobNotFound:
+        raise Http404("missing blob") from None
+
+
+def _archived_snapshot(token: str) -> Snapshot:
+    snapshot_id = read_token(token)
+    if snapshot_id is None:
+        raise Http404("expired or invalid link")
+    try:
+        return Snapshot.objects.get(pk=snapshot_id, status=Snapshot.Status.DONE)
+    except Snapshot.DoesNotExist:
+        raise Http404("no such snapshot") from None
+
+
+def _root_content(snap: Snapshot) -> tuple[bytes, str]:
+    if snap.root_blob_id:
+        return _blob_bytes(snap.root_blob_id), "text/html; charset=utf-8"
+    body = _blob_bytes(snap.original_blob_id)
+    if snap.kind == "text":
+        return body, f"text/plain; charset={snap.charset or 'utf-8'}"
+    return body, snap.content_type or "application/octet-stream"
+
+
+@require_GET
+@xframe_options_exempt
+def archive_root(request: HttpRequest, token: str) -> HttpResponse:
+    snap = _archived_snapshot(token)
+    body, content_type = _root_content(snap)
+    return protect(HttpResponse(body, content_type=content_type))
+
+
+def _resource_for(snap: Snapshot, key: str) -> Resource:
+    res = (
+        Resource.objects.filter(snapshot=snap)
+        .filter(Q(replay_blob_id=key) | Q(replay_blob__isnull=True, blob_id=key))
+        .first()
+    )
+    if res is None:
+        raise Http404("no such resource")
+    return res
+
+
+def _served_type(res: Resource) -> str:
+    if res.kind == Resource.Kind.STYLESHEET or res.content_type == "text/css":
+        return "text/css; charset=utf-8"  # nosniff refuses stylesheets of any other type
+    return res.content_type or "application/octet-stream"
+
+
+@require_GET
+@xframe_options_exempt
+def archive_resource(request: HttpRequest, token: str, key: str) -> HttpResponse:
+    snap = _archived_snapshot(token)
+    res = _resource_for(snap, key)
+    response = HttpResponse(_blob_bytes(res.key), content_type=_served_type(res))
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    return protect(response)
+
+
+def _load_for_inline(snap: Snapshot):
+    def load(key: str) -> tuple[str, bytes] | None:
+        res = (
+            Resource.objects.filter(snapshot=snap)
+            .filter(Q(replay_blob_id=key) | Q(replay_blob__isnull=True, blob_id=key))
+            .first()
+        )
+        if res is None:
+            return None
+        try:
+            return _served_type(res).split(";")[0], get_blob_store().get(key)
+        except BlobNotFound:
+            return None
+
+    return load
+
+
+def single_file_html(snap: Snapshot) -> bytes:
+    """The snapshot as one HTML file with every resource inlined as data: URLs."""
+    if not snap.root_blob_id:
+        return _blob_bytes(snap.original_blob_id)
+    html = _blob_bytes(snap.root_blob_id).decode("utf-8")
+    return inline(html, _load_for_inline(snap)).encode("utf-8")
+
+
+def download_name(snap: Snapshot, ext: str) -> str:
+    return f"snapshot-{snap.pk}-v{snap.version}.{ext}"
+
+
+@login_required
+@require_GET
+def download_singlefile(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+    snap = _owned_snapshot(request, snapshot_id)
+    if snap.status != Snapshot.Status.DONE:
+        raise Http404("snapshot not ready")
+    ext = "html" if snap.root_blob_id else "bin"
+    response = HttpResponse(single_file_html(snap), content_type="application/octet-stream")
+    return protect(response, attachment=download_name(snap, ext))
+
+
+@login_required
+@require_GET
+def download_original(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+    snap = _owned_snapshot(request, snapshot_id)
+    response = HttpResponse(
+        _blob_bytes(snap.original_blob_id), content_type="application/octet-stream"
+    )
+    return protect(response, attachment=download_name(snap, "orig"))

@@ -1,0 +1,20 @@
+"""Test settings: a throw-away data directory per test process, fixture hosts allowed."""
+
+import atexit
+import os
+import shutil
+import tempfile
+
+_data = tempfile.mkdtemp(prefix="snapshelf-test-")
+atexit.register(shutil.rmtree, _data, ignore_errors=True)
+os.environ["SNAPSHELF_DATA_DIR"] = _data
+os.environ.pop("SNAPSHELF_SECRET_KEY", None)
+
+from tests.webserver import TEST_ALLOW, TEST_HOSTS  # noqa: E402
+
+os.environ["SNAPSHELF_EGRESS_ALLOW"] = TEST_ALLOW
+os.environ["SNAPSHELF_HOSTS"] = TEST_HOSTS
+
+from snapshelf.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
