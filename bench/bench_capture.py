@@ -36,6 +36,7 @@ def setup_django() -> None:
     os.environ["SNAPSHELF_EGRESS_ALLOW"] = TEST_ALLOW
     # Unknown hosts (the readability pages' live subresources) must fail fast, offline.
     os.environ["SNAPSHELF_HOSTS"] = TEST_HOSTS
+    os.environ["SNAPSHELF_DNS"] = "off"
     os.environ["DJANGO_SETTINGS_MODULE"] = "snapshelf.settings"
     import django
 

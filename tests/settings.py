@@ -14,6 +14,7 @@ from tests.webserver import TEST_ALLOW, TEST_HOSTS  # noqa: E402
 
 os.environ["SNAPSHELF_EGRESS_ALLOW"] = TEST_ALLOW
 os.environ["SNAPSHELF_HOSTS"] = TEST_HOSTS
+os.environ["SNAPSHELF_DNS"] = "off"  # tests never send a DNS query
 
 from snapshelf.settings import *  # noqa: E402, F403
 

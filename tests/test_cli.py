@@ -33,6 +33,7 @@ def env(tmp_path):
         SNAPSHELF_DATA_DIR=str(tmp_path / "data"),
         SNAPSHELF_EGRESS_ALLOW=TEST_ALLOW,
         SNAPSHELF_HOSTS=TEST_HOSTS,
+        SNAPSHELF_DNS="off",
         COLUMNS="200",
     )
     return e

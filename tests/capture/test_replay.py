@@ -138,9 +138,7 @@ def css_urls(css: str, *, inline: bool = False) -> list[str]:
                 if first and first[0].type == "string":
                     out.append(first[0].value)
                 walk(node.prelude)
-            elif node.type in ("at-rule", "qualified-rule"):
-                walk(node.content)
-            elif hasattr(node, "content"):
+            elif node.type in ("at-rule", "qualified-rule") or hasattr(node, "content"):
                 walk(node.content)
 
     walk(nodes)
@@ -167,11 +165,10 @@ def resource_refs(doc) -> list[tuple[str, str]]:
                     refs.append((f"{tag}@{attr}", url))
         if tag == "link":
             refs.append(("link@href", el.get("href") or ""))
-        if tag not in ("a",) and any(a in el.attrib for a in ("href", "xlink:href")):
-            if tag != "link":
-                for attr in ("href", "xlink:href"):
-                    if el.get(attr) is not None:
-                        refs.append((f"{tag}@{attr}", el.get(attr)))
+        if tag not in ("a", "link"):
+            for attr in ("href", "xlink:href"):
+                if el.get(attr) is not None:
+                    refs.append((f"{tag}@{attr}", el.get(attr)))
         if el.get("style"):
             refs += [(f"{tag}@style", u) for u in css_urls(el.get("style"), inline=True)]
         if tag == "style":
@@ -207,7 +204,8 @@ def test_replay_of_corpus_page(corpus: str, rel: str):
             served = res.replay if res.replay is not None else res.original
             assert res.key == hashlib.sha256(served).hexdigest()
         else:
-            assert res.error_code and res.original == b""
+            assert res.error_code
+            assert res.original == b""
 
     out = lxml.html.document_fromstring(bundle.html)
 
@@ -229,7 +227,8 @@ def test_replay_of_corpus_page(corpus: str, rel: str):
             "content-type",
         )
     charsets = [m for m in out.iter("meta") if m.get("charset") is not None]
-    assert len(charsets) == 1 and charsets[0].get("charset") == "utf-8"
+    assert len(charsets) == 1
+    assert charsets[0].get("charset") == "utf-8"
     assert out.find("head")[0] is charsets[0]
     for frame in out.xpath("//iframe|//frame"):
         assert frame.get("src") in (None, "about:blank")
@@ -256,9 +255,7 @@ def test_replay_of_corpus_page(corpus: str, rel: str):
         data = read_local(path)
         if data is None:
             continue
-        matches = [
-            r for r in bundle.resources if r.key and local_path(root, r.url) == path
-        ]
+        matches = [r for r in bundle.resources if r.key and local_path(root, r.url) == path]
         assert matches, f"{path.relative_to(root)} referenced by {rel} but not stored"
         for res in matches:
             assert res.original == data
@@ -331,7 +328,8 @@ def test_typesetting_page_fonts_are_stored_with_fragments_kept():
     sheet = _resource(bundle, "typesetting-a-homepage-finished/style.css")
     css = sheet.replay.decode()
     fonts = [r for r in bundle.resources if "/fonts/" in r.url]
-    assert len(fonts) == 12 and all(r.kind == "font" and r.key for r in fonts)
+    assert len(fonts) == 12
+    assert all(r.kind == "font" and r.key for r in fonts)
     svg_font = _resource(bundle, "Lovato-Light-webfont.svg")
     assert f"{svg_font.key}#lovatolight" in css  # fragment survives rewriting
     eot = _resource(bundle, "Lovato-Light-webfont.eot")
@@ -339,7 +337,8 @@ def test_typesetting_page_fonts_are_stored_with_fragments_kept():
     # The ?#iefix variant is the same file with a different query: fetched as its own URL.
     assert any(r.url.endswith(".eot?") for r in bundle.resources)
     link_icon = _resource(bundle, "external-link-52.png")
-    assert link_icon.kind == "image" and f"url({link_icon.key})" in css
+    assert link_icon.kind == "image"
+    assert f"url({link_icon.key})" in css
     assert all(SIBLING_REF.fullmatch(u) for u in css_urls(css))
     assert "See https://www.fontspring.com/fonts/philatype/lovato" in css  # comments kept
 
@@ -349,7 +348,8 @@ def test_google_font_degrades_to_empty_data_url():
         "mdn-learning-area-pages", "css/styling-text/web-fonts/google-font.html"
     )
     google = _resource(bundle, "family=Lobster|Raleway")
-    assert google.key == "" and google.error_code == "connection"
+    assert google.key == ""
+    assert google.error_code == "connection"
     doc = lxml.html.document_fromstring(bundle.html)
     hrefs = [link.get("href") for link in doc.iter("link")]
     local = _resource(bundle, "google-font.css")
@@ -361,7 +361,8 @@ def test_import_of_data_url_stylesheet_is_stored_and_its_relative_import_dropped
     # A data: URL is not a base for relative URLs: "style.css" (the pink page) must not load.
     assert fetch.calls == []
     sheet = _resource(bundle, "QGltcG9ydCAic3R5bGUuY3NzIjsK")
-    assert sheet.kind == "stylesheet" and sheet.original == b'@import "style.css";\n'
+    assert sheet.kind == "stylesheet"
+    assert sheet.original == b'@import "style.css";\n'
     assert sheet.replay == b'@import "data:,";\n'
     assert f'href="r/{sheet.key}"' in bundle.html
 
@@ -384,7 +385,10 @@ def test_url_encoded_and_unicode_file_names():
     bundle, fetch, _base, _ = capture("warc2zim-test-website/content", "url-encoding.html")
     root = CORPORA / "warc2zim-test-website/content"
     images = root / "images"
-    nfd = images / "urlencoding1_ico\u0302ne-de\u0301buter-Solidarite\u0301-Nume\u0301rique_1@300x.png"
+    nfd = (
+        images
+        / "urlencoding1_ico\u0302ne-de\u0301buter-Solidarite\u0301-Nume\u0301rique_1@300x.png"
+    )
     expected = {
         nfd: 3,  # raw NFD (and the mixed form, same URL once encoded), %40 form, with query
         images / "urlencoding4_(_[_|_]_).png": 1,
@@ -412,14 +416,17 @@ def test_broken_css_file_still_rewritten():
     sheet = _resource(bundle, "css-broken-file.css")
     css = sheet.replay.decode()
     assert 'background-image: url("data:,")' in css  # offline image, cleanly empty
-    assert "display= 12;" in css and "font-size: ;" in css and "text-align: center;" in css
+    assert "display= 12;" in css
+    assert "font-size: ;" in css
+    assert "text-align: center;" in css
     assert "mediaelementjs" not in css
 
 
 def test_gb2312_text_survives_rewrite():
     bundle, _fetch, _base, tree = capture("monolith-fixtures", "unusual_encodings/gb2312.html")
     title = tree.findtext(".//title")
-    assert title and any("\u4e00" <= ch <= "\u9fff" for ch in title)
+    assert title
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in title)
     out = lxml.html.document_fromstring(bundle.html)
     assert out.findtext(".//title") == title
     assert out.findtext(".//h1") == tree.findtext(".//h1")
@@ -429,7 +436,8 @@ def test_failed_and_missing_resources_recorded_and_emptied():
     bundle, _fetch, _base, _ = capture("monolith-fixtures", "basic/local-file.html")
     missing_css = _resource(bundle, "local-style-does-not-exist.css")
     missing_png = _resource(bundle, "monolith.png")
-    assert missing_css.key == missing_png.key == "" and missing_css.status == 404
+    assert missing_css.key == missing_png.key == ""
+    assert missing_css.status == 404
     assert missing_css.error_code == "http_error"
     doc = lxml.html.document_fromstring(bundle.html)
     assert doc.find(".//img").get("src") == "data:,"
@@ -457,7 +465,8 @@ def test_import_cycle_is_broken_and_keys_are_bottom_up():
     css_b = by_url[b].replay.decode()
     assert css_b.count('"data:,"') == 2 or css_b.count("data:,") == 2  # both cycle edges
     css_a = by_url[a].replay.decode()
-    assert by_url[b].key in css_a and by_url[img].key in css_a
+    assert by_url[b].key in css_a
+    assert by_url[img].key in css_a
     assert by_url[a].key == hashlib.sha256(by_url[a].replay).hexdigest()
     assert f'href="r/{by_url[a].key}"' in bundle.html
 

@@ -59,7 +59,8 @@ def test_concurrency_bounded_overall_and_per_host():
     urls = [f"http://h{h}.test/{i}.png" for h in range(3) for i in range(8)]
     fetch = SiteFetch(delay=0.03)
     result = collect(refs(urls), fetch, concurrency=5, per_host=2)
-    assert set(result) == set(urls) and len(fetch.calls) == len(urls)
+    assert set(result) == set(urls)
+    assert len(fetch.calls) == len(urls)
     assert fetch.max_active == 5  # 3 hosts x 2 would allow 6: the overall bound holds
     assert all(v == 2 for v in fetch.max_per_host.values())
     assert all(name.startswith("snapshelf-fetch") for name in fetch.threads)
@@ -89,7 +90,11 @@ def test_same_url_fetched_once():
     fetch = SiteFetch(site)
     result = collect(roots + roots, fetch)
     urls = [u for u, _ in fetch.calls]
-    assert sorted(urls) == ["http://h.test/img.png", "http://h.test/more.css", "http://h.test/s.css"]
+    assert sorted(urls) == [
+        "http://h.test/img.png",
+        "http://h.test/more.css",
+        "http://h.test/s.css",
+    ]
     assert set(result) == set(urls)
 
 
@@ -102,7 +107,9 @@ def test_stylesheets_followed_recursively_with_cycles_and_kinds():
         "http://h.test/odd": ("text/css", b"y{background:url(from-odd.png)}"),
     }
     fetch = SiteFetch(site)
-    result = collect([Ref("http://h.test/a.css", "stylesheet"), Ref("http://h.test/odd", "image")], fetch)
+    result = collect(
+        [Ref("http://h.test/a.css", "stylesheet"), Ref("http://h.test/odd", "image")], fetch
+    )
     assert dict(fetch.calls) == {
         "http://h.test/a.css": "stylesheet",
         "http://h.test/odd": "image",
@@ -118,7 +125,14 @@ def test_stylesheets_followed_recursively_with_cycles_and_kinds():
 def test_redirected_stylesheet_resolves_against_final_url():
     def fetch(url: str, kind: str) -> Fetched:
         if url == "http://h.test/old.css":
-            return Fetched(url, "http://cdn.test/new/main.css", 200, "text/css", None, b"a{background:url(x.png)}")
+            return Fetched(
+                url,
+                "http://cdn.test/new/main.css",
+                200,
+                "text/css",
+                None,
+                b"a{background:url(x.png)}",
+            )
         return Fetched(url, url, 200, "image/png", None, b"p")
 
     result = collect([Ref("http://h.test/old.css", "stylesheet")], fetch)
@@ -133,17 +147,32 @@ def test_failed_stylesheet_not_parsed_and_failures_kept():
             raise RuntimeError("callback bug")
         return Fetched(url, url, 0, "", None, b"", "connection", "refused")
 
-    roots = refs(["http://h.test/404.css"], "stylesheet") + refs(["http://h.test/boom.png", "http://h.test/down.png"])
+    roots = refs(["http://h.test/404.css"], "stylesheet") + refs(
+        ["http://h.test/boom.png", "http://h.test/down.png"]
+    )
     result = collect(roots, fetch)
-    assert set(result) == {"http://h.test/404.css", "http://h.test/boom.png", "http://h.test/down.png"}
+    assert set(result) == {
+        "http://h.test/404.css",
+        "http://h.test/boom.png",
+        "http://h.test/down.png",
+    }
     boom = result["http://h.test/boom.png"]
-    assert boom.error_code == "internal" and "callback bug" in boom.error and boom.status == 0
+    assert boom.error_code == "internal"
+    assert "callback bug" in boom.error
+    assert boom.status == 0
     assert result["http://h.test/down.png"].error_code == "connection"
 
 
 def test_only_http_urls_are_fetched():
     fetch = SiteFetch()
-    roots = refs(["data:image/png;base64,AA==", "ftp://h.test/x.png", "https://h.test/ok.png", "file:///etc/passwd"])
+    roots = refs(
+        [
+            "data:image/png;base64,AA==",
+            "ftp://h.test/x.png",
+            "https://h.test/ok.png",
+            "file:///etc/passwd",
+        ]
+    )
     result = collect(roots, fetch)
     assert list(result) == ["https://h.test/ok.png"]
 
@@ -152,9 +181,12 @@ def test_max_resources_stops_scheduling():
     urls = [f"http://h.test/{i}.png" for i in range(10)]
     fetch = SiteFetch()
     result = collect(refs(urls), fetch, max_resources=3)
-    assert len(fetch.calls) == 3 and len(result) == 3
+    assert len(fetch.calls) == 3
+    assert len(result) == 3
     # discovered-through-CSS resources count too
-    site = {"http://h.test/s.css": ("text/css", b"a{background:url(1.png)} b{background:url(2.png)}")}
+    site = {
+        "http://h.test/s.css": ("text/css", b"a{background:url(1.png)} b{background:url(2.png)}")
+    }
     fetch = SiteFetch(site)
     collect(refs(["http://h.test/s.css"], "stylesheet"), fetch, max_resources=2)
     assert len(fetch.calls) == 2
@@ -164,14 +196,18 @@ def test_max_total_bytes_stops_scheduling():
     urls = [f"http://h.test/{i}.png" for i in range(10)]  # 100 bytes each
     fetch = SiteFetch()
     result = collect(refs(urls), fetch, max_total_bytes=250, concurrency=1)
-    assert len(fetch.calls) == 3 and len(result) == 3  # stops once 300 >= 250 were received
+    assert len(fetch.calls) == 3
+    assert len(result) == 3
 
 
 def test_deadline_stops_scheduling_but_keeps_results():
     urls = [f"http://h.test/{i}.png" for i in range(10)]
     fetch = SiteFetch()
-    result = collect(refs(urls), fetch, concurrency=1, deadline_expired=lambda: len(fetch.calls) >= 4)
-    assert len(fetch.calls) == 4 and len(result) == 4
+    result = collect(
+        refs(urls), fetch, concurrency=1, deadline_expired=lambda: len(fetch.calls) >= 4
+    )
+    assert len(fetch.calls) == 4
+    assert len(result) == 4
     assert all(f.ok for f in result.values())
 
 
@@ -185,5 +221,9 @@ def test_collect_on_a_corpus_page():
     names = {u.rsplit("/", 1)[-1] for u in result}
     # the specimen stylesheet @imports the grid stylesheet; stylesheet.css pulls the fonts
     assert {"specimen_stylesheet.css", "grid_12-825-55-15.css", "stylesheet.css"} <= names
-    assert {"cicle_fina-webfont.woff2", "cicle_fina-webfont.woff", "zantroke-webfont.woff2"} <= names
+    assert {
+        "cicle_fina-webfont.woff2",
+        "cicle_fina-webfont.woff",
+        "zantroke-webfont.woff2",
+    } <= names
     assert not any(u.endswith(".js") for u in result)  # scripts are not captured

@@ -32,7 +32,11 @@ def masked(css: str) -> str:
             elif node.type == "string":
                 nodes[i] = tinycss2.ast.StringToken(0, 0, "U", '"U"') if node.value else node
             for attr in ("arguments", "content", "prelude"):
-                walk(getattr(node, attr, None) if isinstance(getattr(node, attr, None), list) else None)
+                walk(
+                    getattr(node, attr, None)
+                    if isinstance(getattr(node, attr, None), list)
+                    else None
+                )
 
     rules = tinycss2.parse_stylesheet(css)
     walk(rules)
@@ -88,13 +92,16 @@ def test_single_file_of_corpus_page(corpus: str, rel: str):
     used = {
         r.key
         for r in bundle.resources
-        if r.key and r.replay is None and f"{r.key}" in bundle.html + "".join(
-            x.replay.decode() for x in bundle.resources if x.replay is not None
-        )
+        if r.key
+        and r.replay is None
+        and f"{r.key}"
+        in bundle.html
+        + "".join(x.replay.decode() for x in bundle.resources if x.replay is not None)
     }
     svg_uses = {v[2:66] for w, v in original_refs if w.startswith("use@")}
     assert used - svg_uses <= checker.inlined
-    assert "<script" not in html and "r/" not in {v[:2] for _w, v in refs}
+    assert "<script" not in html
+    assert "r/" not in {v[:2] for _w, v in refs}
 
 
 def test_svg_use_is_inlined_as_local_symbol():
@@ -104,14 +111,19 @@ def test_svg_use_is_inlined_as_local_symbol():
     doc = parse_html(html)
     use = doc.find(".//use")
     ref = use.get("xlink:href")
-    assert ref.startswith("#sf") and ref.endswith("-icon-1")
+    assert ref.startswith("#sf")
+    assert ref.endswith("-icon-1")
     symbol = doc.xpath(f"//symbol[@id='{ref[1:]}']")
-    assert len(symbol) == 1 and symbol[0].get("viewbox") == "0 0 24 24"  # HTML parsers fold case
+    assert len(symbol) == 1
+    assert symbol[0].get("viewbox") == "0 0 24 24"
     assert symbol[0].find("path").get("d").startswith("M10 20h4V10")
-    assert '<symbol id="' in html and 'viewBox="0 0 24 24"' in html  # SVG case kept
+    assert '<symbol id="' in html
+    assert 'viewBox="0 0 24 24"' in html
     hidden = symbol[0].xpath("ancestor::svg[last()]")[0]
-    assert "width:0" in hidden.get("style") and hidden.get("aria-hidden") == "true"
-    assert "icons.svg" not in html and "r/" not in html.replace("tm-votes-lever", "")
+    assert "width:0" in hidden.get("style")
+    assert hidden.get("aria-hidden") == "true"
+    assert "icons.svg" not in html
+    assert "r/" not in html.replace("tm-votes-lever", "")
 
 
 def test_svg_use_copy_is_sanitised_and_ids_prefixed():
@@ -131,16 +143,18 @@ def test_svg_use_copy_is_sanitised_and_ids_prefixed():
         f"#{prefix}s",
         f"#{prefix}other",
     ]
-    assert doc.xpath(f"//rect")[0].get("fill") == f"url(#{prefix}g)"
+    assert doc.xpath("//rect")[0].get("fill") == f"url(#{prefix}g)"
     assert f"url(#{prefix}g)" in doc.xpath("//rect")[0].get("style")
-    assert "evil.test" not in out and "alert" not in out and "onclick" not in out
+    assert "evil.test" not in out
+    assert "alert" not in out
+    assert "onclick" not in out
     assert len(doc.xpath("//svg[@aria-hidden]")) == 1  # copied once, used twice
 
 
 def test_missing_blob_and_foreign_references_become_empty():
     key = "b" * 64
-    html = f"""<img src="r/{key}"><img src="r/{'c' * 64}#x"><img src="r/not-a-key">
-    <svg><use href="r/{'d' * 64}#i"></use></svg>
+    html = f"""<img src="r/{key}"><img src="r/{"c" * 64}#x"><img src="r/not-a-key">
+    <svg><use href="r/{"d" * 64}#i"></use></svg>
     <a href="https://example.test/">link stays</a>"""
     out = inline(html, {key: ("image/png", b"PNG")}.get)
     doc = parse_html(out)
@@ -165,4 +179,16 @@ def test_stylesheet_cycle_and_nesting_in_single_file():
     assert imported.startswith("data:text/css;charset=utf-8;base64,")
     assert decode_data(imported)[1].decode() == '@import "data:,";'  # the cycle is cut
     assert "url(data:image/svg+xml;base64,PHN2Zy8+#f)" in css_a
-    assert 'url("data:image/svg+xml;base64,PHN2Zy8+")' in out or "url(data:image/svg+xml;base64,PHN2Zy8+)" in out
+    assert (
+        'url("data:image/svg+xml;base64,PHN2Zy8+")' in out
+        or "url(data:image/svg+xml;base64,PHN2Zy8+)" in out
+    )
+
+
+def test_data_url_stylesheet_left_in_document_is_reembedded():
+    key = "f" * 64
+    inner = base64.b64encode(f'@import "rel.css";\np{{background:url({key})}}'.encode()).decode()
+    html = f'<link rel="stylesheet" href="data:text/css;base64,{inner}">'
+    out = inline(html, {key: ("image/png", b"PNG")}.get)
+    css = decode_data(parse_html(out).find(".//link").get("href"))[1].decode()
+    assert css == '@import "data:,";\np{background:url(data:image/png;base64,UE5H)}'

@@ -80,7 +80,9 @@ _HTML_START = re.compile(
 _LEADING_JUNK = re.compile(rb"\A(?:\s+|<!--.*?-->|<\?xml[^>]*>)+", re.S)
 _SVG_ROOT = re.compile(rb"\A(?:\s+|<!--.*?-->|<\?[^>]*>|<!doctype[^>]*>)*<svg[\s>]", re.I | re.S)
 
-_BINARY_BYTES = frozenset(b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1c\x1d\x1e\x1f")
+_BINARY_BYTES = frozenset(
+    b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1c\x1d\x1e\x1f"
+)
 
 
 def _mime_of(content_type: str | None) -> str:
@@ -180,7 +182,11 @@ def classify(body: bytes, content_type: str | None, url: str | None = None) -> s
         return "pdf"
     if mime.startswith("image/"):
         return "other" if not binary and looks_like_html(body) else "image"
-    if mime.startswith("text/") or mime in _TEXT_APPLICATION_TYPES or mime.endswith(("+json", "+xml")):
+    if (
+        mime.startswith("text/")
+        or mime in _TEXT_APPLICATION_TYPES
+        or mime.endswith(("+json", "+xml"))
+    ):
         return "other" if binary else "text"
 
     if mime in _GENERIC_TYPES:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,22 +50,24 @@ _C0_SPACE = "".join(chr(c) for c in range(0x21))
 _SPECIAL = {"http": "80", "https": "443"}
 _SCRIPT_SCHEMES = frozenset({"javascript", "vbscript", "livescript", "mocha"})
 
-# WHATWG percent-encode sets (plus C0 controls, DEL and every non-ASCII character).
-_PATH_UNSAFE = frozenset(' "#<>?`{}')
-_QUERY_UNSAFE = frozenset(" \"#<>'")
-_FRAGMENT_UNSAFE = frozenset(' "<>`')
+
+def _encode_set(chars: str) -> re.Pattern[str]:
+    """A WHATWG percent-encode set: ``chars`` plus C0 controls, space, DEL and non-ASCII."""
+    return re.compile("[\\x00-\\x20\\x7f-\\U0010ffff" + re.escape(chars) + "]")
 
 
-def _encode(text: str, unsafe: frozenset[str]) -> str:
-    if text.isascii() and not any(c in unsafe or ord(c) < 0x21 or c == "\x7f" for c in text):
-        return text
-    out = []
-    for c in text:
-        if c in unsafe or ord(c) < 0x21 or ord(c) >= 0x7F:
-            out.append("".join(f"%{b:02X}" for b in c.encode("utf-8", "surrogatepass")))
-        else:
-            out.append(c)
-    return "".join(out)
+_PATH_UNSAFE = _encode_set('"#<>?`{}')
+_QUERY_UNSAFE = _encode_set("\"#<>'")
+_FRAGMENT_UNSAFE = _encode_set('"<>`')
+_USERINFO_UNSAFE = _encode_set('"#<>?`{}/;=@[]\\^|')
+
+
+def _percent(match: re.Match[str]) -> str:
+    return "".join(f"%{b:02X}" for b in match.group().encode("utf-8", "surrogatepass"))
+
+
+def _encode(text: str, unsafe: re.Pattern[str]) -> str:
+    return unsafe.sub(_percent, text) if unsafe.search(text) else text
 
 
 def clean_url(raw: str) -> str:
@@ -80,14 +83,14 @@ def url_scheme(raw: str) -> str | None:
 
 def is_script_url(raw: str) -> bool:
     """True for javascript:/vbscript: URLs, however they are disguised with whitespace or case."""
-    return url_scheme(clean_url(raw)) in _SCRIPT_SCHEMES
+    return ":" in raw and url_scheme(clean_url(raw)) in _SCRIPT_SCHEMES
 
 
 def _host(authority: str) -> str | None:
     """Normalise the host[:port] part; None when invalid."""
     if "@" in authority:
         userinfo, _, authority = authority.rpartition("@")
-        userinfo = _encode(userinfo, frozenset(' "#<>?`{}/;=@[]\\^|')) + "@"
+        userinfo = _encode(userinfo, _USERINFO_UNSAFE) + "@"
     else:
         userinfo = ""
     if authority.startswith("["):
@@ -109,7 +112,7 @@ def _host(authority: str) -> str | None:
                 host = host.encode("idna").decode("ascii")
             except UnicodeError:
                 return None
-        if any(c in host for c in ' #%/:<>?@[\\]^|'):
+        if any(c in host for c in " #%/:<>?@[\\]^|"):
             return None
     if port:
         if not port.isdigit():
@@ -137,6 +140,7 @@ def _remove_dot_segments(path: str) -> str:
     return "/" + "/".join(out)
 
 
+@functools.lru_cache(maxsize=1024)
 def _split_http(url: str) -> tuple[str, str, str, str | None] | None:
     """Split an absolute http(s) URL into (scheme, authority, path, query); no fragment."""
     m = _SCHEME.match(url)
@@ -451,6 +455,20 @@ class _Walk:
         return out
 
 
+_URL_MARKERS = ("url(", "@import", "image-set(", "src(", "@charset")
+
+
+def _may_have_urls(css: str) -> bool:
+    """Cheap pre-check so big URL-free stylesheets skip tokenising (pure Python, slow).
+
+    Any backslash forces the full parse: CSS escapes can spell ``url(`` (``\\75 rl(``).
+    """
+    if "\\" in css:
+        return True
+    low = css.lower()
+    return any(marker in low for marker in _URL_MARKERS)
+
+
 def _parse_sheet(css: str) -> list:
     return tinycss2.parse_stylesheet(css, skip_comments=False, skip_whitespace=False)
 
@@ -487,14 +505,16 @@ def find_css_resources(css: str, base_url: str) -> list[Ref]:
     document base for ``<style>``). ``@import`` of a data: URL stylesheet is looked into.
     """
     found: list[Ref] = []
-    _Walk(_finder(base_url, found, set(), 0)).stylesheet(_parse_sheet(css))
+    if _may_have_urls(css):
+        _Walk(_finder(base_url, found, set(), 0)).stylesheet(_parse_sheet(css))
     return found
 
 
 def find_inline_style_resources(style_attr: str, base_url: str) -> list[Ref]:
     """Subresources of a ``style=""`` attribute (or any CSS value, e.g. SVG ``fill``)."""
     found: list[Ref] = []
-    _Walk(_finder(base_url, found, set(), 0)).values(_parse_values(style_attr), "image")
+    if _may_have_urls(style_attr):
+        _Walk(_finder(base_url, found, set(), 0)).values(_parse_values(style_attr), "image")
     return found
 
 
@@ -504,8 +524,11 @@ def _rewriter(base_url: str, mapper: Mapper) -> _Visit:
         if target.kind in ("empty", "fragment"):
             return None
         if target.kind == "data":
-            # data: stylesheets are handed to the mapper so their references get processed.
-            return mapper(target.url, "stylesheet") if kind == "stylesheet" else None
+            # data: stylesheets are handed to the mapper so their references get processed
+            # (except the empty placeholder, which references nothing).
+            if kind == "stylesheet" and target.url != EMPTY:
+                return mapper(target.url, "stylesheet")
+            return None
         if target.kind == "http":
             return with_fragment(mapper(target.url, kind), target.fragment)
         return EMPTY  # script:, about:, other schemes, unresolvable: never leave the archive
@@ -519,6 +542,8 @@ def rewrite_css(css: str, base_url: str, mapper: Mapper) -> str:
     Unchanged stylesheets come back byte-for-byte; otherwise tinycss2 re-serialises the
     token tree (semantically identical; string quotes may become double quotes).
     """
+    if not _may_have_urls(css):
+        return css
     walk = _Walk(_rewriter(base_url, mapper))
     rules = walk.stylesheet(_parse_sheet(css))
     if not walk.changed:
@@ -528,6 +553,8 @@ def rewrite_css(css: str, base_url: str, mapper: Mapper) -> str:
 
 def rewrite_inline_style(style_attr: str, base_url: str, mapper: Mapper) -> str:
     """Rewrite the URLs of a ``style=""`` attribute value (or any CSS value)."""
+    if not _may_have_urls(style_attr):
+        return style_attr
     walk = _Walk(_rewriter(base_url, mapper))
     nodes = _parse_values(style_attr)
     walk.values(nodes, "image")
@@ -542,6 +569,8 @@ def transform_css_urls(css: str, visit: _Visit, *, inline: bool = False) -> str:
     ``visit`` returns a replacement or None. Used by the single-file inliner to rename
     same-document fragment references; ``inline`` selects value-list parsing (style="").
     """
+    if not _may_have_urls(css):
+        return css
     walk = _Walk(visit)
     if inline:
         nodes = _parse_values(css)

@@ -288,7 +288,6 @@ _LABELS: dict[str, tuple[str, ...]] = {
 }
 
 
-
 def _canonical(codec: str) -> str:
     """Python's own name for a codec (``euc_jp``, ``iso8859-2``, ``cp1252``...)."""
     try:
@@ -604,11 +603,11 @@ def _is_ascii(body: bytes) -> bool:
     return body.isascii()
 
 
-def _utf8_status(body: bytes) -> tuple[bool, int, int]:
-    """(valid, error count, good non-ASCII characters) for a UTF-8 reading.
+def _utf8_status(body: bytes) -> tuple[str, int, int]:
+    """(text, error count, good non-ASCII characters) for a UTF-8 reading.
 
     A multi-byte sequence cut off by the end of the body (a byte cap) does not
-    count as an error.
+    count as an error (it becomes one U+FFFD).
     """
     try:
         text, consumed = codecs.utf_8_decode(body, "strict", False)
@@ -616,20 +615,22 @@ def _utf8_status(body: bytes) -> tuple[bool, int, int]:
         pass
     else:
         if consumed >= len(body) - 3:
-            return True, 0, len(text) - len(text.encode("ascii", "ignore"))
+            if consumed < len(body):
+                text += "\ufffd"
+            return text, 0, len(text) - len(text.encode("ascii", "ignore"))
     text = body.decode("utf-8", "replace")
     legit = body.count(b"\xef\xbf\xbd")
     errors = text.count("\ufffd") - legit
     nonascii = len(text) - len(text.encode("ascii", "ignore")) - errors - legit
-    return errors == 0, errors, nonascii
+    return text, errors, nonascii
 
 
 def _is_utf8(body: bytes) -> bool:
     """Valid UTF-8 with real multi-byte text: almost never an accident."""
     if _is_ascii(body):
         return False
-    valid, errors, good = _utf8_status(body)
-    if valid:
+    _, errors, good = _utf8_status(body)
+    if not errors:
         return True
     # a few corrupt sequences in an otherwise UTF-8 page (bad copy/paste, cut
     # multi-byte characters inside truncated strings)
@@ -682,11 +683,15 @@ _NONASCII = re.compile(r"[^\x00-\x7f]")
 def _acceptable(body: bytes, codec: str) -> str | None:
     """Decode with a declared codec if the bytes agree with it, else None."""
     if codec == "utf-8":
-        valid, errors, good = _utf8_status(body)
-        if valid or errors <= 2 or errors * 200 <= good:
-            return body.decode("utf-8", "replace")
+        text, errors, good = _utf8_status(body)
+        if errors <= 2 or errors * 200 <= good:
+            return text
         return None
     if codec.startswith("utf-16"):
+        # a UTF-16 label on bytes without NULs (markup is ASCII, so real UTF-16
+        # HTML is full of them) is a lie that would decode as CJK noise
+        if body.count(b"\x00") * 8 < len(body):
+            return None
         text, errors = _decode_errors(body, codec)
         if errors * 100 > len(text) + 1 or len(_CONTROL.findall(text[:4096])) > 40:
             return None
@@ -824,7 +829,14 @@ def _cjk_fallback(sample: bytes) -> str | None:
         if not total or errors > total * 0.02:
             continue
         common = sum(k for ch, k in counts.items() if _is_common(ch, family)) / total
-        kana = sum(k for ch, k in counts.items() if "\u3040" <= ch <= "\u30ff" or "\uff66" <= ch <= "\uff9f") / total
+        kana = (
+            sum(
+                k
+                for ch, k in counts.items()
+                if "\u3040" <= ch <= "\u30ff" or "\uff66" <= ch <= "\uff9f"
+            )
+            / total
+        )
         score = common - 5 * errors / total
         if family.startswith("zh"):
             score -= kana
@@ -838,7 +850,9 @@ def _cjk_fallback(sample: bytes) -> str | None:
 # --------------------------------------------------------------------------- entry points
 
 
-def _decode(body: bytes, http_charset: str | None, declared: Callable[[], list[str | None]]) -> Decoded:
+def _decode(
+    body: bytes, http_charset: str | None, declared: Callable[[], list[str | None]]
+) -> Decoded:
     bom = _bom(body)
     if bom is not None:
         codec, skip = bom

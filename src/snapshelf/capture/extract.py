@@ -26,8 +26,8 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -67,7 +67,6 @@ class Extracted:
     html: str = ""
     markdown: str = ""
     word_count: int = 0
-    extras: dict[str, Any] = field(default_factory=dict, repr=False)  # diagnostics
 
 
 # --------------------------------------------------------------------------- sanitising
@@ -169,7 +168,9 @@ def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
 # --------------------------------------------------------------------------- text helpers
 
 _WS = re.compile(r"\s+")
-_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+_CJK_CHAR = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]"
+)
 _NON_CJK_WORD = re.compile(
     r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+"
 )
@@ -198,7 +199,9 @@ _SCRIPT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("hy", re.compile(r"[\u0530-\u058f]")),
     ("my", re.compile(r"[\u1000-\u109f]")),
 )
-_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_LATIN_LETTER = re.compile(r"[\u00c0-\u024f]")
+_ASCII_RUN = re.compile(r"[\x00-\x7f]+")
+_ASCII_NON_LETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
 
 
 # a handful of very frequent function words per language: enough to tell the
@@ -224,12 +227,15 @@ def guess_language(text: str) -> str:
     sample = text[:1500]
     if not sample.strip():
         return ""
-    # len(x) - len(sub) counts matches without building a list of them
+    # count by deleting (C speed) rather than by collecting matches
     counts = dict.fromkeys((name for name, _ in _SCRIPT_PATTERNS), 0)
-    counts["latn"] = len(sample) - len(_LATIN_LETTER.sub("", sample))
-    if not sample.isascii():
+    ascii_bytes = sample.encode("ascii", "ignore")
+    counts["latn"] = len(ascii_bytes.translate(None, _ASCII_NON_LETTERS))
+    if len(ascii_bytes) < len(sample):
+        rest = _ASCII_RUN.sub("", sample)
+        counts["latn"] += len(rest) - len(_LATIN_LETTER.sub("", rest))
         for name, rx in _SCRIPT_PATTERNS:
-            counts[name] = len(sample) - len(rx.sub("", sample))
+            counts[name] = len(rest) - len(rx.sub("", rest))
     total = sum(counts.values())
     if not total:
         return ""
@@ -288,10 +294,14 @@ def _choose_language(declared: str, text: str) -> str:
         return declared
     primary = declared.split("-")[0]
     non_latin = {"zh", "ja", "ko", "ar", "he", "ru", "uk", "el", "th", "hi", "ka", "hy", "my"}
-    if guessed in non_latin and primary != guessed and not (
-        {primary, guessed} <= {"ru", "uk", "bg", "sr", "mk", "be", "kk"}
-        or (primary in ("fa", "ur") and guessed == "ar")
-        or (primary == "yi" and guessed == "he")
+    if (
+        guessed in non_latin
+        and primary != guessed
+        and not (
+            {primary, guessed} <= {"ru", "uk", "bg", "sr", "mk", "be", "kk"}
+            or (primary in ("fa", "ur") and guessed == "ar")
+            or (primary == "yi" and guessed == "he")
+        )
     ):
         return guessed
     if primary in non_latin and guessed not in non_latin:
@@ -389,7 +399,9 @@ _META_KEYS_MULTI = {"article:author", "author", "citation_author", "dc:creator",
 
 def _collect_meta(tree: lxml.html.HtmlElement, url: str | None) -> _Meta:
     meta = _Meta()
-    meta.html_lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang") or ""
+    meta.html_lang = (
+        tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang") or ""
+    )
     for el in tree.iter("meta"):
         content = el.get("content")
         if content is None:
@@ -497,7 +509,9 @@ def _parse_jsonld(raw: str) -> list[dict[str, Any]]:
 
     walk(data)
     # real articles before generic WebPage objects
-    out.sort(key=lambda d: 1 if str(d.get("@type", "")).lower() in ("webpage", "creativework") else 0)
+    out.sort(
+        key=lambda d: 1 if str(d.get("@type", "")).lower() in ("webpage", "creativework") else 0
+    )
     return out
 
 
@@ -560,7 +574,9 @@ def _clean_title(title: str, site_names: list[str]) -> str:
         key = re.sub(r"\W+", "", part.casefold())
         if not key:
             return True
-        return any(key == n or (len(key) >= 3 and key in n) or (len(n) >= 3 and n in key) for n in names)
+        return any(
+            key == n or (len(key) >= 3 and key in n) or (len(n) >= 3 and n in key) for n in names
+        )
 
     # trim identifiable site-name segments from the ends only
     kept = list(parts)
@@ -585,7 +601,9 @@ def _site_names(meta: _Meta, url: str | None) -> list[str]:
     ]
     host = urlsplit(url).hostname if url else None
     if host:
-        labels = [x for x in host.split(".") if x not in ("www", "m", "com", "org", "net", "co", "cn")]
+        labels = [
+            x for x in host.split(".") if x not in ("www", "m", "com", "org", "net", "co", "cn")
+        ]
         names.extend(labels[:1])
         names.append(host)
     return [n for n in names if n]
@@ -640,6 +658,9 @@ _TITLE_META_KEYS = (
 )
 
 
+_QUOTES = "\"'“”‘’「」"
+
+
 def _pick_title(meta: _Meta, url: str | None) -> str:
     sites = _site_names(meta, url)
     candidates = [_ld_title(meta)]
@@ -647,12 +668,35 @@ def _pick_title(meta: _Meta, url: str | None) -> str:
     candidates += [meta.title_tag, meta.h1]
     for candidate in candidates:
         cleaned = _clean_title(html_lib.unescape(candidate), sites) if candidate else ""
+        h1 = meta.h1
+        # "Headline_Section" / "Headline - Section" where the page's own <h1>
+        # is the leading segment: the rest is navigation
+        if (
+            cleaned
+            and h1
+            and len(cleaned) > len(h1)
+            and cleaned.startswith(h1)
+            and _TITLE_SEPARATORS.match(cleaned, len(h1))
+        ):
+            cleaned = h1
         if cleaned:
+            # an unescaped quote in content="..." cuts a meta title short
+            # (奖金711万元！"中国诺贝尔奖"...): the <title>/<h1> then has it whole
+            for fuller in (meta.h1, _clean_title(meta.title_tag, sites)):
+                if (
+                    len(fuller) > len(cleaned) + 1
+                    and fuller.startswith(cleaned)
+                    and fuller[len(cleaned)] in _QUOTES
+                ):
+                    cleaned = fuller
+                    break
             return cleaned[:500]
     return ""
 
 
-_BY_PREFIX = re.compile(r"^(?:by|von|par|por|di|door|av|przez|作者|文|记者|撰文|written by)[\s:：/]+", re.I)
+_BY_PREFIX = re.compile(
+    r"^(?:by|von|par|por|di|door|av|przez|作者|文|记者|撰文|written by)[\s:：/]+", re.I
+)
 
 
 _TRAILING_DATE = re.compile(
@@ -666,32 +710,53 @@ def _clean_author(value: str) -> str:
     value = _norm(html_lib.unescape(value))
     value = _BY_PREFIX.sub("", value)
     value = _TRAILING_DATE.sub("", value).strip(" ,;|·-–—")
-    if not value or len(value) > 120 or value.endswith(":") or "http" in value.lower() or "{" in value or "@" in value:
+    if (
+        not value
+        or len(value) > 120
+        or value.endswith(":")
+        or "http" in value.lower()
+        or "{" in value
+        or "@" in value
+    ):
         return ""
     if value.lower() in ("admin", "administrator", "unknown", "null", "none", "未知", "匿名"):
         return ""
     return value
 
 
-_BYLINE_ANTI = re.compile(r"avatar|image|photo|bio|comment|about|twitter|social|share|follow|-img|icon", re.I)
-
-
-_XP_REL_AUTHOR = etree.XPath("//*[@rel][contains(concat(' ', normalize-space(@rel), ' '), ' author ')]")
-_XP_ITEMPROP_AUTHOR = etree.XPath("//*[@itemprop='author']")
-_XP_BYLINE = etree.XPath(
-    "//*[self::span or self::div or self::p or self::a or self::address or self::li or self::strong"
-    " or self::b or self::em][@class or @id][contains(translate(concat(@class, ' ', @id),"
-    " 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), 'author')"
-    " or contains(translate(concat(@class, ' ', @id), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',"
-    " 'abcdefghijklmnopqrstuvwxyz'), 'byline') or contains(translate(concat(@class, ' ', @id),"
-    " 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), 'writer') or"
-    " contains(translate(concat(@class, ' ', @id), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',"
-    " 'abcdefghijklmnopqrstuvwxyz'), 'reporter')]"
+_BYLINE_ANTI = re.compile(
+    r"avatar|image|photo|bio|comment|about|twitter|social|share|follow|-img|icon", re.I
 )
 
 
+_XP_REL_AUTHOR = etree.XPath(
+    "//*[@rel][contains(concat(' ', normalize-space(@rel), ' '), ' author ')]"
+)
+_XP_ITEMPROP_AUTHOR = etree.XPath("//*[@itemprop='author']")
+_BYLINE_MARK = re.compile(r"author|byline|writer|reporter|contributor", re.I)
+_BYLINE_TAGS = ("span", "div", "p", "a", "address", "li", "strong", "b", "em", "small", "cite")
+
+
+def _headline_region(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    """The part of the page around the headline, where bylines live."""
+    h1 = tree.find(".//h1")
+    if h1 is None:
+        return tree.find(".//article")
+    region = h1
+    for _ in range(3):
+        parent = region.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            break
+        region = parent
+    return region
+
+
 def _dom_author(tree: lxml.html.HtmlElement) -> str:
-    """Byline from the markup: rel=author, itemprop=author, byline/author classes."""
+    """Byline from the markup: rel=author, itemprop=author, byline classes near the headline.
+
+    Searching only near the ``<h1>`` keeps this cheap on megabyte pages and
+    avoids the bylines of "related articles" lists.
+    """
     for el in _XP_REL_AUTHOR(tree):
         name = _clean_author(el.text_content())
         if name and len(name) <= 60:
@@ -702,11 +767,14 @@ def _dom_author(tree: lxml.html.HtmlElement) -> str:
         name = _clean_author(source.get("content") or source.text_content())
         if name and len(name) <= 80:
             return name
-    for checked, el in enumerate(_XP_BYLINE(tree)):
-        if checked > 40:
+    region = _headline_region(tree)
+    if region is None:
+        return ""
+    for seen, el in enumerate(region.iter(*_BYLINE_TAGS)):
+        if seen > 3000:
             break
         marker = f"{el.get('class', '')} {el.get('id', '')}"
-        if _BYLINE_ANTI.search(marker):
+        if len(marker) < 6 or not _BYLINE_MARK.search(marker) or _BYLINE_ANTI.search(marker):
             continue
         text = _norm(el.text_content())
         if not text or len(text) > 100:
@@ -731,19 +799,42 @@ _AUTHOR_META_KEYS = (
 )
 
 
-def _pick_author(meta: _Meta, tree: lxml.html.HtmlElement, page_text: _LazyText, chinese: bool) -> str:
-    ld = _ld_author(meta)
-    if ld:
-        return ld
-    for key in _AUTHOR_META_KEYS:
-        values = meta.multi.get(key) or ([meta.tags[key]] if key in meta.tags else [])
-        names = [n for n in (_clean_author(v) for v in values) if n]
-        if names:
-            return ", ".join(dict.fromkeys(names))
+def _pick_author(
+    meta: _Meta, tree: lxml.html.HtmlElement, page_text: _LazyText, chinese: bool, sites: list[str]
+) -> str:
+    """Author from JSON-LD, meta tags, the byline markup, then Chinese labels.
+
+    A declared author that is just the site's own name (网易 on 163.com) is
+    kept only if no person's name can be found.
+    """
+    site_keys = {re.sub(r"\W+", "", n.casefold()) for n in sites if n}
+    weak = ""
+
+    def is_site(name: str) -> bool:
+        key = re.sub(r"\W+", "", name.casefold())
+        return bool(key) and any(key == k or (len(key) >= 2 and key in k) for k in site_keys)
+
+    found = _ld_author(meta)
+    if not found:
+        for key in _AUTHOR_META_KEYS:
+            values = meta.multi.get(key) or ([meta.tags[key]] if key in meta.tags else [])
+            names = [n for n in (_clean_author(v) for v in values) if n]
+            if names:
+                found = ", ".join(dict.fromkeys(names))
+                break
+    if found and not is_site(found):
+        return found
+    weak = found
+    if chinese:
+        # explicit labels (作者：/记者/责任编辑：) beat class-name guesses,
+        # which on Chinese portals often hit the comment section
+        name = _cjk_author(page_text)
+        if name:
+            return name
     name = _dom_author(tree)
-    if name or not chinese:
+    if name and not is_site(name):
         return name
-    return _cjk_author(page_text)
+    return weak or name
 
 
 def _ld_author(meta: _Meta) -> str:
@@ -758,15 +849,26 @@ def _ld_author(meta: _Meta) -> str:
 
 
 # Chinese news pages label their metadata in the text near the headline
-_CJK_NAME = r"([\u4e00-\u9fff·]{2,6}(?:[ 、，,][\u4e00-\u9fff·]{2,6}){0,3})"
-_CJK_AUTHOR = re.compile(r"(?:作者|记者|撰文|文)\s*[：:/／|｜]\s*" + _CJK_NAME + r"|(?:本报)?记者\s+" + _CJK_NAME)
+_CJK_NAME = r"([\u4e00-\u9fff·]{2,6}(?:[、，,/][\u4e00-\u9fff·]{2,6}){0,3})"
+_NOT_CJK_BEFORE = r"(?<![\u4e00-\u9fff])"
+_CJK_AUTHOR = re.compile(
+    _NOT_CJK_BEFORE
+    + r"(?:作者|撰文|文)\s*[：:/／|｜]\s*"
+    + _CJK_NAME
+    + r"(?!\s*摄)|(?:作者|记者)\s*[：:\s]\s*"
+    + _CJK_NAME
+    + r"(?![\u4e00-\u9fff]|\s*摄)"
+)
 _CJK_EDITOR = re.compile(r"(?:责任编辑|责编|编辑)\s*[：:]\s*" + _CJK_NAME)
 _CJK_SOURCE = re.compile(r"(?:来源|來源|出处|稿源)\s*[：:]\s*([^\s|｜:：<>\[\]【】()（）]{2,30})")
 _DATE_RX = re.compile(
     r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
     r"(?:[\sT]*(\d{1,2})[:：时](\d{2})(?:[:：分](\d{2}))?)?"
 )
-_DATE_LABEL = re.compile(r"(?:发布时间|发表时间|发布日期|更新时间|时间|日期|发表于|发布于|published|posted|date)\s*[：:]?\s*$", re.I)
+_DATE_LABEL = re.compile(
+    r"(?:发布时间|发表时间|发布日期|更新时间|时间|日期|发表于|发布于|published|posted|date)\s*[：:]?\s*$",
+    re.I,
+)
 
 
 class _LazyText:
@@ -835,7 +937,32 @@ def _iso_date(value: str) -> str:
     m = _DATE_RX.search(value)
     if m:
         return _date_from_match(m)
+    with contextlib.suppress(TypeError, ValueError, IndexError):
+        dt = parsedate_to_datetime(value)  # "Tue, 24 Jul 2015 05:36:09 GMT"
+        if 1990 <= dt.year <= datetime.now().year + 1:
+            return dt.isoformat()
+    m = _EN_DATE.search(value)
+    if m:
+        day, month, year = (m["d1"] or m["d2"]), m["m1"] or m["m2"], m["y"]
+        month = month.lower()
+        if month in _MONTH_NAMES:
+            with contextlib.suppress(ValueError):
+                month_no = _MONTHS.index(month[:3]) + 1
+                return datetime(int(year), month_no, int(day)).date().isoformat()
     return ""
+
+
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_MONTH_NAMES = frozenset(
+    _MONTHS
+    + ["sept"]
+    + ["january", "february", "march", "april", "june", "july", "august"]
+    + ["september", "october", "november", "december"]
+)
+_EN_DATE = re.compile(
+    r"(?:(?P<m1>[A-Za-z]{3,9})\.?\s+(?P<d1>\d{1,2})(?:st|nd|rd|th)?,?|(?P<d2>\d{1,2})(?:st|nd|rd|th)?"
+    r"\s+(?P<m2>[A-Za-z]{3,9})\.?,?)\s+(?P<y>(?:19|20)\d{2})"
+)
 
 
 def _date_from_match(m: re.Match[str]) -> str:
@@ -889,23 +1016,24 @@ def _pick_date(meta: _Meta, tree: lxml.html.HtmlElement, page: _LazyText) -> str
             iso = _iso_date(el.get("datetime", ""))
             if iso:
                 return iso
-    # a labelled date right after the headline, then any date there
+    # a labelled date after the headline, or an unlabelled one right below it
+    # (dates deeper in the article are about its subject, not its publication)
     region = page.after_title
-    first: re.Match[str] | None = None
     for m in _DATE_RX.finditer(region):
-        if _DATE_LABEL.search(region[max(0, m.start() - 12) : m.start()]):
+        labelled = _DATE_LABEL.search(region[max(0, m.start() - 12) : m.start()])
+        if labelled or m.start() < 300:
             iso = _date_from_match(m)
             if iso:
                 return iso
-        if first is None:
-            first = m
-    if first is not None and (iso := _date_from_match(first)):
-        return iso
     return ""
 
 
 def _pick_site_name(meta: _Meta, page: _LazyText, url: str | None, chinese: bool) -> str:
-    for value in (meta.tags.get("og:site_name", ""), _ld_publisher(meta), meta.tags.get("application-name", "")):
+    for value in (
+        meta.tags.get("og:site_name", ""),
+        _ld_publisher(meta),
+        meta.tags.get("application-name", ""),
+    ):
         value = _norm(html_lib.unescape(value))
         if value and len(value) <= 100:
             return value
@@ -948,13 +1076,23 @@ def _absolutize(tree: lxml.html.HtmlElement, resolve: _Resolver) -> None:
                     el.set("href", new)
             continue
         for attr, value in el.attrib.items():
-            if (attr == "src" or attr.startswith("data-src")) and value and not value.startswith(("http://", "https://", "data:")):
+            if (
+                (attr == "src" or attr.startswith("data-src"))
+                and value
+                and not value.startswith(("http://", "https://", "data:"))
+            ):
                 new = resolve(value)
                 if new:
                     el.set(attr, new)
         # common lazy-loading attributes that trafilatura does not read
         if not el.get("data-src"):
-            for attr in ("data-original", "data-lazy-src", "data-url", "data-actualsrc", "data-echo"):
+            for attr in (
+                "data-original",
+                "data-lazy-src",
+                "data-url",
+                "data-actualsrc",
+                "data-echo",
+            ):
                 value = el.get(attr)
                 if value:
                     new = resolve(value)
@@ -979,12 +1117,27 @@ def _visible_length(tree: lxml.html.HtmlElement) -> int:
         return 0
     return sum(
         len(t.strip())
-        for t in body.xpath(".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
+        for t in body.xpath(
+            ".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
+        )
     )
 
 
 # trafilatura's output vocabulary -> reader-view HTML
-_BLOCK_TAGS = {"p", "head", "list", "item", "quote", "table", "row", "code", "graphic", "div", "lb", "body"}
+_BLOCK_TAGS = {
+    "p",
+    "head",
+    "list",
+    "item",
+    "quote",
+    "table",
+    "row",
+    "code",
+    "graphic",
+    "div",
+    "lb",
+    "body",
+}
 
 
 def _render_html(body: etree._Element) -> str:
@@ -1032,8 +1185,11 @@ def _emit_html(el: etree._Element, out: list[str], top: bool = False) -> None:
     elif tag == "graphic":
         src = el.get("src")
         if src and _is_http_url(src):
-            img = f'<img src="{html_lib.escape(src)}" alt="{html_lib.escape(el.get("alt") or el.get("title") or "")}">'
+            alt = html_lib.escape(el.get("alt") or el.get("title") or "")
+            img = f'<img src="{html_lib.escape(src)}" alt="{alt}">'
             out.append(f"<figure>{img}</figure>" if top else img)
+        if el.text:  # trafilatura sometimes parks following text inside <graphic>
+            out.append(html_lib.escape(el.text))
         if el.tail:
             out.append(html_lib.escape(el.tail))
         return
@@ -1090,11 +1246,15 @@ def _render_text(body: etree._Element) -> str:
 def _emit_text(el: etree._Element, parts: list[str], in_pre: bool = False) -> None:
     tag = el.tag if isinstance(el.tag, str) else ""
     if tag == "del" or tag == "graphic":
+        if tag == "graphic" and el.text:
+            parts.append(el.text)
         if el.tail:
             parts.append(el.tail)
         return
     block = tag in _TEXT_BLOCKS
-    pre = tag == "code" and ("\n" in (el.text or "") or el.getparent() is not None and el.getparent().tag == "body")
+    pre = tag == "code" and (
+        "\n" in (el.text or "") or el.getparent() is not None and el.getparent().tag == "body"
+    )
     if block and not in_pre:
         parts.append(_BREAK)
         if pre:
@@ -1157,6 +1317,7 @@ def _md_inline(el: etree._Element, include_tail: bool = True) -> str:
         if src and _is_http_url(src):
             alt = _md_escape(_norm(el.get("alt") or el.get("title") or ""))
             out.append(f"![{alt}](<{src.replace('>', '%3E')}>)")
+        out.append(_md_inline_text(el.text))
     elif tag == "lb":
         out.append("  \n")
     elif tag == "code":
@@ -1183,7 +1344,9 @@ def _md_block(el: etree._Element, blocks: list[str], depth: int) -> None:
     tag = el.tag if isinstance(el.tag, str) else ""
     rend = el.get("rend") or ""
     if tag == "head":
-        level = int(rend[1]) if rend[:1] == "h" and rend[1:] in ("1", "2", "3", "4", "5", "6") else 2
+        level = (
+            int(rend[1]) if rend[:1] == "h" and rend[1:] in ("1", "2", "3", "4", "5", "6") else 2
+        )
         text = _norm(_md_inline(el, include_tail=False))
         if text:
             blocks.append("#" * level + " " + text)
@@ -1224,7 +1387,9 @@ def _md_block(el: etree._Element, blocks: list[str], depth: int) -> None:
         img = _md_inline(el, include_tail=False)
         if img:
             blocks.append(img)
-    elif tag in ("div", "body") or (tag == "p" and any(c.tag in ("list", "table", "quote") for c in el)):
+    elif tag in ("div", "body") or (
+        tag == "p" and any(c.tag in ("list", "table", "quote") for c in el)
+    ):
         if el.text and el.text.strip():
             blocks.append(_md_inline_text(el.text).strip())
         for child in el:
@@ -1326,9 +1491,14 @@ def _fallback_blocks(tree: lxml.html.HtmlElement) -> list[str]:
         if el.getparent() is not None:
             el.drop_tree()
     for el in list(body.iterfind(".//*[@role]")):
-        if el.get("role") in ("navigation", "banner", "contentinfo", "complementary", "search") and el.getparent() is not None:
+        if (
+            el.get("role") in ("navigation", "banner", "contentinfo", "complementary", "search")
+            and el.getparent() is not None
+        ):
             el.drop_tree()
-    for el in list(body.iterfind(".//*[@hidden]")) + list(body.iterfind(".//*[@aria-hidden='true']")):
+    for el in list(body.iterfind(".//*[@hidden]")) + list(
+        body.iterfind(".//*[@aria-hidden='true']")
+    ):
         if el.getparent() is not None:
             el.drop_tree()
     parts: list[str] = []
@@ -1407,33 +1577,45 @@ def extract_html(html_text: str, url: str | None = None) -> Extracted:
     _absolutize(tree, resolve)
     doc = _run_trafilatura(tree, fast=True)
     text = _render_text(doc.body) if doc is not None and doc.body is not None else ""
-    mode = "trafilatura-fast"
     if len(text) < 1500:
         # fast mode sometimes keeps only a fragment (odd layouts, MathJax,
         # hidden nodes): let trafilatura's fallback cascade have a go
         visible = _visible_length(tree)
         if visible > 4 * max(len(text), 50):
             retry = _run_trafilatura(tree, fast=False)
-            retry_text = _render_text(retry.body) if retry is not None and retry.body is not None else ""
+            retry_text = (
+                _render_text(retry.body) if retry is not None and retry.body is not None else ""
+            )
             if len(retry_text) > 1.5 * len(text):
-                doc, text, mode = retry, retry_text, "trafilatura-full"
+                doc, text = retry, retry_text
 
-    if text.strip():
+    blocks: list[str] | None = None
+    if 0 < len(text) < 500:
+        # on short pages trafilatura's own last resort keeps navigation and
+        # headers; if the semantic boilerplate filter agrees on a subset, use it
+        blocks = _fallback_blocks(tree)
+        flat = _norm(text)
+        if (
+            not blocks
+            or not all(_norm(b) in flat for b in blocks)
+            or _norm(" ".join(blocks)) == flat
+        ):
+            blocks = None
+    if text.strip() and blocks is None:
         readable = _render_html(doc.body)
         markdown = _render_markdown(doc.body)
     else:
-        blocks = _fallback_blocks(tree)
+        blocks = blocks if blocks is not None else _fallback_blocks(tree)
         text = "\n\n".join(blocks)
         readable = _blocks_to_html(blocks)
         markdown = _blocks_to_markdown(blocks)
-        mode = "fallback"
 
     declared_lang = _normalize_lang(
         meta.html_lang
         or meta.tags.get("content-language", "")
         or meta.tags.get("og:locale", "")
         or meta.tags.get("language", "")
-        or meta.tags.get("dc.language", "")
+        or meta.tags.get("dc:language", "")
         or _ld_first(meta, "inLanguage")
     )
     language = _choose_language(declared_lang, text or title)
@@ -1478,7 +1660,7 @@ def extract_html(html_text: str, url: str | None = None) -> Extracted:
 
     return Extracted(
         title=title,
-        author=_pick_author(meta, tree, page, chinese),
+        author=_pick_author(meta, tree, page, chinese, _site_names(meta, url) + [meta.title_tag]),
         date=_pick_date(meta, tree, page),
         site_name=_pick_site_name(meta, page, url, chinese),
         language=language,
@@ -1488,7 +1670,6 @@ def extract_html(html_text: str, url: str | None = None) -> Extracted:
         html=sanitize_html(readable, meta.base),
         markdown=markdown,
         word_count=word_count(text),
-        extras={"mode": mode},
     )
 
 
@@ -1598,8 +1779,18 @@ def extract_pdf(body: bytes, url: str | None = None) -> Extracted:
         with contextlib.suppress(Exception):
             created = info.creation_date
             if created is not None:
-                date = created.isoformat() if created.time() != datetime.min.time() else created.date().isoformat()
+                date = (
+                    created.isoformat()
+                    if created.time() != datetime.min.time()
+                    else created.date().isoformat()
+                )
     title = re.sub(r"^Microsoft (?:Word|PowerPoint|Excel) - ", "", title)
     if title.lower() in ("untitled", "untitled document", "unknown", "title"):
         title = ""
-    return _plain_document(text, url, title=title or _first_line(text) or _title_from_url(url), author=author, date=date)
+    return _plain_document(
+        text,
+        url,
+        title=title or _first_line(text) or _title_from_url(url),
+        author=author,
+        date=date,
+    )

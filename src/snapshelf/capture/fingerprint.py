@@ -15,7 +15,9 @@ from collections import Counter
 
 __all__ = ["fingerprint", "hamming", "shingles"]
 
-_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+")
+_CJK_RUN = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+"
+)
 _WORD = re.compile(r"\w+")
 
 

@@ -9,6 +9,7 @@ leaves the archive; hyperlinks become absolute links to the original site.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 from collections.abc import Iterator
@@ -119,10 +120,28 @@ _PLACEHOLDER_NAME = re.compile(
     re.IGNORECASE,
 )
 _VOID = frozenset(
-    "area base br col embed hr img input link meta source track wbr basefont bgsound frame "
-    "keygen param".split()
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+        "basefont",
+        "bgsound",
+        "frame",
+        "keygen",
+        "param",
+    }
 )
-_RAW_TEXT = frozenset("script style xmp iframe noembed noframes plaintext".split())
+_RAW_TEXT = frozenset(["script", "style", "xmp", "iframe", "noembed", "noframes", "plaintext"])
 _BAD_ATTR_NAME = re.compile(r"[\s\"'>/=]")
 
 
@@ -156,8 +175,15 @@ _LIBXML_NOT_VOID = ("embed", "source", "track", "wbr", "bgsound", "keygen")
 
 
 def _hoist_void_content(root) -> None:
-    """Move what libxml2 nested inside void elements back to after them, as browsers do."""
-    for el in list(root.iter(*_LIBXML_NOT_VOID)):
+    """Move what libxml2 nested inside void elements back to after them, as browsers do.
+
+    Also turns ``<image>`` outside SVG into ``<img>``, as the HTML parser does (browsers
+    load it as an image; libxml2 keeps an unknown element we would not rewrite).
+    """
+    for el in list(root.iter("image")):
+        if not any(a.tag == "svg" for a in el.iterancestors()):
+            el.tag = "img"
+    for el in list(root.iter(*_LIBXML_NOT_VOID, "img")):
         if not el.text and not len(el):
             continue
         parent = el.getparent()
@@ -270,18 +296,20 @@ def format_srcset(candidates: list[tuple[str, str]]) -> str:
 
 
 def _iter_elements(root) -> Iterator[tuple[lxml.html.HtmlElement, bool]]:
-    """Document-order elements with an "inside SVG" flag (iterative: pages nest deeply)."""
-    stack: list[tuple[object, bool]] = [(root, False)]
-    while stack:
-        el, in_svg = stack.pop()
-        if not isinstance(el.tag, str):
-            continue
-        tag = el.tag.lower()
-        if tag == "svg":
-            in_svg = True
-        yield el, in_svg
-        child_svg = in_svg and tag != "foreignobject"
-        stack.extend((child, child_svg) for child in reversed(el))
+    """Document-order elements with an "inside SVG" flag (SVG is rare: mark it up front)."""
+    in_svg: set = set()  # holding the proxies keeps their identity stable during iteration
+    for svg in root.iter("svg"):
+        stack = [svg]
+        while stack:
+            el = stack.pop()
+            if el in in_svg:
+                continue
+            in_svg.add(el)
+            if el.tag != "foreignobject":  # its content is HTML again
+                stack.extend(child for child in el if isinstance(child.tag, str))
+    for el in root.iter():
+        if isinstance(el.tag, str):
+            yield el, el in in_svg
 
 
 def _link_role(el) -> str:
@@ -537,7 +565,9 @@ def rewrite_html(tree, base_url: str, mapper: Mapper) -> str:
         if target.kind in ("empty", "fragment", "about"):
             return value
         if target.kind == "data":
-            return mapper(target.url, "stylesheet") if kind == "stylesheet" else value
+            if kind == "stylesheet" and target.url != EMPTY:
+                return mapper(target.url, "stylesheet")  # processed and stored like any sheet
+            return value
         if target.kind == "http":
             return with_fragment(mapper(target.url, kind), target.fragment)
         return EMPTY
@@ -607,6 +637,8 @@ def rewrite_html(tree, base_url: str, mapper: Mapper) -> str:
                 el.set(attr, new)
         if tag == "iframe":
             el.attrib.pop("srcdoc", None)
+        elif tag == "image" and in_svg:
+            el.attrib.pop("src", None)  # fallback-image trick: never loaded by SVG browsers
         if tag == "html":
             el.attrib.pop("manifest", None)
 
@@ -626,21 +658,35 @@ def _fix_async_stylesheet(el) -> None:
     if role == "async-stylesheet":
         el.set("rel", "stylesheet")
         el.attrib.pop("as", None)
-    elif role == "stylesheet" and (el.get("media") or "").strip().lower() == "print":
-        if "media" in onload:
-            el.set("media", "all")
+    elif (
+        role == "stylesheet"
+        and (el.get("media") or "").strip().lower() == "print"
+        and "media" in onload
+    ):
+        el.set("media", "all")
 
 
 def _sanitise_attributes(el, tag: str) -> None:
-    for name in list(el.attrib):
+    """Drop event handlers, SRI/nonce/CORS/ping attributes and script URLs."""
+    keep: list[tuple[str, str]] = []
+    changed = False
+    for name, value in el.items():
         low = name.lower()
         if low.startswith("on") or low in _DROP_ATTRS:
-            del el.attrib[name]
-        elif is_script_url(el.attrib[name]):
+            changed = True
+        elif is_script_url(value):
+            changed = True
             if low == "href" and tag in ("a", "area"):
-                el.set(name, "#")  # keep it a link (styling), but inert
-            else:
-                del el.attrib[name]
+                keep.append((name, "#"))  # keep it a link (styling), but inert
+        else:
+            keep.append((name, value))
+    if changed:
+        # Rebuilt rather than deleted one by one: lxml cannot address some junk attribute
+        # names real pages contain (e.g. "{count}"), but it can clear them.
+        el.attrib.clear()
+        for name, value in keep:
+            with contextlib.suppress(ValueError):
+                el.set(name, value)
 
 
 def _set_utf8(root) -> None:
@@ -693,12 +739,14 @@ def serialize_html(tree) -> str:
 
 def _serialize_node(top, out: list[str]) -> None:
     write = out.append
-    stack: list[tuple[bool, object]] = [(False, top)]
+    # (step, node): 0 = open, 1 = end tag then tail, 2 = tail only (void elements)
+    stack: list[tuple[int, object]] = [(0, top)]
     while stack:
-        closing, node = stack.pop()
+        step, node = stack.pop()
         tag = node.tag
-        if closing:
-            write(f"</{tag}>")
+        if step:
+            if step == 1:
+                write(f"</{tag}>")
             if node.tail and node is not top:
                 write(_escape_text(node.tail))
             continue
@@ -708,19 +756,17 @@ def _serialize_node(top, out: list[str]) -> None:
             write(node.text or "")
         elif isinstance(tag, str):
             write("<" + tag)
-            for name, value in node.attrib.items():
+            for name, value in node.items():
                 if not _BAD_ATTR_NAME.search(name):
                     write(f' {name}="{_escape_attr(value)}"')
             write(">")
             low = tag.lower()
-            if low in _VOID:  # no end tag: "</br>" would even create another <br>
-                if node.tail and node is not top:
-                    write(_escape_text(node.tail))
-                continue
             if node.text:
                 write(_raw_text(low, node.text) if low in _RAW_TEXT else _escape_text(node.text))
-            stack.append((True, node))
-            stack.extend((False, child) for child in reversed(node))
+            # Void elements get no end tag ("</br>" would even create another <br>); any
+            # content a parser put inside one is written after it, where browsers put it.
+            stack.append((2 if low in _VOID else 1, node))
+            stack.extend((0, child) for child in reversed(node))
             continue
         # comments, entities, processing instructions (dropped): their tail still counts
         if node.tail and node is not top:

@@ -91,7 +91,7 @@ class _Builder:
             replay = self._rewrite_sheet(url, text, fetched.final_url or url)
             record = ReplayResource(
                 url=url,
-                kind="stylesheet" if kind == "stylesheet" else kind,
+                kind=kind,
                 status=fetched.status,
                 content_type="text/css",
                 original=fetched.body,

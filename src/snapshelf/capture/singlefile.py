@@ -16,7 +16,14 @@ from collections.abc import Callable
 import lxml.html
 from lxml import etree
 
-from snapshelf.capture.css import EMPTY, classify, is_script_url, rewrite_css, transform_css_urls
+from snapshelf.capture.css import (
+    EMPTY,
+    classify,
+    data_stylesheet,
+    is_script_url,
+    rewrite_css,
+    transform_css_urls,
+)
 from snapshelf.capture.html import parse_html, rewrite_html
 
 __all__ = ["inline"]
@@ -59,6 +66,8 @@ class _Inliner:
     def mapper(self, url: str, kind: str) -> str:
         key = _key_of(url)
         if key is None:
+            if url.startswith("data:") and kind == "stylesheet":
+                return self._data_stylesheet(url)
             return EMPTY  # not part of the archive: must not be reached
         if key in self.cache:
             return self.cache[key]
@@ -83,6 +92,20 @@ class _Inliner:
             result = _data_url(content_type, data)
         self.cache[key] = result
         return result
+
+    def _data_stylesheet(self, url: str) -> str:
+        """A data: stylesheet left in the document: inline what it references, re-embed it."""
+        decoded = data_stylesheet(url)
+        if decoded is None or url in self.in_progress:
+            return EMPTY
+        self.in_progress.add(url)
+        try:
+            css = rewrite_css(decoded[0], url, self.mapper)
+        finally:
+            self.in_progress.discard(url)
+        return _data_url("text/css", css.encode("utf-8")).replace(
+            "data:text/css;", "data:text/css;charset=utf-8;", 1
+        )
 
     # ------------------------------------------------------------------ SVG <use>
 

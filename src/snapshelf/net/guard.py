@@ -258,10 +258,20 @@ class Guard:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Guard:
-        """Build from SNAPSHELF_EGRESS_ALLOW and SNAPSHELF_HOSTS (both optional)."""
+        """Build from SNAPSHELF_EGRESS_ALLOW, SNAPSHELF_HOSTS and SNAPSHELF_DNS (all optional).
+
+        SNAPSHELF_DNS=off resolves only the names in SNAPSHELF_HOSTS: an
+        air-gapped instance (and the test suite) never sends a DNS query.
+        """
+        dns = environ.get("SNAPSHELF_DNS", "system").strip().lower()
+        if dns not in ("system", "off"):
+            raise ValueError(f"SNAPSHELF_DNS must be 'system' or 'off', not {dns!r}")
+        fallback = system_resolver if dns == "system" else _no_dns
         return cls(
             allow=parse_allow_list(environ.get("SNAPSHELF_EGRESS_ALLOW")),
-            resolver=StaticResolver.from_env(environ.get("SNAPSHELF_HOSTS")),
+            resolver=StaticResolver.from_env(environ.get("SNAPSHELF_HOSTS"), fallback=fallback)
+            if environ.get("SNAPSHELF_HOSTS", "").strip()
+            else fallback,
         )
 
     def parse_url(self, url: str | httpx.URL) -> httpx.URL:
@@ -347,3 +357,7 @@ class Guard:
     def is_forbidden_address(self, ip: str | IPAddress) -> bool:
         """True when ``ip`` is not public and not on this guard's allow-list."""
         return is_forbidden_address(ip) and not self.allow.allows_address(ip)
+
+
+def _no_dns(host: str) -> list[str]:
+    raise errors.ConnectionFailed(f"{host!r} is not in SNAPSHELF_HOSTS and DNS is off")
