@@ -191,4 +191,5 @@ def test_data_url_stylesheet_left_in_document_is_reembedded():
     html = f'<link rel="stylesheet" href="data:text/css;base64,{inner}">'
     out = inline(html, {key: ("image/png", b"PNG")}.get)
     css = decode_data(parse_html(out).find(".//link").get("href"))[1].decode()
-    assert css == '@import "data:,";\np{background:url(data:image/png;base64,UE5H)}'
+    # relative references cannot resolve against a data: URL, in browsers or here
+    assert css == '@import "data:,";\np{background:url(data:,)}'

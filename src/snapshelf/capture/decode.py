@@ -726,6 +726,9 @@ def detect_encoding(body: bytes) -> str | None:
     bytes make it discard every multi-byte candidate).
     """
     if _is_ascii(body):
+        # 7-bit ISO-2022-JP announces itself with escape sequences
+        if b"\x1b$B" in body or b"\x1b$@" in body or b"\x1b(J" in body:
+            return "iso2022_jp_ext"
         return None
     if _is_utf8(body):
         return "utf-8"
@@ -757,6 +760,10 @@ def _charset_normalizer(sample: bytes) -> str | None:
     if best is None:
         return None
     codec = _canonical(best.encoding)
+    if codec in ("utf-7", "utf_7") or codec.startswith(("utf-16", "utf-32", "utf_16", "utf_32")):
+        # UTF-7 is a script-smuggling vector and never sniffed by browsers;
+        # UTF-16/32 without a BOM is not something HTML arrives in
+        return None
     codec = _prefer_superset(sample, codec)
     if codec in _LATIN_SINGLE_BYTE and codec != "cp1252":
         # Western text fits several Latin code pages equally well; windows-1252

@@ -282,9 +282,6 @@ def _normalize_lang(value: str | None) -> str:
     return "-".join(parts)
 
 
-_SCRIPT_FAMILY = {"zh": "han", "ja": "ja", "ko": "ko", "ar": "ar", "fa": "ar", "ur": "ar"}
-
-
 def _choose_language(declared: str, text: str) -> str:
     """Trust a declared language unless the text is plainly in another script."""
     guessed = guess_language(text) if text else ""
@@ -1025,7 +1022,23 @@ def _pick_date(meta: _Meta, tree: lxml.html.HtmlElement, page: _LazyText) -> str
             iso = _date_from_match(m)
             if iso:
                 return iso
-    return ""
+    return _htmldate(tree)
+
+
+def _htmldate(tree: lxml.html.HtmlElement) -> str:
+    """Last resort: htmldate's markup heuristics (without its slow text scan)."""
+    try:
+        from htmldate import find_date
+    except ImportError:  # pragma: no cover - comes with trafilatura
+        return ""
+    try:
+        found = find_date(tree, extensive_search=HTMLDATE_EXTENSIVE, original_date=True)
+    except Exception:  # htmldate raises on odd trees; a missing date is fine
+        return ""
+    return _iso_date(found) if found else ""
+
+
+HTMLDATE_EXTENSIVE = True
 
 
 def _pick_site_name(meta: _Meta, page: _LazyText, url: str | None, chinese: bool) -> str:
@@ -1121,23 +1134,6 @@ def _visible_length(tree: lxml.html.HtmlElement) -> int:
             ".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
         )
     )
-
-
-# trafilatura's output vocabulary -> reader-view HTML
-_BLOCK_TAGS = {
-    "p",
-    "head",
-    "list",
-    "item",
-    "quote",
-    "table",
-    "row",
-    "code",
-    "graphic",
-    "div",
-    "lb",
-    "body",
-}
 
 
 def _render_html(body: etree._Element) -> str:
@@ -1660,7 +1656,9 @@ def extract_html(html_text: str, url: str | None = None) -> Extracted:
 
     return Extracted(
         title=title,
-        author=_pick_author(meta, tree, page, chinese, _site_names(meta, url) + [meta.title_tag]),
+        author=_pick_author(
+            meta, tree, page, chinese, _site_names(meta, url) + _title_suffix(meta)
+        ),
         date=_pick_date(meta, tree, page),
         site_name=_pick_site_name(meta, page, url, chinese),
         language=language,
@@ -1671,6 +1669,12 @@ def extract_html(html_text: str, url: str | None = None) -> Extracted:
         markdown=markdown,
         word_count=word_count(text),
     )
+
+
+def _title_suffix(meta: _Meta) -> list[str]:
+    """The trailing "_网易财经" / "| Site" segment of ``<title>``: usually the site."""
+    parts = [p for p in _TITLE_SEPARATORS.split(meta.title_tag) if p.strip()]
+    return [parts[-1]] if len(parts) >= 2 else []
 
 
 def _first_line(text: str, limit: int = 120) -> str:
