@@ -52,14 +52,22 @@ def article_page(server: FixtureServer) -> str:
     server.mount("/mdn/", mdn)
     source = CORPORA / "mozilla-readability-testpages" / "test-pages" / "ars-1" / "source.html"
     html = source.read_text("utf-8")
-    files = sorted(p for p in mdn.rglob("*") if p.suffix in {".jpg", ".png", ".svg", ".woff2", ".woff", ".ttf", ".css"})
-    chosen = [p for p in files if p.suffix == ".css"][:3] + [p for p in files if p.suffix in {".jpg", ".png", ".svg"}][:13]
+    files = sorted(
+        p
+        for p in mdn.rglob("*")
+        if p.suffix in {".jpg", ".png", ".svg", ".woff2", ".woff", ".ttf", ".css"}
+    )
+    chosen = [p for p in files if p.suffix == ".css"][:3] + [
+        p for p in files if p.suffix in {".jpg", ".png", ".svg"}
+    ][:13]
     fonts = [p for p in files if p.suffix in {".woff2", ".woff"}][:4]
     face = "".join(
-        f"@font-face{{font-family:f{i};src:url(/mdn/{p.relative_to(mdn).as_posix()})}}" for i, p in enumerate(fonts)
+        f"@font-face{{font-family:f{i};src:url(/mdn/{p.relative_to(mdn).as_posix()})}}"
+        for i, p in enumerate(fonts)
     )
     tags = "".join(
-        f'<link rel="stylesheet" href="/mdn/{p.relative_to(mdn).as_posix()}">' if p.suffix == ".css"
+        f'<link rel="stylesheet" href="/mdn/{p.relative_to(mdn).as_posix()}">'
+        if p.suffix == ".css"
         else f'<img src="/mdn/{p.relative_to(mdn).as_posix()}">'
         for p in chosen
     )
@@ -100,8 +108,14 @@ def bench_bulk(user, server: FixtureServer) -> dict:
     mdn = CORPORA / "mdn-learning-area-pages"
     rdb = CORPORA / "mozilla-readability-testpages" / "test-pages"
     server.mount("/rdb/", rdb)
-    urls = [server.url("/mdn/" + p.relative_to(mdn).as_posix()) for p in sorted(mdn.rglob("*.html"))]
-    urls += [server.url(f"/rdb/{d.name}/source.html") for d in sorted(rdb.iterdir()) if (d / "source.html").is_file()]
+    urls = [
+        server.url("/mdn/" + p.relative_to(mdn).as_posix()) for p in sorted(mdn.rglob("*.html"))
+    ]
+    urls += [
+        server.url(f"/rdb/{d.name}/source.html")
+        for d in sorted(rdb.iterdir())
+        if (d / "source.html").is_file()
+    ]
     t0 = time.perf_counter()
     failed = 0
     for url in urls:
@@ -129,7 +143,9 @@ def bench_storage(user, server: FixtureServer, pages: int = 200) -> dict:
     site = mdn / "css" / "styling-text" / "typesetting-a-homepage-finished"
     template = (site / "index.html").read_text("utf-8")
     server.mount("/site/", site)
-    articles = sorted((CORPORA / "mozilla-readability-testpages" / "test-pages").glob("*/expected.html"))
+    articles = sorted(
+        (CORPORA / "mozilla-readability-testpages" / "test-pages").glob("*/expected.html")
+    )
     for n in range(pages):
         body = articles[n % len(articles)].read_text("utf-8")
         html = template.replace("<body>", f"<body><article>{body}</article>", 1)
@@ -160,7 +176,8 @@ def main() -> None:
     user = get_user_model().objects.create_user("bench", "", "bench-password-123")
     server = FixtureServer()
     server.start()
-    results = {"machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"}
+    machine = f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+    results: dict = {"machine": machine}
     try:
         if args.only in (None, "latency"):
             results["static_capture_latency"] = bench_latency(user, server, args.runs)

@@ -28,7 +28,11 @@ ARTICLE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 
 @pytest.fixture
 def env(tmp_path):
-    e = {k: v for k, v in os.environ.items() if not k.startswith(("SNAPSHELF_", "DATABASE_URL", "DJANGO_"))}
+    e = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SNAPSHELF_", "DATABASE_URL", "DJANGO_"))
+    }
     e.update(
         SNAPSHELF_DATA_DIR=str(tmp_path / "data"),
         SNAPSHELF_EGRESS_ALLOW=TEST_ALLOW,
@@ -42,7 +46,9 @@ def env(tmp_path):
 @pytest.fixture
 def site(fixture_server):
     fixture_server.route("/article", lambda req: Reply.html(ARTICLE))
-    fixture_server.route("/style.css", lambda req: Reply(200, {"Content-Type": "text/css"}, b"h1{color:navy}"))
+    fixture_server.route(
+        "/style.css", lambda req: Reply(200, {"Content-Type": "text/css"}, b"h1{color:navy}")
+    )
     png = next((CORPORA / "mdn-learning-area-pages").rglob("*.png")).read_bytes()
     fixture_server.route("/pic.png", lambda req: Reply(200, {"Content-Type": "image/png"}, png))
     return fixture_server
@@ -50,7 +56,12 @@ def site(fixture_server):
 
 def run(env, *args, check=True, timeout=120, input=None):
     proc = subprocess.run(
-        [str(SNAPSHELF), *args], env=env, capture_output=True, text=True, timeout=timeout, input=input
+        [str(SNAPSHELF), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=input,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"snapshelf {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
@@ -72,7 +83,16 @@ def test_init_is_idempotent_and_prints_the_password_once(env):
 
 def test_add_show_list_download(env, site, tmp_path):
     run(env, "init")
-    added = run_json(env, "add", site.url("/article?utm_source=feed"), "--tag", "docker", "--tag", "windows", "--wait")
+    added = run_json(
+        env,
+        "add",
+        site.url("/article?utm_source=feed"),
+        "--tag",
+        "docker",
+        "--tag",
+        "windows",
+        "--wait",
+    )
     assert added["status"] == "done", added
     assert added["title"] == "Running Docker on Windows"
     assert added["error_code"] is None and added["error"] is None
@@ -80,7 +100,19 @@ def test_add_show_list_download(env, site, tmp_path):
         assert isinstance(added[key], int)
 
     shown = run_json(env, "show", str(added["snapshot_id"]))
-    for key in ("status", "url", "final_url", "title", "author", "date", "text", "resource_count", "bytes", "mode", "error_code"):
+    for key in (
+        "status",
+        "url",
+        "final_url",
+        "title",
+        "author",
+        "date",
+        "text",
+        "resource_count",
+        "bytes",
+        "mode",
+        "error_code",
+    ):
         assert key in shown
     assert shown["author"] == "Ada Lovelace"
     assert shown["resource_count"] == 2
@@ -112,7 +144,10 @@ def test_clear_errors_and_exit_codes(env, site, canary_server):
     run(env, "init")
     bad = run(env, "add", "ftp://example.org/file", check=False)
     assert bad.returncode != 0
-    assert bad.stderr.strip().startswith("snapshelf: error:") and len(bad.stderr.strip().splitlines()) == 1
+    assert (
+        bad.stderr.strip().startswith("snapshelf: error:")
+        and len(bad.stderr.strip().splitlines()) == 1
+    )
     missing = run(env, "show", "424242", check=False)
     assert missing.returncode != 0 and "no snapshot" in missing.stderr
     blocked = run(env, "add", canary_server.url("/x"), "--wait", "--json", check=False)
@@ -131,16 +166,30 @@ def test_several_users_need_the_user_option(env, site):
     assert run_json(env, "list", "--user", "admin") == []
     assert len(run_json(env, "list", "--user", "bob")) == 1
     # bob's snapshot is not visible to admin
-    assert run(env, "show", str(added["snapshot_id"]), "--user", "admin", check=False).returncode != 0
+    assert (
+        run(env, "show", str(added["snapshot_id"]), "--user", "admin", check=False).returncode != 0
+    )
 
 
 def test_extract_json_lines_in_input_order(env, site, tmp_path):
     page = CORPORA / "mozilla-readability-testpages" / "test-pages" / "001" / "source.html"
     expected = json.loads((page.parent / "expected-metadata.json").read_text())
-    proc = run(env, "extract", str(page), site.url("/article"), str(tmp_path / "missing.html"), "--json", check=False)
+    proc = run(
+        env,
+        "extract",
+        str(page),
+        site.url("/article"),
+        str(tmp_path / "missing.html"),
+        "--json",
+        check=False,
+    )
     assert proc.returncode != 0  # one input failed
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert [item["source"] for item in lines] == [str(page), site.url("/article"), str(tmp_path / "missing.html")]
+    assert [item["source"] for item in lines] == [
+        str(page),
+        site.url("/article"),
+        str(tmp_path / "missing.html"),
+    ]
     for item in lines[:2]:
         assert item["error"] is None
         for key in ("title", "author", "date", "site_name", "language", "text", "html"):
@@ -186,7 +235,13 @@ def _wait_done(env, snapshot_id: int, timeout: float = 60) -> dict:
 
 def test_serve_answers_healthz_and_its_worker_captures(env, site):
     port = _free_port()
-    server = subprocess.Popen([str(SNAPSHELF), "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [str(SNAPSHELF), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         end = time.monotonic() + 60
         while True:
@@ -211,7 +266,13 @@ def test_worker_alone_captures_queued_links(env, site):
     run(env, "init")
     queued = run_json(env, "add", site.url("/article"))
     assert queued["status"] == "queued"
-    worker = subprocess.Popen([str(SNAPSHELF), "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [str(SNAPSHELF), "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert _wait_done(env, queued["snapshot_id"])["status"] == "done"
     finally:

@@ -25,7 +25,9 @@ LOREM = "Snapshots keep the web as it was, so that links do not rot away. " * 20
 
 
 def _pages(server, count: int) -> list[str]:
-    server.route("/shared.css", lambda req: Reply(200, {"Content-Type": "text/css"}, b"body{color:#123}"))
+    server.route(
+        "/shared.css", lambda req: Reply(200, {"Content-Type": "text/css"}, b"body{color:#123}")
+    )
     urls = []
     for n in range(count):
         html = PAGE.format(n=n, body=LOREM)
@@ -135,7 +137,8 @@ def test_forbidden_destination_is_blocked_and_canary_untouched(fixture_server, c
 
 
 def test_subresource_on_forbidden_address_is_not_fetched(fixture_server, canary_server, user):
-    html = f'<html><head><title>t</title></head><body><img src="{canary_server.url("/x.png")}"><p>hello</p></body></html>'
+    img = canary_server.url("/x.png")
+    html = f'<html><head><title>t</title></head><body><img src="{img}"><p>hi</p></body></html>'
     fixture_server.route("/leaky", lambda req: Reply.html(html))
     snap = capture(user, fixture_server.url("/leaky"))
     assert snap.status == Snapshot.Status.DONE
@@ -184,7 +187,9 @@ def _pdf_bytes(text: str) -> bytes:
 
 def test_pdf_is_stored_with_its_text(fixture_server, user):
     pdf = _pdf_bytes("Quarterly report on snapshot fidelity")
-    fixture_server.route("/report", lambda req: Reply(200, {"Content-Type": "application/octet-stream"}, pdf))
+    fixture_server.route(
+        "/report", lambda req: Reply(200, {"Content-Type": "application/octet-stream"}, pdf)
+    )
     snap = capture(user, fixture_server.url("/report"))
     assert snap.status == Snapshot.Status.DONE, snap.error
     assert snap.kind == "pdf"
@@ -196,7 +201,12 @@ def test_pdf_is_stored_with_its_text(fixture_server, user):
 def test_image_and_text_documents_are_stored_as_they_are(fixture_server, user):
     png = (CORPORA / "mdn-learning-area-pages").rglob("*.png").__next__().read_bytes()
     fixture_server.route("/pic", lambda req: Reply(200, {"Content-Type": "image/png"}, png))
-    fixture_server.route("/notes.txt", lambda req: Reply(200, {"Content-Type": "text/plain; charset=utf-8"}, "纯文本笔记 plain notes".encode()))
+    fixture_server.route(
+        "/notes.txt",
+        lambda req: Reply(
+            200, {"Content-Type": "text/plain; charset=utf-8"}, "纯文本笔记 plain notes".encode()
+        ),
+    )
     pic = capture(user, fixture_server.url("/pic"))
     txt = capture(user, fixture_server.url("/notes.txt"))
     assert (pic.kind, pic.status) == ("image", Snapshot.Status.DONE)

@@ -86,7 +86,9 @@ def test_capture_is_faithful_and_self_contained(corpus_server, user, folder, pag
             continue
         if _local_file(root, parts.path[len(prefix) :]) is not None:
             assert not res.error_code, f"{res.url}: {res.error_code} {res.error}"
-            assert store.get(res.blob_id) == (root / unquote(parts.path[len(prefix) :])).read_bytes()
+            assert (
+                store.get(res.blob_id) == (root / unquote(parts.path[len(prefix) :])).read_bytes()
+            )
 
     single = single_file_html(snap).decode("utf-8")
     single_refs = resource_references(single)
@@ -95,7 +97,9 @@ def test_capture_is_faithful_and_self_contained(corpus_server, user, folder, pag
 
 
 def test_mdn_fonts_and_images_are_captured(corpus_server, user):
-    snap = capture(user, corpus_server.url("/mdn/css/styling-text/web-fonts/web-font-finished.html"))
+    snap = capture(
+        user, corpus_server.url("/mdn/css/styling-text/web-fonts/web-font-finished.html")
+    )
     assert snap.status == Snapshot.Status.DONE, snap.error
     kinds = {r.kind for r in snap.resources.filter(error_code="")}
     assert "stylesheet" in kinds
@@ -106,12 +110,17 @@ def test_internet_font_degrades_cleanly(corpus_server, user):
     snap = capture(user, corpus_server.url("/mdn/css/styling-text/web-fonts/google-font.html"))
     assert snap.status == Snapshot.Status.DONE, snap.error
     failed = [r for r in snap.resources.all() if r.error_code]
-    assert failed, "the internet stylesheet cannot be reached offline and must be recorded as failed"
+    assert failed, (
+        "the internet stylesheet cannot be reached offline and must be recorded as failed"
+    )
     assert all("site.test" not in r.url for r in failed)
 
 
 def test_single_file_data_urls_hold_the_stored_bytes(corpus_server, user):
-    snap = capture(user, corpus_server.url("/mdn/html/multimedia-and-embedding/responsive-images/responsive.html"))
+    snap = capture(
+        user,
+        corpus_server.url("/mdn/html/multimedia-and-embedding/responsive-images/responsive.html"),
+    )
     assert snap.status == Snapshot.Status.DONE, snap.error
     single = single_file_html(snap).decode("utf-8")
     images = [r for r in snap.resources.filter(error_code="", kind="image")]

@@ -60,7 +60,9 @@ def iana(fixture_server, monkeypatch):
         status, content_type, location, body = found
         headers = {"Content-Type": content_type}
         if location:
-            headers["Location"] = location.replace(f"http://{HOST}/", fixture_server.url("/", host=HOST))
+            headers["Location"] = location.replace(
+                f"http://{HOST}/", fixture_server.url("/", host=HOST)
+            )
         return Reply(status, headers, body)
 
     fixture_server.route("/*", replay, host=HOST)
@@ -87,7 +89,11 @@ def test_iana_pages_are_captured_with_css_fonts_and_images(iana, user, path):
     images = [p for p, r in stored.items() if r.kind in ("image", "icon")]
     assert any(p.endswith(".svg") for p in images)
     # every resource the WARC holds for what the page references was captured
-    missing = [r.url for r in snap.resources.exclude(error_code="") if urlsplit(r.url).path in RECORDS and urlsplit(r.url).hostname == HOST]
+    missing = [
+        r.url
+        for r in snap.resources.exclude(error_code="")
+        if urlsplit(r.url).path in RECORDS and urlsplit(r.url).hostname == HOST
+    ]
     assert missing == []
     replay = store.get(snap.root_blob_id).decode("utf-8")
     assert [r for r in resource_references(replay) if not is_local_reference(r)] == []

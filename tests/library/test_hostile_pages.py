@@ -34,12 +34,25 @@ HOSTILE = """<!doctype html><html><head>
 
 def test_hostile_page_is_defused(fixture_server, client, user):
     fixture_server.route("/evil", lambda req: Reply.html(HOSTILE))
-    fixture_server.route("/s.css", lambda req: Reply(200, {"Content-Type": "text/css"}, b"p{color:red}"))
+    fixture_server.route(
+        "/s.css", lambda req: Reply(200, {"Content-Type": "text/css"}, b"p{color:red}")
+    )
     snap = capture(user, fixture_server.url("/evil"))
     assert snap.status == Snapshot.Status.DONE, snap.error
     replay = get_blob_store().get(snap.root_blob_id).decode("utf-8").lower()
-    for needle in ("<script", "onload=", "onclick=", "onerror=", "javascript:", "vbscript:",
-                   "http-equiv=\"refresh\"", "content-security-policy", "<base", "integrity=", "evil.example/frame"):
+    for needle in (
+        "<script",
+        "onload=",
+        "onclick=",
+        "onerror=",
+        "javascript:",
+        "vbscript:",
+        'http-equiv="refresh"',
+        "content-security-policy",
+        "<base",
+        "integrity=",
+        "evil.example/frame",
+    ):
         assert needle not in replay, needle
     assert "/tracker.js" not in replay and "big.js" not in replay
     assert "evil article" in replay

@@ -403,8 +403,13 @@ def test_dns_off_resolves_only_the_host_map():
     from snapshelf.errors import ConnectionFailed
     from snapshelf.net import Guard
 
-    guard = Guard.from_env({"SNAPSHELF_DNS": "off", "SNAPSHELF_HOSTS": "site.test=127.0.0.1",
-                            "SNAPSHELF_EGRESS_ALLOW": "127.0.0.1/32"})
+    guard = Guard.from_env(
+        {
+            "SNAPSHELF_DNS": "off",
+            "SNAPSHELF_HOSTS": "site.test=127.0.0.1",
+            "SNAPSHELF_EGRESS_ALLOW": "127.0.0.1/32",
+        }
+    )
     assert guard.resolve("site.test", 80) == "127.0.0.1"
     with pytest.raises(ConnectionFailed, match="DNS is off"):
         guard.resolve("example.org", 80)

@@ -67,7 +67,7 @@ def test_archived_page_and_resources_carry_sandbox_headers(client, snap):
     assert root["Content-Type"] == "text/html; charset=utf-8"
     assert_sandboxed(root)
     html = root.content.decode()
-    keys = set(re.findall(r'r/([0-9a-f]{64})', html))
+    keys = set(re.findall(r"r/([0-9a-f]{64})", html))
     assert keys
     for key in keys:
         res = client.get(reverse("archive-resource", args=[token, key]))
@@ -83,20 +83,30 @@ def test_archived_page_and_resources_carry_sandbox_headers(client, snap):
     assert res["Content-Type"].startswith("text/css")
 
 
-def test_archive_capability_cannot_be_forged_or_reused_for_another_snapshot(client, snap, user, fixture_server):
+def test_archive_capability_cannot_be_forged_or_reused_for_another_snapshot(
+    client, snap, user, fixture_server
+):
     assert client.get(reverse("archive-root", args=["1:abc:def"])).status_code == 404
     token = make_token(snap.pk)
     forged = token.replace(f"{snap.pk}:", f"{snap.pk + 1}:", 1)
     assert client.get(reverse("archive-root", args=[forged])).status_code == 404
     # a resource key of another snapshot is not served under this capability
-    fixture_server.route("/other", lambda req: Reply.html(
-        '<html><head><style>body{background:url(/lonely.png)}</style></head><body>x</body></html>'))
-    fixture_server.route("/lonely.png", lambda req: Reply(
-        200, {"Content-Type": "image/png"}, b"\x89PNG\r\n\x1a\nlonely"))
+    fixture_server.route(
+        "/other",
+        lambda req: Reply.html(
+            "<html><head><style>body{background:url(/lonely.png)}</style></head><body>x</body></html>"
+        ),
+    )
+    fixture_server.route(
+        "/lonely.png",
+        lambda req: Reply(200, {"Content-Type": "image/png"}, b"\x89PNG\r\n\x1a\nlonely"),
+    )
     other = capture(user, fixture_server.url("/other"))
     key = other.resources.get().key
     assert client.get(reverse("archive-resource", args=[token, key])).status_code == 404
-    assert client.get(reverse("archive-resource", args=[make_token(other.pk), key])).status_code == 200
+    assert (
+        client.get(reverse("archive-resource", args=[make_token(other.pk), key])).status_code == 200
+    )
 
 
 def test_single_file_download_is_an_attachment(client, snap, user, other_user):

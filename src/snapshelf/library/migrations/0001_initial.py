@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,143 +15,318 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Blob',
+            name="Blob",
             fields=[
-                ('sha256', models.CharField(max_length=64, primary_key=True, serialize=False)),
-                ('size', models.BigIntegerField()),
-                ('stored_size', models.BigIntegerField()),
-                ('created', models.DateTimeField(auto_now_add=True)),
+                ("sha256", models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ("size", models.BigIntegerField()),
+                ("stored_size", models.BigIntegerField()),
+                ("created", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Link',
+            name="Link",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.TextField(help_text='the URL as given')),
-                ('url_normalized', models.TextField()),
-                ('url_hash', models.CharField(help_text='sha256 of url_normalized', max_length=64)),
-                ('title', models.CharField(blank=True, default='', help_text='user override', max_length=500)),
-                ('note', models.TextField(blank=True, default='')),
-                ('unread', models.BooleanField(default=True)),
-                ('favorite', models.BooleanField(default=False)),
-                ('archived', models.BooleanField(default=False)),
-                ('visibility', models.CharField(choices=[('private', 'Private'), ('unlisted', 'Unlisted'), ('public', 'Public')], default='private', max_length=10)),
-                ('created', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated', models.DateTimeField(auto_now=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("url", models.TextField(help_text="the URL as given")),
+                ("url_normalized", models.TextField()),
+                ("url_hash", models.CharField(help_text="sha256 of url_normalized", max_length=64)),
+                (
+                    "title",
+                    models.CharField(
+                        blank=True, default="", help_text="user override", max_length=500
+                    ),
+                ),
+                ("note", models.TextField(blank=True, default="")),
+                ("unread", models.BooleanField(default=True)),
+                ("favorite", models.BooleanField(default=False)),
+                ("archived", models.BooleanField(default=False)),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("private", "Private"),
+                            ("unlisted", "Unlisted"),
+                            ("public", "Public"),
+                        ],
+                        default="private",
+                        max_length=10,
+                    ),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated", models.DateTimeField(auto_now=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created', '-id'],
+                "ordering": ["-created", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Snapshot',
+            name="Snapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('error_code', models.CharField(blank=True, default='', max_length=40)),
-                ('error', models.TextField(blank=True, default='')),
-                ('mode', models.CharField(choices=[('static', 'Static'), ('browser', 'Browser'), ('auto', 'Auto')], default='static', max_length=10)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('started', models.DateTimeField(blank=True, null=True)),
-                ('finished', models.DateTimeField(blank=True, null=True)),
-                ('timings', models.JSONField(blank=True, default=dict)),
-                ('http_status', models.PositiveIntegerField(blank=True, null=True)),
-                ('final_url', models.TextField(blank=True, default='')),
-                ('content_type', models.CharField(blank=True, default='', max_length=200)),
-                ('charset', models.CharField(blank=True, default='', max_length=40)),
-                ('kind', models.CharField(blank=True, default='', help_text='html/pdf/image/text/other', max_length=10)),
-                ('title', models.TextField(blank=True, default='')),
-                ('author', models.TextField(blank=True, default='')),
-                ('published', models.CharField(blank=True, default='', max_length=40)),
-                ('site_name', models.TextField(blank=True, default='')),
-                ('language', models.CharField(blank=True, default='', max_length=20)),
-                ('description', models.TextField(blank=True, default='')),
-                ('image_url', models.TextField(blank=True, default='')),
-                ('text', models.TextField(blank=True, default='')),
-                ('readable_html', models.TextField(blank=True, default='')),
-                ('markdown', models.TextField(blank=True, default='')),
-                ('word_count', models.PositiveIntegerField(default=0)),
-                ('fingerprint', models.CharField(blank=True, default='', max_length=16)),
-                ('total_bytes', models.BigIntegerField(default=0)),
-                ('resource_count', models.PositiveIntegerField(default=0)),
-                ('link', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='snapshots', to='library.link')),
-                ('original_blob', models.ForeignKey(blank=True, help_text='the document bytes as fetched', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='library.blob')),
-                ('pdf_blob', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='library.blob')),
-                ('root_blob', models.ForeignKey(blank=True, help_text='the rewritten document served for replay (HTML only)', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='library.blob')),
-                ('screenshot_blob', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='library.blob')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("error_code", models.CharField(blank=True, default="", max_length=40)),
+                ("error", models.TextField(blank=True, default="")),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[("static", "Static"), ("browser", "Browser"), ("auto", "Auto")],
+                        default="static",
+                        max_length=10,
+                    ),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("started", models.DateTimeField(blank=True, null=True)),
+                ("finished", models.DateTimeField(blank=True, null=True)),
+                ("timings", models.JSONField(blank=True, default=dict)),
+                ("http_status", models.PositiveIntegerField(blank=True, null=True)),
+                ("final_url", models.TextField(blank=True, default="")),
+                ("content_type", models.CharField(blank=True, default="", max_length=200)),
+                ("charset", models.CharField(blank=True, default="", max_length=40)),
+                (
+                    "kind",
+                    models.CharField(
+                        blank=True, default="", help_text="html/pdf/image/text/other", max_length=10
+                    ),
+                ),
+                ("title", models.TextField(blank=True, default="")),
+                ("author", models.TextField(blank=True, default="")),
+                ("published", models.CharField(blank=True, default="", max_length=40)),
+                ("site_name", models.TextField(blank=True, default="")),
+                ("language", models.CharField(blank=True, default="", max_length=20)),
+                ("description", models.TextField(blank=True, default="")),
+                ("image_url", models.TextField(blank=True, default="")),
+                ("text", models.TextField(blank=True, default="")),
+                ("readable_html", models.TextField(blank=True, default="")),
+                ("markdown", models.TextField(blank=True, default="")),
+                ("word_count", models.PositiveIntegerField(default=0)),
+                ("fingerprint", models.CharField(blank=True, default="", max_length=16)),
+                ("total_bytes", models.BigIntegerField(default=0)),
+                ("resource_count", models.PositiveIntegerField(default=0)),
+                (
+                    "link",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="snapshots",
+                        to="library.link",
+                    ),
+                ),
+                (
+                    "original_blob",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="the document bytes as fetched",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="library.blob",
+                    ),
+                ),
+                (
+                    "pdf_blob",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="library.blob",
+                    ),
+                ),
+                (
+                    "root_blob",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="the rewritten document served for replay (HTML only)",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="library.blob",
+                    ),
+                ),
+                (
+                    "screenshot_blob",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="library.blob",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created', '-id'],
+                "ordering": ["-created", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Resource',
+            name="Resource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.TextField()),
-                ('kind', models.CharField(choices=[('document', 'Document'), ('stylesheet', 'Stylesheet'), ('image', 'Image'), ('font', 'Font'), ('media', 'Media'), ('icon', 'Icon'), ('other', 'Other')], default='other', max_length=12)),
-                ('content_type', models.CharField(blank=True, default='', max_length=200)),
-                ('http_status', models.PositiveIntegerField(blank=True, null=True)),
-                ('error_code', models.CharField(blank=True, default='', max_length=40)),
-                ('error', models.TextField(blank=True, default='')),
-                ('blob', models.ForeignKey(blank=True, help_text='bytes as fetched', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='library.blob')),
-                ('replay_blob', models.ForeignKey(blank=True, help_text='rewritten bytes served for replay (stylesheets)', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='library.blob')),
-                ('snapshot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='resources', to='library.snapshot')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("url", models.TextField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("document", "Document"),
+                            ("stylesheet", "Stylesheet"),
+                            ("image", "Image"),
+                            ("font", "Font"),
+                            ("media", "Media"),
+                            ("icon", "Icon"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=12,
+                    ),
+                ),
+                ("content_type", models.CharField(blank=True, default="", max_length=200)),
+                ("http_status", models.PositiveIntegerField(blank=True, null=True)),
+                ("error_code", models.CharField(blank=True, default="", max_length=40)),
+                ("error", models.TextField(blank=True, default="")),
+                (
+                    "blob",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="bytes as fetched",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="library.blob",
+                    ),
+                ),
+                (
+                    "replay_blob",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="rewritten bytes served for replay (stylesheets)",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="library.blob",
+                    ),
+                ),
+                (
+                    "snapshot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="resources",
+                        to="library.snapshot",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.AddField(
-            model_name='link',
-            name='latest_snapshot',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='library.snapshot'),
+            model_name="link",
+            name="latest_snapshot",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="library.snapshot",
+            ),
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tags', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tags",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='link',
-            name='tags',
-            field=models.ManyToManyField(blank=True, related_name='links', to='library.tag'),
+            model_name="link",
+            name="tags",
+            field=models.ManyToManyField(blank=True, related_name="links", to="library.tag"),
         ),
         migrations.AddIndex(
-            model_name='snapshot',
-            index=models.Index(fields=['status'], name='snapshot_status'),
+            model_name="snapshot",
+            index=models.Index(fields=["status"], name="snapshot_status"),
         ),
         migrations.AddConstraint(
-            model_name='snapshot',
-            constraint=models.UniqueConstraint(fields=('link', 'version'), name='snapshot_unique_version'),
+            model_name="snapshot",
+            constraint=models.UniqueConstraint(
+                fields=("link", "version"), name="snapshot_unique_version"
+            ),
         ),
         migrations.AddIndex(
-            model_name='resource',
-            index=models.Index(fields=['snapshot', 'replay_blob'], name='resource_snap_replay'),
+            model_name="resource",
+            index=models.Index(fields=["snapshot", "replay_blob"], name="resource_snap_replay"),
         ),
         migrations.AddIndex(
-            model_name='resource',
-            index=models.Index(fields=['snapshot', 'blob'], name='resource_snap_blob'),
+            model_name="resource",
+            index=models.Index(fields=["snapshot", "blob"], name="resource_snap_blob"),
         ),
         migrations.AddConstraint(
-            model_name='tag',
-            constraint=models.UniqueConstraint(models.F('owner'), django.db.models.functions.text.Lower('name'), name='tag_unique_name_per_owner'),
+            model_name="tag",
+            constraint=models.UniqueConstraint(
+                models.F("owner"),
+                django.db.models.functions.text.Lower("name"),
+                name="tag_unique_name_per_owner",
+            ),
         ),
         migrations.AddIndex(
-            model_name='link',
-            index=models.Index(fields=['owner', '-created'], name='link_owner_created'),
+            model_name="link",
+            index=models.Index(fields=["owner", "-created"], name="link_owner_created"),
         ),
         migrations.AddConstraint(
-            model_name='link',
-            constraint=models.UniqueConstraint(fields=('owner', 'url_hash'), name='link_unique_url_per_owner'),
+            model_name="link",
+            constraint=models.UniqueConstraint(
+                fields=("owner", "url_hash"), name="link_unique_url_per_owner"
+            ),
         ),
     ]
