@@ -10,6 +10,8 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from snapshelf.capture.decode import decode_html
 from snapshelf.capture.extract import (
@@ -311,6 +313,49 @@ def test_hostile_page_is_sanitised() -> None:
     assert "<li>" in got.html
     assert "**strong**" in got.markdown
     assert "[ok](<https://ok.example/page>)" in got.markdown
+
+
+_FRAGMENTS = [
+    "<p>",
+    "</p>",
+    "<h1>",
+    "</h1>",
+    "<div>",
+    "</div>",
+    "<ul><li>",
+    "</li></ul>",
+    "<table><tr><td>",
+    "</td></tr></table>",
+    "Some words of ordinary article text. ",
+    "快照平台的中文内容。",
+    "&amp; &lt;b&gt; ",
+    "<script>alert(1)</script>",
+    "<style>p{}</style>",
+    "<a href='javascript:alert(1)'>js</a>",
+    "<a href='rel/ative'>rel</a>",
+    "<img src=x onerror=alert(1)>",
+    "<img src='data:image/png;base64,AA'>",
+    "<svg onload=alert(1)><a href='javascript:1'>s</a></svg>",
+    "<iframe src='https://e.org'></iframe>",
+    "<base href='javascript:alert(1)//'>",
+    "<meta property='og:image' content='javascript:alert(1)'>",
+    "<meta property='og:title' content='<script>x</script>'>",
+    "<!--",
+    "-->",
+    "<em>",
+    "</em>",
+    "<b onclick=1>",
+    "<noscript><img src=y onerror=1></noscript>",
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=40).map("".join))
+def test_extract_never_fails_and_stays_safe(page: str) -> None:
+    got = extract_html("<html><body>" + page + "</body></html>", "https://example.com/a/b.html")
+    assert got.title
+    _assert_safe(got.html)
+    assert got.image == "" or got.image.startswith(("http://", "https://"))
 
 
 def test_sanitize_html_directly() -> None:
