@@ -134,9 +134,9 @@ def bench_bulk(user, server: FixtureServer) -> dict:
 def bench_storage(user, server: FixtureServer, pages: int = 200) -> dict:
     from django.conf import settings
 
+    from snapshelf.library.artefacts import single_file_html
     from snapshelf.library.models import Snapshot
     from snapshelf.storage import FilesystemBlobStore
-    from snapshelf.web.views import single_file_html
 
     mdn = CORPORA / "mdn-learning-area-pages"
     settings.SNAPSHELF_BLOB_DIR = Path(tempfile.mkdtemp(prefix="snapshelf-bench-blobs-"))

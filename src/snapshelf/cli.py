@@ -490,9 +490,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
+    from snapshelf.library.artefacts import single_file_html
     from snapshelf.library.models import Snapshot
     from snapshelf.library.services import snapshot_for
-    from snapshelf.web.views import single_file_html
 
     ensure_database()
     user = resolve_user(args.user)

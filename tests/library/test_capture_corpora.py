@@ -15,8 +15,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from snapshelf.library.artefacts import single_file_html
 from snapshelf.library.models import Snapshot
-from snapshelf.web.views import single_file_html
 from tests.library.helpers import capture, is_local_reference, resource_references
 from tests.paths import CORPORA
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
@@ -11,8 +10,13 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from snapshelf.capture.extract import sanitize_html
-from snapshelf.capture.singlefile import inline
-from snapshelf.library.models import Resource, Snapshot
+from snapshelf.library.artefacts import (
+    find_resource,
+    root_content,
+    served_content_type,
+    single_file_html,
+)
+from snapshelf.library.models import Snapshot
 from snapshelf.library.services import links_for, snapshot_for
 from snapshelf.storage import BlobNotFound, get_blob_store
 from snapshelf.web.archive import archive_url, protect, read_token
@@ -76,73 +80,27 @@ def _archived_snapshot(token: str) -> Snapshot:
         raise Http404("no such snapshot") from None
 
 
-def _root_content(snap: Snapshot) -> tuple[bytes, str]:
-    if snap.root_blob_id:
-        return _blob_bytes(snap.root_blob_id), "text/html; charset=utf-8"
-    body = _blob_bytes(snap.original_blob_id)
-    if snap.kind == "text":
-        return body, f"text/plain; charset={snap.charset or 'utf-8'}"
-    return body, snap.content_type or "application/octet-stream"
-
-
 @require_GET
 @xframe_options_exempt
 def archive_root(request: HttpRequest, token: str) -> HttpResponse:
     snap = _archived_snapshot(token)
-    body, content_type = _root_content(snap)
+    try:
+        body, content_type = root_content(snap)
+    except BlobNotFound:
+        raise Http404("missing blob") from None
     return protect(HttpResponse(body, content_type=content_type))
-
-
-def _resource_for(snap: Snapshot, key: str) -> Resource:
-    res = (
-        Resource.objects.filter(snapshot=snap)
-        .filter(Q(replay_blob_id=key) | Q(replay_blob__isnull=True, blob_id=key))
-        .first()
-    )
-    if res is None:
-        raise Http404("no such resource")
-    return res
-
-
-def _served_type(res: Resource) -> str:
-    if res.kind == Resource.Kind.STYLESHEET or res.content_type == "text/css":
-        return "text/css; charset=utf-8"  # nosniff refuses stylesheets of any other type
-    return res.content_type or "application/octet-stream"
 
 
 @require_GET
 @xframe_options_exempt
 def archive_resource(request: HttpRequest, token: str, key: str) -> HttpResponse:
     snap = _archived_snapshot(token)
-    res = _resource_for(snap, key)
-    response = HttpResponse(_blob_bytes(res.key), content_type=_served_type(res))
+    res = find_resource(snap, key)
+    if res is None:
+        raise Http404("no such resource")
+    response = HttpResponse(_blob_bytes(res.key), content_type=served_content_type(res))
     response["Cache-Control"] = "private, max-age=31536000, immutable"
     return protect(response)
-
-
-def _load_for_inline(snap: Snapshot):
-    def load(key: str) -> tuple[str, bytes] | None:
-        res = (
-            Resource.objects.filter(snapshot=snap)
-            .filter(Q(replay_blob_id=key) | Q(replay_blob__isnull=True, blob_id=key))
-            .first()
-        )
-        if res is None:
-            return None
-        try:
-            return _served_type(res).split(";")[0], get_blob_store().get(key)
-        except BlobNotFound:
-            return None
-
-    return load
-
-
-def single_file_html(snap: Snapshot) -> bytes:
-    """The snapshot as one HTML file with every resource inlined as data: URLs."""
-    if not snap.root_blob_id:
-        return _blob_bytes(snap.original_blob_id)
-    html = _blob_bytes(snap.root_blob_id).decode("utf-8")
-    return inline(html, _load_for_inline(snap)).encode("utf-8")
 
 
 def download_name(snap: Snapshot, ext: str) -> str:

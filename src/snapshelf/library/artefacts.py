@@ -1,0 +1,56 @@
+"""What a snapshot's stored bytes are served as: replay resources and the single-file HTML.
+
+Shared by the web views and the CLI's `download`; access control is the caller's job.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from snapshelf.capture.singlefile import inline
+from snapshelf.library.models import Resource, Snapshot
+from snapshelf.storage import BlobNotFound, get_blob_store
+
+
+def find_resource(snap: Snapshot, key: str) -> Resource | None:
+    """The resource a replay key names, looked up only within this snapshot."""
+    return (
+        Resource.objects.filter(snapshot=snap)
+        .filter(Q(replay_blob_id=key) | Q(replay_blob__isnull=True, blob_id=key))
+        .first()
+    )
+
+
+def served_content_type(res: Resource) -> str:
+    if res.kind == Resource.Kind.STYLESHEET or res.content_type == "text/css":
+        return "text/css; charset=utf-8"  # nosniff refuses stylesheets of any other type
+    return res.content_type or "application/octet-stream"
+
+
+def root_content(snap: Snapshot) -> tuple[bytes, str]:
+    """The document served as the archived page, and its content type."""
+    store = get_blob_store()
+    if snap.root_blob_id:
+        return store.get(snap.root_blob_id), "text/html; charset=utf-8"
+    body = store.get(snap.original_blob_id)
+    if snap.kind == "text":
+        return body, f"text/plain; charset={snap.charset or 'utf-8'}"
+    return body, snap.content_type or "application/octet-stream"
+
+
+def single_file_html(snap: Snapshot) -> bytes:
+    """The snapshot as one HTML file with every resource inlined as data: URLs."""
+    store = get_blob_store()
+    if not snap.root_blob_id:
+        return store.get(snap.original_blob_id)
+
+    def load(key: str) -> tuple[str, bytes] | None:
+        res = find_resource(snap, key)
+        if res is None:
+            return None
+        try:
+            return served_content_type(res).split(";")[0], store.get(key)
+        except BlobNotFound:
+            return None
+
+    return inline(store.get(snap.root_blob_id).decode("utf-8"), load).encode("utf-8")
