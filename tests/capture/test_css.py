@@ -6,6 +6,7 @@ import base64
 from urllib.parse import urljoin
 
 import pytest
+import tinycss2
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,6 +20,7 @@ from snapshelf.capture.css import (
     resolve_url,
     rewrite_css,
     rewrite_inline_style,
+    scope_selectors,
 )
 from tests.paths import CORPORA
 
@@ -235,6 +237,104 @@ def test_css_rewrite_uses_no_regex_for_urls_in_strings_and_comments():
     assert "K[image:z.png]" in out
 
 
+_PIECES = [
+    "a{background:url(x.png)}",
+    "b { background: url( 'y.png' ) }",
+    'c{background:url("z z.png#f")}',
+    "d{background:URL(\\75 rl.png)}",
+    "e{background:\\75 rl(esc.png)}",
+    "f{background:url(bad url.png)}",
+    "g{background:url(a\\)b.png)}",
+    '@import "i.css";',
+    "@import url(j.css) screen;",
+    "@media print{@font-face{src:url(k.woff) format('woff')}}",
+    "h{background:image-set('l.png' 1x, url(m.png) 2x)}",
+    "i{content:'url(not.png)'}",
+    "/* url(comment.png) */",
+    'j{content:"esc\\"aped\\\nnext"}',
+    "k{background:url(data:image/png;base64,AAAA)}",
+    "l{x:src('n.png')}",
+    "\r\n",
+    "\f",
+    "\x00",
+    " ",
+    "}",
+    "{",
+    "m{background:url(eof.png",
+    "n{content:'eof",
+    '@charset "utf-8";',
+]
+
+
+def _shape(css: str) -> str:
+    """The token structure of a stylesheet with every URL and string value blanked out."""
+
+    def walk(nodes):
+        out = []
+        for node in nodes:
+            if node.type == "error":
+                if node.kind.startswith("eof"):
+                    continue  # a replaced token is written closed: same meaning at EOF
+                node = tinycss2.ast.LiteralToken(0, 0, f"<error {node.kind}>")
+            elif node.type == "url":
+                node = tinycss2.ast.URLToken(0, 0, "U", "url(U)")
+            elif node.type == "string":
+                node = tinycss2.ast.StringToken(0, 0, "S", '"S"')
+            for attr in ("content", "prelude", "arguments"):
+                value = getattr(node, attr, None)
+                if isinstance(value, list):
+                    setattr(node, attr, walk(value))
+            out.append(node)
+        return out
+
+    return tinycss2.serialize(walk(tinycss2.parse_stylesheet(css)))
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=12))
+def test_rewrite_changes_url_tokens_only(pieces):
+    css = "".join(pieces)
+    if css.startswith('@charset "utf-8";'):
+        css = " " + css  # a leading @charset is dropped: covered elsewhere
+    out = rewrite_css(css, BASE, tag)
+    assert _shape(out) == _shape(css)
+    before, after = _css_values(css), _css_values(out)
+    assert len(before) == len(after)
+    for old, new in zip(before, after, strict=True):
+        if new != old:
+            assert new.startswith("K[") or new == "data:,"
+    # nothing in a URL position was left out
+    for ref in find_css_resources(out, BASE):
+        assert ref.url.rsplit("/", 1)[-1].startswith("K["), ref
+
+
+def _css_values(css: str) -> list[str]:
+    values: list[str] = []
+
+    def walk(nodes):
+        for node in nodes:
+            if node.type in ("url", "string"):
+                values.append(node.value)
+            for attr in ("content", "prelude", "arguments"):
+                value = getattr(node, attr, None)
+                if isinstance(value, list):
+                    walk(value)
+
+    walk(tinycss2.parse_stylesheet(css))
+    return values
+
+
+def test_rewrite_keeps_everything_but_the_urls_byte_for_byte():
+    css = "/* keep */\r\n@media screen{ .a { background : url( a.png ) ; color:RED } }\f.b{}"
+    out = rewrite_css(css, BASE, tag)
+    assert (
+        out
+        == "/* keep */\n@media screen{ .a { background : url(K[image:a.png]) ; color:RED } }\n.b{}"
+    )
+    css = '@charset "latin1";\n.c{background:url("c.png")} @charset "x"; }}'
+    out = rewrite_css(css, BASE, tag)
+    assert out == '\n.c{background:url("K[image:c.png]")} @charset "x"; }}'
+
+
 # --------------------------------------------------------------------------- URLs
 
 
@@ -316,3 +416,51 @@ def test_decode_data_url():
     assert decode_data_url("data:image/png;base64,!!!") in (None, ("image/png", None, b""))
     assert decode_data_url("data:no-comma") is None
     assert decode_data_url("http://x/") is None
+
+
+@pytest.mark.parametrize(
+    ("css", "expected"),
+    [
+        (".st0{fill:#FFF;}.st1{fill:none}", ".P-st0.M{fill:#FFF;}.P-st1.M{fill:none}"),
+        ("#a .b, path { x: y }", "#P-a .P-b.M, path.M { x: y }"),
+        ("svg > g:hover, .c::before, i:after {}", "svg > g:hover.M, .P-c.M::before, i.M:after {}"),
+        (":not(.q) ~ * + rect[class~=q] {}", ":not(.P-q) ~ * + rect[class~=q].M {}"),
+        ("@media (min-width: 1px) { .a { b: c } }", "@media (min-width: 1px) { .P-a.M { b: c } }"),
+        ("@keyframes k { from { a: b } } @font-face { x: y }", None),
+        ("fill: url(#g) /* not a rule */", ""),  # browsers drop it too
+    ],
+)
+def test_scope_selectors(css, expected):
+    out = scope_selectors(css, lambda name: "P-" + name, "M")
+    assert out == (css if expected is None else expected)
+
+
+def test_scan_cache_is_bounded_and_consistent(monkeypatch):
+    from snapshelf.capture import css as module
+
+    monkeypatch.setattr(module, "_SCAN_CACHE_CHARS", 2000)
+    module._SCAN_CACHE.clear()
+    monkeypatch.setattr(module, "_scan_cache_size", 0)
+    sheets = [f".a{i}{{background:url(i{i}.png)}}" * 10 for i in range(40)]
+    first = [rewrite_css(css, BASE, tag) for css in sheets]
+    assert module._scan_cache_size <= 2000
+    assert sum(len(css) for inline, css in module._SCAN_CACHE) == module._scan_cache_size
+    assert [rewrite_css(css, BASE, tag) for css in sheets] == first  # cached or not: same
+    # the same text as a stylesheet and as a style="" value is scanned separately
+    assert rewrite_css('@import "s.css";', BASE, tag) == '@import "K[stylesheet:s.css]";'
+    assert rewrite_inline_style('@import "s.css";', BASE, tag) == '@import "s.css";'
+    module._SCAN_CACHE.clear()
+
+
+def test_token_tree_fallback_when_offsets_do_not_check_out(monkeypatch):
+    from snapshelf.capture import css as module
+
+    monkeypatch.setattr(module, "_token_at", lambda *args: False)
+    module._SCAN_CACHE.clear()
+    css = '@charset "x";\n.a{background:url( a.png )} .b{content:"k"}'
+    assert rewrite_css(css, BASE, tag) == '\n.a{background:url(K[image:a.png])} .b{content:"k"}'
+    assert find_css_resources(css, BASE) == [Ref("http://h.test/css/a.png", "image")]
+    assert rewrite_inline_style("background:url('b.png')", BASE, tag) == (
+        'background:url("K[image:b.png]")'
+    )
+    module._SCAN_CACHE.clear()

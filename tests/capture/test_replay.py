@@ -486,3 +486,152 @@ def test_css_charset_fallback_uses_document_charset():
     tree = parse_html('<link rel="stylesheet" href="zh.css">')
     bundle = build_replay(tree, "http://h.test/", fetched, document_charset="gb2312")
     assert "中文" in bundle.resources[0].replay.decode("utf-8")
+
+
+# --------------------------------------------------------------------------- SVG <use>
+
+
+def _hidden_svgs(doc) -> list:
+    return [svg for svg in doc.iter("svg") if svg.get("aria-hidden") == "true"]
+
+
+def test_external_svg_use_is_copied_into_the_replay_document():
+    # monolith-fixtures/svg: <use xlink:href="icons.svg#icon-1"> (the only corpus page whose
+    # <use> points at another file). A sandboxed replay (opaque origin) cannot render an
+    # external <use>, so the symbol must be in the document itself.
+    bundle, _fetch, _base, _ = capture("monolith-fixtures", "svg/svg.html")
+    icons = _resource(bundle, "svg/icons.svg")
+    data = (CORPORA / "monolith-fixtures/svg/icons.svg").read_bytes()
+    assert icons.key == hashlib.sha256(data).hexdigest()  # still a stored resource
+    assert icons.original == data
+    prefix = f"sf{icons.key[:12]}-"
+    doc = parse_html(bundle.html)
+    use = doc.find(".//use")
+    assert use.get("xlink:href") == f"#{prefix}icon-1"
+    assert "r/" not in bundle.html  # nothing else refers to the file
+    hidden = _hidden_svgs(doc)
+    assert len(hidden) == 1
+    assert doc.find("body")[0] is hidden[0]
+    assert "width:0" in hidden[0].get("style")
+    symbols = hidden[0].findall("defs/symbol")
+    assert [s.get("id") for s in symbols] == [f"{prefix}icon-1"]  # icon-2 is not used
+    assert symbols[0].find("path").get("d").startswith("M10 20h4V10")
+    assert 'viewBox="0 0 24 24"' in bundle.html  # SVG attribute case kept
+    assert use.getparent().findtext("title") == "Like"
+
+
+SPRITE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE svg [<!ENTITY boom "boom">]>
+<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"
+     xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape">
+  <style>.c { fill: url(#grad) } .d { fill: url(http://elsewhere.test/x.svg#g) }</style>
+  <script>alert("sprite")</script>
+  <defs>
+    <linearGradient id="grad"><stop offset="0" stop-color="red"/></linearGradient>
+    <linearGradient id="unused-grad"><stop offset="1"/></linearGradient>
+  </defs>
+  <symbol id="a" viewBox="0 0 10 10" onclick="steal()" inkscape:label="layer">
+    <rect class="c" width="10" height="10" fill="url(#pat)" style="stroke: url('#grad')"/>
+    <use xlink:href="#b"/>
+    <image href="http://elsewhere.test/track.png" width="1" height="1"/>
+    <a href="javascript:alert(1)"><text>t</text></a>
+    <foreignObject><div xmlns="http://www.w3.org/1999/xhtml">html</div></foreignObject>
+  </symbol>
+  <symbol id="b"><circle r="2"/></symbol>
+  <pattern id="pat" width="1" height="1"><path d="M0 0h1"/></pattern>
+  <symbol id="unused"><path d="M9 9"/></symbol>
+  <symbol id="t"><text>one <!-- note --> two<script>x()</script> three</text></symbol>
+  <symbol id="ic\xc3\xb3n"><path d="M1 1"/></symbol>
+</svg>"""
+
+
+def _svg_page(body: str, files: dict[str, tuple[bytes, str] | None]):
+    fetched = {}
+    for url, item in files.items():
+        if item is None:
+            fetched[url] = Fetched(url, url, 404, "text/html", None, b"", "http_error", "404")
+        else:
+            fetched[url] = _fetched(url, item[0], item[1])
+    tree = parse_html(f"<html><body><p>text</p>{body}</body></html>")
+    return build_replay(tree, "http://h.test/page.html", fetched)
+
+
+def test_svg_use_copies_only_what_is_used_and_makes_it_inert():
+    sprite = "http://h.test/icons/sprite.svg"
+    bundle = _svg_page(
+        '<img src="icons/sprite.svg">'
+        '<svg><use href="icons/sprite.svg#a"></use></svg>'
+        '<svg><use xlink:href="http://h.test/icons/sprite.svg#a" href="#local"></use></svg>'
+        '<svg><use href="/missing.svg#x"></use><use href="/pic.png#x"></use></svg>'
+        '<svg><use href="icons/sprite.svg#not-there"></use></svg>',
+        {
+            sprite: (SPRITE, "image/svg+xml"),
+            "http://h.test/missing.svg": None,
+            "http://h.test/pic.png": (b"\x89PNG\r\n\x1a\n", "image/png"),
+        },
+    )
+    key = hashlib.sha256(SPRITE).hexdigest()
+    prefix = f"sf{key[:12]}-"
+    by_url = {r.url: r for r in bundle.resources}
+    assert by_url[sprite].key == key  # stored, and still what <img> shows
+    doc = parse_html(bundle.html)
+    assert doc.find(".//img").get("src") == f"r/{key}"
+    uses = [u for u in doc.iter("use") if not _in_hidden(u)]
+    assert [(u.get("href"), u.get("xlink:href")) for u in uses] == [
+        (f"#{prefix}a", None),
+        ("#local", f"#{prefix}a"),
+        ("data:,", None),  # failed fetch
+        ("data:,", None),  # not an SVG file
+        (f"#{prefix}not-there", None),  # dangling, as it is on the live page
+    ]
+    hidden = _hidden_svgs(doc)
+    assert len(hidden) == 1  # one copy per file, however often it is used
+    ids = [el.get("id") for el in hidden[0].iter() if el.get("id")]
+    assert sorted(ids) == sorted(f"{prefix}{i}" for i in ("grad", "a", "b", "pat"))
+    rect = hidden[0].find(".//rect")
+    assert rect.get("fill") == f"url(#{prefix}pat)"
+    assert f"#{prefix}grad" in rect.get("style")
+    # The file's rules are confined to its copies: classes renamed, subjects marked.
+    assert rect.get("class") == f"{prefix}c {prefix[:-1]}"
+    style = hidden[0].findtext(".//style")
+    assert f".{prefix}c.{prefix[:-1]} {{ fill: url(#{prefix}grad) }}" in style
+    assert f".{prefix}d.{prefix[:-1]} {{ fill: url(data:,) }}" in style
+    assert "elsewhere.test" not in bundle.html
+    assert hidden[0].find(".//symbol//use").get("href") == f"#{prefix}b"
+    assert hidden[0].find(".//image").get("href") == "data:,"
+    assert hidden[0].find(".//a").get("href") is None  # javascript: dropped
+    for gone in ("alert", "steal", "onclick", "foreignobject", "inkscape", "unused", "boom"):
+        assert gone not in bundle.html.lower()
+    assert 'viewBox="0 0 10 10"' in bundle.html
+    assert "<linearGradient" in bundle.html
+
+
+def test_svg_use_copy_keeps_text_around_comments_and_dropped_elements():
+    sprite = "http://h.test/s.svg"
+    bundle = _svg_page('<svg><use href="s.svg#t"></use></svg>', {sprite: (SPRITE, "image/svg+xml")})
+    text = parse_html(bundle.html).find(".//symbol/text")
+    assert text.text_content() == "one  two three"
+    assert "x()" not in bundle.html
+
+
+def _in_hidden(el) -> bool:
+    return any(a.get("aria-hidden") == "true" for a in el.iterancestors("svg"))
+
+
+def test_svg_use_without_fragment_and_with_encoded_fragment():
+    sprite = "http://h.test/s.svg"
+    bundle = _svg_page(
+        '<svg><use href="s.svg"></use><use href="s.svg#ic%C3%B3n"></use>'
+        '<use href="s.svg#ic\u00f3n"></use></svg>',
+        {sprite: (SPRITE, "image/svg+xml")},
+    )
+    prefix = f"sf{hashlib.sha256(SPRITE).hexdigest()[:12]}-"
+    doc = parse_html(bundle.html)
+    uses = [u.get("href") for u in doc.iter("use") if not _in_hidden(u)]
+    assert uses == [f"#{prefix[:-1]}", f"#{prefix}ic%C3%B3n", f"#{prefix}ic%C3%B3n"]
+    hidden = _hidden_svgs(doc)
+    copy = hidden[0].find("defs/svg")  # the whole file, for the fragment-less <use>
+    assert copy.get("id") == prefix[:-1]
+    assert copy.xpath(f".//symbol[@id='{prefix}ic\u00f3n']")
+    assert copy.xpath(f".//symbol[@id='{prefix}unused']")
+    assert "alert" not in bundle.html

@@ -227,3 +227,36 @@ def test_collect_on_a_corpus_page():
         "zantroke-webfont.woff2",
     } <= names
     assert not any(u.endswith(".js") for u in result)  # scripts are not captured
+
+
+def test_stylesheets_then_fonts_are_fetched_first():
+    # Only stylesheets reveal more to fetch, so they go first (then fonts, then the rest,
+    # each in document order), as browsers prioritise them.
+    site = {"http://h.test/s.css": ("text/css", b"@font-face{src:url(f.woff2)} a{b:url(c.png)}")}
+    roots = [
+        Ref("http://h.test/1.png", "image"),
+        Ref("http://h.test/x.woff", "font"),
+        Ref("http://h.test/2.png", "image"),
+        Ref("http://h.test/s.css", "stylesheet"),
+    ]
+    fetch = SiteFetch(site)
+    collect(roots, fetch, concurrency=1)
+    assert [u.rsplit("/", 1)[-1] for u, _ in fetch.calls] == [
+        "s.css",
+        "x.woff",
+        "f.woff2",
+        "1.png",
+        "2.png",
+        "c.png",
+    ]
+
+
+def test_priority_does_not_break_the_bounds():
+    roots = [Ref(f"http://h.test/{i}.css", "stylesheet") for i in range(4)]
+    roots += [Ref(f"http://{h}.test/{i}.png", "image") for h in "abc" for i in range(3)]
+    fetch = SiteFetch(delay=0.02)
+    result = collect(roots, fetch, concurrency=3, per_host=2, max_resources=10)
+    assert len(result) == len(fetch.calls) == 10
+    assert fetch.max_active == 3
+    assert max(fetch.max_per_host.values()) == 2
+    assert [u for u, _ in fetch.calls[:2]] == ["http://h.test/0.css", "http://h.test/1.css"]

@@ -2,7 +2,8 @@
 
 All URL handling goes through tinycss2 tokens (``url()``, ``url("…")``, ``src()``,
 ``image-set()``, ``@import``), never through regular expressions, so comments, strings,
-escapes and broken CSS are treated exactly as a browser's tokenizer treats them.
+escapes and broken CSS are treated exactly as a browser's tokenizer treats them. Rewriting
+replaces those tokens in the original text and leaves every other character as it was.
 
 This module is the leaf of the capture rewriting code, so it also holds the shared
 reference type (:class:`Ref`) and the URL helpers used by ``html.py`` and ``resources.py``.
@@ -14,6 +15,8 @@ import base64
 import binascii
 import functools
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote, unquote_to_bytes
@@ -240,6 +243,12 @@ class Target:
 
 def classify(raw: str, base: str) -> Target:
     """Classify and resolve one reference against the base URL."""
+    if len(raw) > 1024:  # data: URLs and the like: cheap to classify, costly to keep
+        return _classify(raw, base)
+    return _classify_cached(raw, base)
+
+
+def _classify(raw: str, base: str) -> Target:
     ref = clean_url(raw)
     if not ref:
         return Target("empty")
@@ -256,6 +265,10 @@ def classify(raw: str, base: str) -> Target:
     if resolved is None:
         return Target("other")
     return Target("http", resolved[0], resolved[1])
+
+
+# Discovery and rewriting resolve the same references, and pages of a site share most.
+_classify_cached = functools.lru_cache(maxsize=4096)(_classify)
 
 
 def with_fragment(replacement: str, fragment: str | None) -> str:
@@ -477,6 +490,183 @@ def _parse_values(css: str) -> list:
     return tinycss2.parse_component_value_list(css, skip_comments=False)
 
 
+# --------------------------------------------------------------------------- scanning
+#
+# Tokenising is the slow part (tinycss2 is pure Python), and the same text is looked at
+# several times: discovery in resources.collect, rewriting in replay.build_replay, the
+# same stylesheet on every page of a site. So a stylesheet is tokenised once into a
+# _Scan: where each URL token sits in the text. Rewriting then replaces just those
+# tokens in the original text (everything else is kept byte for byte) instead of
+# re-serialising a token tree.
+
+
+class _Recorder(_Walk):
+    """A walk that records URL tokens (and what they load) instead of replacing them."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda _raw, _kind: None)
+        self.found: list[tuple[object, str]] = []
+
+    def _replace(self, nodes: list, i: int, kind: str) -> None:
+        node = nodes[i]
+        if node.type in ("url", "string"):
+            self.found.append((node, kind))
+        elif node.type == "function" and node.lower_name in ("url", "src"):
+            j = _first_significant(node.arguments)
+            if j is not None and node.arguments[j].type == "string":
+                self._replace(node.arguments, j, kind)
+
+
+@dataclass(frozen=True)
+class _Url:
+    start: int  # offsets in _Scan.text
+    end: int
+    value: str  # the URL as written (unescaped token value)
+    kind: str
+    quoted: bool  # a string token (else a url() token)
+
+
+@dataclass(frozen=True)
+class _Scan:
+    text: str  # the text after CSS input preprocessing (what the offsets refer to)
+    urls: tuple[_Url, ...]
+    charset_end: int  # length of a leading @charset rule to drop, else 0
+
+
+# tinycss2's input preprocessing (CSS Syntax §3.3); offsets refer to the result.
+def _preprocess(css: str) -> str:
+    if "\r" in css or "\f" in css or "\0" in css:
+        css = css.replace("\0", "\ufffd").replace("\r\n", "\n").replace("\r", "\n")
+        css = css.replace("\f", "\n")
+    return css
+
+
+def _string_end(text: str, pos: int) -> int:
+    quote, pos, n = text[pos], pos + 1, len(text)
+    while pos < n:
+        c = text[pos]
+        if c == quote:
+            return pos + 1
+        pos += 2 if c == "\\" else 1
+    return n
+
+
+def _url_end(text: str, pos: int) -> int:
+    n = len(text)
+    while pos < n and text[pos] != "(":  # the "url" name, possibly escaped
+        pos += 2 if text[pos] == "\\" else 1
+    pos += 1
+    while pos < n:
+        c = text[pos]
+        if c == ")":
+            return pos + 1
+        pos += 2 if c == "\\" else 1
+    return n
+
+
+def _token_at(text: str, start: int, end: int, node) -> bool:
+    """Whether ``text[start:end]`` is exactly the token ``node`` (guards the offsets)."""
+    tokens = tinycss2.parse_component_value_list(text[start:end])
+    if not tokens or tokens[0].type != node.type or tokens[0].value != node.value:
+        return False
+    return all(t.type == "error" and t.kind.startswith("eof") for t in tokens[1:])
+
+
+_CHARSET_RULE = re.compile(r'@charset "[^"]*";')
+
+
+def _scan_uncached(css: str, inline: bool) -> _Scan | None:
+    text = _preprocess(css)
+    recorder = _Recorder()
+    if inline:
+        recorder.values(_parse_values(text), "image")
+    else:
+        recorder.stylesheet(_parse_sheet(text))
+    line_starts = [0]
+    if recorder.found:
+        index = text.find("\n")
+        while index >= 0:
+            line_starts.append(index + 1)
+            index = text.find("\n", index + 1)
+    urls: list[_Url] = []
+    for node, kind in recorder.found:
+        start = line_starts[node.source_line - 1] + node.source_column - 1
+        quoted = node.type == "string"
+        end = _string_end(text, start) if quoted else _url_end(text, start)
+        if not _token_at(text, start, end, node):
+            return None  # never expected; the caller then rewrites the token tree
+        urls.append(_Url(start, end, node.value, kind, quoted))
+    urls.sort(key=lambda u: u.start)
+    charset = _CHARSET_RULE.match(text) if not inline else None
+    return _Scan(text, tuple(urls), charset.end() if charset else 0)
+
+
+_SCAN_CACHE: OrderedDict[tuple[bool, str], _Scan | None] = OrderedDict()
+_SCAN_LOCK = threading.Lock()
+# Total text kept (bounded memory), least recently used out. A single text may take a
+# quarter: sites inline style blocks of 500 kB+, which take tinycss2 half a second.
+_SCAN_CACHE_CHARS = 8_000_000
+_scan_cache_size = 0
+
+
+def _scan(css: str, inline: bool = False) -> _Scan | None:
+    """Where the URLs of a stylesheet (or ``style=""`` value) are; None: use a token tree."""
+    global _scan_cache_size
+    key = (inline, css)
+    with _SCAN_LOCK:
+        if key in _SCAN_CACHE:
+            _SCAN_CACHE.move_to_end(key)
+            return _SCAN_CACHE[key]
+    scan = _scan_uncached(css, inline)
+    if len(css) <= _SCAN_CACHE_CHARS // 4:
+        with _SCAN_LOCK:
+            if key not in _SCAN_CACHE:
+                _SCAN_CACHE[key] = scan
+                _scan_cache_size += _cached_chars(css, scan)
+                while _scan_cache_size > _SCAN_CACHE_CHARS:
+                    (_inline, old), old_scan = _SCAN_CACHE.popitem(last=False)
+                    _scan_cache_size -= _cached_chars(old, old_scan)
+    return scan
+
+
+def _cached_chars(css: str, scan: _Scan | None) -> int:
+    return len(css) + (len(scan.text) if scan is not None and scan.text is not css else 0)
+
+
+def _token_text(url: _Url, value: str) -> str:
+    if url.quoted:
+        return f'"{serialize_string_value(value)}"'
+    return f"url({serialize_url(value)})"
+
+
+def _transform(css: str, visit: _Visit, inline: bool) -> str:
+    """Apply ``visit`` to every URL; unchanged text comes back as it was."""
+    if not _may_have_urls(css):
+        return css
+    scan = _scan(css, inline)
+    if scan is None:  # fallback: rewrite and re-serialise the token tree
+        walk = _Walk(visit)
+        if inline:
+            nodes = _parse_values(css)
+            walk.values(nodes, "image")
+        else:
+            nodes = walk.stylesheet(_parse_sheet(css))
+        return _safe_serialize(nodes) if walk.changed else css
+    text = scan.text
+    # The output is UTF-8: a leading @charset rule would lie about it.
+    pieces: list[str] = []
+    last = scan.charset_end
+    for url in scan.urls:
+        new = visit(url.value, url.kind)
+        if new is not None and new != url.value:
+            pieces += (text[last : url.start], _token_text(url, new))
+            last = url.end
+    if not pieces and not last:
+        return css
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -491,8 +681,7 @@ def _finder(base_url: str, found: list[Ref], seen: set[str], depth: int) -> _Vis
             # A data: stylesheet is processed inline; its own absolute references count.
             decoded = _data_stylesheet_text(target.url)
             if decoded is not None:
-                walk = _Walk(_finder(target.url, found, seen, depth + 1))
-                walk.stylesheet(_parse_sheet(decoded[0]))
+                _transform(decoded[0], _finder(target.url, found, seen, depth + 1), False)
         return None
 
     return visit
@@ -505,16 +694,14 @@ def find_css_resources(css: str, base_url: str) -> list[Ref]:
     document base for ``<style>``). ``@import`` of a data: URL stylesheet is looked into.
     """
     found: list[Ref] = []
-    if _may_have_urls(css):
-        _Walk(_finder(base_url, found, set(), 0)).stylesheet(_parse_sheet(css))
+    _transform(css, _finder(base_url, found, set(), 0), False)
     return found
 
 
 def find_inline_style_resources(style_attr: str, base_url: str) -> list[Ref]:
     """Subresources of a ``style=""`` attribute (or any CSS value, e.g. SVG ``fill``)."""
     found: list[Ref] = []
-    if _may_have_urls(style_attr):
-        _Walk(_finder(base_url, found, set(), 0)).values(_parse_values(style_attr), "image")
+    _transform(style_attr, _finder(base_url, found, set(), 0), True)
     return found
 
 
@@ -537,30 +724,19 @@ def _rewriter(base_url: str, mapper: Mapper) -> _Visit:
 
 
 def rewrite_css(css: str, base_url: str, mapper: Mapper) -> str:
-    """Rewrite every URL of a stylesheet through ``mapper``; drops ``@charset`` (output is UTF-8).
+    """Rewrite every URL of a stylesheet through ``mapper``; drops a leading ``@charset``.
 
-    Unchanged stylesheets come back byte-for-byte; otherwise tinycss2 re-serialises the
-    token tree (semantically identical; string quotes may become double quotes).
+    Only the URL tokens change (written as ``url(…)`` or ``"…"``); the rest of the text is
+    kept exactly, comments and rules browsers skip included, so the archive's stylesheet
+    parses as the original did. The output is UTF-8, so the ``@charset`` rule browsers
+    honour (``@charset "…";`` at the very start) is removed.
     """
-    if not _may_have_urls(css):
-        return css
-    walk = _Walk(_rewriter(base_url, mapper))
-    rules = walk.stylesheet(_parse_sheet(css))
-    if not walk.changed:
-        return css
-    return _safe_serialize(rules)
+    return _transform(css, _rewriter(base_url, mapper), False)
 
 
 def rewrite_inline_style(style_attr: str, base_url: str, mapper: Mapper) -> str:
     """Rewrite the URLs of a ``style=""`` attribute value (or any CSS value)."""
-    if not _may_have_urls(style_attr):
-        return style_attr
-    walk = _Walk(_rewriter(base_url, mapper))
-    nodes = _parse_values(style_attr)
-    walk.values(nodes, "image")
-    if not walk.changed:
-        return style_attr
-    return _safe_serialize(nodes)
+    return _transform(style_attr, _rewriter(base_url, mapper), True)
 
 
 def transform_css_urls(css: str, visit: _Visit, *, inline: bool = False) -> str:
@@ -569,15 +745,106 @@ def transform_css_urls(css: str, visit: _Visit, *, inline: bool = False) -> str:
     ``visit`` returns a replacement or None. Used by the single-file inliner to rename
     same-document fragment references; ``inline`` selects value-list parsing (style="").
     """
-    if not _may_have_urls(css):
-        return css
-    walk = _Walk(visit)
-    if inline:
-        nodes = _parse_values(css)
-        walk.values(nodes, "image")
-    else:
-        nodes = walk.stylesheet(_parse_sheet(css))
-    return _safe_serialize(nodes) if walk.changed else css
+    return _transform(css, visit, inline)
+
+
+_GROUPING_RULES = frozenset(
+    {"media", "supports", "layer", "container", "document", "-moz-document"}
+)
+_LEGACY_PSEUDO_ELEMENTS = frozenset({"before", "after", "first-line", "first-letter"})
+_COMBINATORS = frozenset({">", "+", "~"})
+
+
+def scope_selectors(css: str, rename: Callable[[str], str], marker: str) -> str:
+    """Confine a stylesheet to elements copied with renamed classes and ids.
+
+    Every class and id selector is renamed with ``rename``, and every selector's subject
+    must also have the class ``marker``, so the rules reach only the copied elements (the
+    copies of an external SVG file's elements, see ``html.SvgSprites``). Keyframes,
+    font faces and other non-selector rules are left as they are.
+    """
+    try:
+        rules = tinycss2.parse_stylesheet(css, skip_comments=True)
+    except Exception:
+        return ""
+    _scope_rules(rules, rename, marker)
+    return _safe_serialize(rules)
+
+
+def _scope_rules(rules: list, rename: Callable[[str], str], marker: str) -> None:
+    for rule in rules:
+        if rule.type == "qualified-rule":
+            rule.prelude = _scope_selector_list(rule.prelude, rename, marker)
+        elif (
+            rule.type == "at-rule"
+            and rule.lower_at_keyword in _GROUPING_RULES
+            and rule.content is not None
+        ):
+            inner = tinycss2.parse_rule_list(rule.content)
+            _scope_rules(inner, rename, marker)
+            rule.content = inner
+
+
+def _scope_selector_list(prelude: list, rename: Callable[[str], str], marker: str) -> list:
+    selectors: list[list] = [[]]
+    for node in prelude:
+        if node.type == "literal" and node.value == ",":
+            selectors.append([])
+        else:
+            selectors[-1].append(node)
+    out: list = []
+    for i, selector in enumerate(selectors):
+        if i:
+            out.append(tinycss2.ast.LiteralToken(0, 0, ","))
+        _rename_selector(selector, rename)
+        out += _mark_subject(selector, marker)
+    return out
+
+
+def _rename_selector(nodes: list, rename: Callable[[str], str]) -> None:
+    for i, node in enumerate(nodes):
+        if node.type == "hash" and node.is_identifier:
+            nodes[i] = tinycss2.ast.HashToken(
+                node.source_line, node.source_column, rename(node.value), True
+            )
+        elif (
+            node.type == "ident"
+            and i
+            and nodes[i - 1].type == "literal"
+            and nodes[i - 1].value == "."
+        ):
+            nodes[i] = tinycss2.ast.IdentToken(
+                node.source_line, node.source_column, rename(node.value)
+            )
+        elif node.type == "function":  # :not(.a), :is(#b), :has(> .c) ...
+            _rename_selector(node.arguments, rename)
+
+
+def _mark_subject(nodes: list, marker: str) -> list:
+    """``nodes`` with ``.marker`` added to the last compound (before any pseudo-element)."""
+    end = len(nodes)
+    while end and nodes[end - 1].type in ("whitespace", "comment"):
+        end -= 1
+    if not end:
+        return nodes
+    start = end
+    while start and not (
+        nodes[start - 1].type == "whitespace"
+        or (nodes[start - 1].type == "literal" and nodes[start - 1].value in _COMBINATORS)
+    ):
+        start -= 1
+    at = end
+    for j in range(start, end):
+        node = nodes[j]
+        if node.type == "literal" and node.value == ":" and j + 1 < end:
+            following = nodes[j + 1]
+            if (following.type == "literal" and following.value == ":") or (
+                following.type == "ident" and following.lower_value in _LEGACY_PSEUDO_ELEMENTS
+            ):
+                at = j
+                break
+    mark = [tinycss2.ast.LiteralToken(0, 0, "."), tinycss2.ast.IdentToken(0, 0, marker)]
+    return nodes[:at] + mark + nodes[at:]
 
 
 def _safe_serialize(nodes: list) -> str:

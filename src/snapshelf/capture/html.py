@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from urllib.parse import unquote
 
 import lxml.html
 from lxml import etree
@@ -29,11 +31,14 @@ from snapshelf.capture.css import (
     resolve_url,
     rewrite_css,
     rewrite_inline_style,
+    scope_selectors,
+    transform_css_urls,
     with_fragment,
 )
 
 __all__ = [
     "Ref",
+    "SvgSprites",
     "document_base_url",
     "find_resources",
     "format_srcset",
@@ -549,13 +554,15 @@ def _resolved(value: str | None, base_url: str) -> str | None:
     return target.url if target.kind == "http" else None
 
 
-def rewrite_html(tree, base_url: str, mapper: Mapper) -> str:
+def rewrite_html(tree, base_url: str, mapper: Mapper, *, sprites: SvgSprites | None = None) -> str:
     """Serialise the replay version of a document (the caller's tree is not modified).
 
     ``mapper(absolute_url_without_fragment, kind)`` gives the replacement for each
     subresource (fragments are re-appended unless it returns ``data:,``); data: URL
     stylesheets are passed to it too so their references can be processed. Unfetchable
     references (other schemes, unresolvable) become ``data:,``; iframes become about:blank.
+    With ``sprites``, external SVG ``<use>`` references point at local copies of what
+    they use, which are added to the document (see :class:`SvgSprites`).
     """
     doc = copy.deepcopy(_root(tree).getroottree())
     root = doc.getroot()
@@ -571,6 +578,12 @@ def rewrite_html(tree, base_url: str, mapper: Mapper) -> str:
         if target.kind == "http":
             return with_fragment(mapper(target.url, kind), target.fragment)
         return EMPTY
+
+    def use_url(value: str) -> str:
+        target = classify(value, base_url)
+        if target.kind == "http" and sprites is not None:
+            return sprites.use_ref(target.url, target.fragment)
+        return map_url(value, "image")
 
     def nav_url(value: str) -> str:
         target = classify(value, base_url)
@@ -624,7 +637,10 @@ def rewrite_html(tree, base_url: str, mapper: Mapper) -> str:
             if value is None:
                 continue
             if mode == "url":
-                new = map_url(value, kind)
+                if sprites is not None and tag == "use" and in_svg:
+                    new = use_url(value)
+                else:
+                    new = map_url(value, kind)
             elif mode == "srcset":
                 new = format_srcset([(map_url(u, kind), d) for u, d in parse_srcset(value)])
             elif mode == "style":
@@ -646,6 +662,8 @@ def rewrite_html(tree, base_url: str, mapper: Mapper) -> str:
         _remove(el)
     for el in reversed(unwraps):
         _unwrap(el)
+    if sprites is not None:
+        sprites.insert_into(root)
 
     _set_utf8(root)
     return serialize_html(doc)
@@ -700,22 +718,309 @@ def _set_utf8(root) -> None:
     head.insert(0, meta)
 
 
+# --------------------------------------------------------------------------- SVG <use>
+
+_SVG_NS = "{http://www.w3.org/2000/svg}"
+_XLINK_NS = "{http://www.w3.org/1999/xlink}"
+_XML_NS = "{http://www.w3.org/XML/1998/namespace}"
+_HIDDEN = "position:absolute;width:0;height:0;overflow:hidden"
+_NOT_COPIED = frozenset({"script", "foreignObject"})
+
+#: load(absolute url) -> (SHA-256 hex of the file, its bytes), or None when not available.
+SvgLoad = Callable[[str], "tuple[str, bytes] | None"]
+
+
+class _Sprite:
+    """One external SVG file: its parsed tree and the ids ``<use>`` elements want from it."""
+
+    def __init__(self, key: str, svg) -> None:
+        self.prefix = f"sf{key[:12]}-"
+        self.svg = svg
+        self.wanted: set[str] = set()
+        self.whole = False  # a <use> refers to the file itself (no fragment)
+        self.styled = any(
+            isinstance(el.tag, str) and _svg_name(el.tag) == "style" for el in svg.iter()
+        )
+        root_id = svg.get("id")
+        # The whole-file copy keeps the root's id; without one it gets a name no prefixed
+        # id can take (prefixed ids all contain the trailing hyphen).
+        self.root_ref = self.prefix + root_id if root_id else self.prefix[:-1]
+
+
+class SvgSprites:
+    """Local copies of the external SVG files that ``<use>`` elements point at.
+
+    Browsers render ``<use href="icons.svg#id">`` only when the file is same-origin with
+    the document. An archived page is served sandboxed (an opaque origin, so nothing is
+    same-origin) and a single-file page has no other files, so the elements used (and what
+    they reference in turn, plus the file's ``<style>`` elements) are copied into one hidden
+    ``<svg><defs>`` per file, ids and classes prefixed with ``sf<key[:12]>-``, and the
+    ``<use>`` points at the copy. The file's ``<style>`` rules are confined to its copies
+    (every copy has the class ``sf<key[:12]>``, which every rule's subject then requires),
+    so they restyle neither the page nor another file's copies. Copies are inert: no
+    scripts, ``foreignObject``, event handlers, ``javascript:`` URLs or references outside
+    the copied file.
+
+    ``load(url)`` gives (key, bytes) of a fetched SVG file; :func:`rewrite_html` calls
+    :meth:`use_ref` for each external reference, then :meth:`insert_into`.
+    """
+
+    def __init__(self, load: SvgLoad) -> None:
+        self.load = load
+        self.by_url: dict[str, _Sprite | None] = {}
+        self.by_key: dict[str, _Sprite] = {}
+        self.order: list[_Sprite] = []
+
+    def use_ref(self, url: str, fragment: str | None) -> str:
+        """Local reference replacing ``<use href="url#fragment">``; ``data:,`` when unusable."""
+        if url not in self.by_url:
+            self.by_url[url] = self._sprite(url)
+        sprite = self.by_url[url]
+        if sprite is None:
+            return EMPTY
+        if not fragment:
+            sprite.whole = True
+            return "#" + sprite.root_ref
+        # Browsers percent-decode the fragment before looking the id up; the local
+        # reference keeps the encoded form, which decodes to the prefixed id.
+        sprite.wanted.add(unquote(fragment))
+        return f"#{sprite.prefix}{fragment}"
+
+    def _sprite(self, url: str) -> _Sprite | None:
+        loaded = self.load(url)
+        if loaded is None:
+            return None
+        key, data = loaded
+        if key in self.by_key:
+            return self.by_key[key]
+        parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False, recover=True, huge_tree=True
+        )
+        try:
+            svg = etree.fromstring(data, parser=parser)
+        except (etree.XMLSyntaxError, ValueError):
+            return None
+        if svg is None or not isinstance(svg.tag, str) or _svg_name(svg.tag) != "svg":
+            return None
+        sprite = _Sprite(key, svg)
+        self.by_key[key] = sprite
+        self.order.append(sprite)
+        return sprite
+
+    def insert_into(self, root) -> None:
+        """Add the hidden copies at the start of ``<body>``, one ``<svg>`` per file."""
+        blocks = [
+            block for sprite in self.order if (block := self._block(root, sprite)) is not None
+        ]
+        body = root.find("body")
+        container = body if body is not None else root
+        for offset, block in enumerate(blocks):
+            container.insert(offset, block)
+
+    def _block(self, root, sprite: _Sprite):
+        if sprite.whole:
+            chosen = [sprite.svg]
+        else:
+            chosen = _used_elements(sprite.svg, sprite.wanted)
+            if not chosen:
+                return None
+        holder = root.makeelement(
+            "svg",
+            {"xmlns": "http://www.w3.org/2000/svg", "aria-hidden": "true", "style": _HIDDEN},
+        )
+        defs = etree.SubElement(holder, "defs")
+        for element in chosen:
+            copied = _copy_svg_element(element, defs, sprite.prefix, sprite.styled)
+            if copied is not None and element is sprite.svg and element.get("id") is None:
+                copied.set("id", sprite.root_ref)
+        return holder
+
+
+def _svg_name(tag: str) -> str | None:
+    """Local name of an SVG element; None for other vocabularies (editor metadata, RDF)."""
+    if tag.startswith(_SVG_NS):
+        return tag[len(_SVG_NS) :]
+    if tag.startswith("{"):
+        return None
+    return tag
+
+
+def _fragment_id(value: str) -> str | None:
+    value = value.strip()
+    return unquote(value[1:]) if value.startswith("#") and len(value) > 1 else None
+
+
+def _css_fragment_ids(css: str, *, inline: bool) -> list[str]:
+    found: list[str] = []
+
+    def visit(raw: str, _kind: str) -> None:
+        ident = _fragment_id(raw)
+        if ident:
+            found.append(ident)
+
+    transform_css_urls(css, visit, inline=inline)
+    return found
+
+
+def _referenced_ids(element) -> list[str]:
+    """Ids that ``element`` or its descendants refer to (href, url(#id), <style> rules)."""
+    found: list[str] = []
+    for el in element.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for attr, value in el.attrib.items():
+            name = attr[len(_XLINK_NS) :] if attr.startswith(_XLINK_NS) else attr
+            if name == "href":
+                ident = _fragment_id(value)
+                if ident:
+                    found.append(ident)
+            elif "url(" in value.lower():
+                found += _css_fragment_ids(value, inline=True)
+        if el.text and _svg_name(el.tag) == "style":
+            found += _css_fragment_ids(el.text, inline=False)
+    return found
+
+
+def _used_elements(svg, wanted: set[str]) -> list:
+    """The outermost elements to copy for ``wanted`` ids: what they need, transitively,
+    and every ``<style>`` (its rules may style the used elements), in document order."""
+    by_id: dict[str, object] = {}
+    styles = []
+    for el in svg.iter():
+        if isinstance(el.tag, str):
+            ident = el.get("id")
+            if ident is not None:
+                by_id.setdefault(ident, el)
+            if _svg_name(el.tag) == "style":
+                styles.append(el)
+    needed: set[str] = set()
+    todo = [ident for ident in wanted if ident in by_id]
+    if not todo:
+        return []  # nothing used is in the file: copy nothing (not even its styles)
+    for style in styles:
+        todo += _referenced_ids(style)
+    while todo:
+        ident = todo.pop()
+        if ident in needed or ident not in by_id:
+            continue
+        needed.add(ident)
+        todo += _referenced_ids(by_id[ident])
+    chosen = []
+    stack = [svg]
+    while stack:
+        el = stack.pop()
+        name = _svg_name(el.tag) if isinstance(el.tag, str) else None
+        if name is None or name in _NOT_COPIED:
+            continue
+        if el.get("id") in needed or name == "style":
+            chosen.append(el)  # copied with its subtree
+            continue
+        stack.extend(reversed(el))
+    return chosen
+
+
+def _rename_fragment(value: str, prefix: str) -> str:
+    value = value.strip()
+    if value.startswith("#") and len(value) > 1:
+        return "#" + prefix + value[1:]
+    return EMPTY  # anything outside the copied file was not captured
+
+
+def _rename_css(css: str, prefix: str, *, inline: bool) -> str:
+    def visit(raw: str, _kind: str) -> str:
+        return _rename_fragment(raw, prefix) if raw.strip() else raw
+
+    return transform_css_urls(css, visit, inline=inline)
+
+
+def _copy_svg_element(src, parent, prefix: str, styled: bool):
+    """Copy an XML SVG subtree into the HTML tree: plain names, prefixed ids, inert.
+
+    ``styled``: the file has ``<style>`` rules, so copies get the marker class they need.
+    """
+    name = _svg_name(src.tag) if isinstance(src.tag, str) else None
+    if name is None or name in _NOT_COPIED:
+        return None
+    el = etree.SubElement(parent, name)
+    for attr, value in src.attrib.items():
+        if attr.startswith(_XLINK_NS):
+            attr = attr[len(_XLINK_NS) :]  # SVG 2: plain href
+        elif attr.startswith(_XML_NS):
+            attr = "xml:" + attr[len(_XML_NS) :]
+        elif attr.startswith("{"):
+            continue
+        low = attr.lower()
+        if low.startswith("on") or is_script_url(value):
+            continue
+        if low == "id":
+            value = prefix + value
+        elif low == "class":
+            continue  # below
+        elif low == "href":
+            value = _rename_fragment(value, prefix)
+        elif "url(" in value.lower():
+            value = _rename_css(value, prefix, inline=True)
+        with contextlib.suppress(ValueError):
+            el.set(attr, value)
+    # Classes are renamed and every copy is marked, so the file's own <style> rules (scoped
+    # the same way) reach only the copies, and the page's rules do not reach them (as with
+    # an external <use>, whose copies only the external file's rules style).
+    classes = [prefix + c for c in (src.get("class") or "").split()]
+    if styled and name != "style":
+        classes.append(prefix[:-1])
+    if classes:
+        el.set("class", " ".join(classes))
+    if src.text:
+        if name == "style":
+            css = _rename_css(src.text, prefix, inline=False)
+            el.text = scope_selectors(css, lambda n: prefix + n, prefix[:-1])
+        else:
+            el.text = src.text
+    last = None
+    for child in src:
+        copied = _copy_svg_element(child, el, prefix, styled)
+        if copied is not None:
+            last = copied
+            copied.tail = child.tail
+        elif child.tail:  # a comment, entity or dropped element: its tail is still text
+            if last is not None:
+                last.tail = (last.tail or "") + child.tail
+            else:
+                el.text = (el.text or "") + child.tail
+    return el
+
+
 # --------------------------------------------------------------------------- serialisation
 
 
 def _escape_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
 
 
 def _escape_attr(text: str) -> str:
-    return text.replace("&", "&amp;").replace('"', "&quot;")
+    if "&" in text or '"' in text:
+        return text.replace("&", "&amp;").replace('"', "&quot;")
+    return text
+
+
+@functools.lru_cache(maxsize=16)
+def _closing_tag(tag: str) -> re.Pattern[str]:
+    return re.compile(re.escape(f"</{tag}"), re.IGNORECASE)
 
 
 def _raw_text(tag: str, text: str) -> str:
     # A raw-text element ends at the first "</tag"; never let content close it early.
-    closing = re.compile(re.escape(f"</{tag}"), re.IGNORECASE)
+    if "</" not in text:
+        return text
     replacement = f"<\\/{tag}" if tag == "style" else f"&lt;/{tag}"
-    return closing.sub(replacement, text)
+    return _closing_tag(tag).sub(replacement, text)
+
+
+@functools.lru_cache(maxsize=512)
+def _writable_attr(name: str) -> bool:
+    return not _BAD_ATTR_NAME.search(name)
 
 
 def serialize_html(tree) -> str:
@@ -739,10 +1044,12 @@ def serialize_html(tree) -> str:
 
 def _serialize_node(top, out: list[str]) -> None:
     write = out.append
+    comment, entity = etree.Comment, etree.Entity
     # (step, node): 0 = open, 1 = end tag then tail, 2 = tail only (void elements)
     stack: list[tuple[int, object]] = [(0, top)]
+    push, pop = stack.append, stack.pop
     while stack:
-        step, node = stack.pop()
+        step, node = pop()
         tag = node.tag
         if step:
             if step == 1:
@@ -750,23 +1057,26 @@ def _serialize_node(top, out: list[str]) -> None:
             if node.tail and node is not top:
                 write(_escape_text(node.tail))
             continue
-        if tag is etree.Comment:
+        if tag is comment:
             write(f"<!--{node.text or ''}-->")
-        elif tag is etree.Entity:
+        elif tag is entity:
             write(node.text or "")
         elif isinstance(tag, str):
-            write("<" + tag)
-            for name, value in node.items():
-                if not _BAD_ATTR_NAME.search(name):
-                    write(f' {name}="{_escape_attr(value)}"')
-            write(">")
+            attrs = "".join(
+                f' {name}="{_escape_attr(value)}"'
+                for name, value in node.items()
+                if _writable_attr(name)
+            )
+            write(f"<{tag}{attrs}>")
             low = tag.lower()
-            if node.text:
-                write(_raw_text(low, node.text) if low in _RAW_TEXT else _escape_text(node.text))
+            text = node.text
+            if text:
+                write(_raw_text(low, text) if low in _RAW_TEXT else _escape_text(text))
             # Void elements get no end tag ("</br>" would even create another <br>); any
             # content a parser put inside one is written after it, where browsers put it.
-            stack.append((2 if low in _VOID else 1, node))
-            stack.extend((0, child) for child in reversed(node))
+            push((2 if low in _VOID else 1, node))
+            if len(node):
+                stack.extend([(0, child) for child in reversed(node)])
             continue
         # comments, entities, processing instructions (dropped): their tail still counts
         if node.tail and node is not top:

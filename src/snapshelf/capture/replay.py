@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from snapshelf.capture.css import EMPTY, data_stylesheet, decode_css, rewrite_css, url_scheme
-from snapshelf.capture.html import rewrite_html
+from snapshelf.capture.html import SvgSprites, rewrite_html
 from snapshelf.capture.resources import is_css
 from snapshelf.capture.types import Fetched
 
@@ -61,6 +61,11 @@ class _Builder:
     def stylesheet_ref(self, url: str, kind: str) -> str:
         key = self.key(url, kind)
         return key or EMPTY  # a sibling of the stylesheet, itself served at <prefix>/r/<key>
+
+    def svg_file(self, url: str) -> tuple[str, bytes] | None:
+        """(key, bytes) of an SVG file a ``<use>`` points at; it stays a stored resource."""
+        key = self.key(url, "image")
+        return (key, self.records[url].served) if key else None
 
     def key(self, url: str, kind: str) -> str | None:
         record = self.records.get(url)
@@ -147,12 +152,15 @@ def build_replay(
 ) -> ReplayBundle:
     """Rewrite stylesheets bottom-up, then the document, against what ``collect`` fetched.
 
-    References to anything not successfully fetched become ``data:,``. Every fetched URL
+    References to anything not successfully fetched become ``data:,``. External SVG
+    ``<use>`` targets are copied into the document (the sandboxed replay has an opaque
+    origin, and browsers only render same-origin external ``<use>``). Every fetched URL
     is listed in ``resources`` (failures with empty bytes and key ""), even when the
     rewritten document no longer refers to it.
     """
     builder = _Builder(fetched, document_charset)
-    html = rewrite_html(tree, base_url, builder.document_ref)
+    sprites = SvgSprites(builder.svg_file)
+    html = rewrite_html(tree, base_url, builder.document_ref, sprites=sprites)
     for url, item in fetched.items():
         if url not in builder.records:
             builder.key(url, "stylesheet" if item.content_type == "text/css" else "other")

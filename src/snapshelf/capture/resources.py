@@ -56,6 +56,9 @@ def _fetch_one(fetch: Fetch, ref: Ref, document_charset: str | None) -> tuple[Fe
     return fetched, children
 
 
+_PRIORITY = {"stylesheet": 0, "font": 1}
+
+
 def _host(url: str) -> str:
     try:
         return (urlsplit(url).hostname or "").lower()
@@ -76,21 +79,25 @@ def collect(
 ) -> dict[str, Fetched]:
     """Fetch ``roots`` and, recursively, what their stylesheets reference.
 
-    Each distinct http(s) URL is fetched once (other schemes are skipped). ``fetch(url,
+    Each distinct http(s) URL is fetched once (other schemes are skipped): stylesheets
+    first, then fonts, then everything else, each in the order found. ``fetch(url,
     kind)`` runs on worker threads, at most ``concurrency`` at a time and ``per_host`` per
     host. New fetches stop being scheduled once ``max_resources`` were started,
     ``max_total_bytes`` were received, or ``deadline_expired()`` is true; fetches already
     running finish and are kept. Returns {url: Fetched}, failures included.
     """
     results: dict[str, Fetched] = {}
-    pending: deque[Ref] = deque()
+    # Stylesheets first (what they reference is only known once they arrive), then fonts,
+    # then the rest, each in document order: the order browsers give them, which keeps
+    # the longest chain (page -> stylesheet -> @import -> font) short.
+    queues: tuple[deque[Ref], ...] = (deque(), deque(), deque())
     seen: set[str] = set()
 
     def enqueue(ref: Ref) -> None:
         if ref.url in seen or url_scheme(ref.url) not in ("http", "https"):
             return
         seen.add(ref.url)
-        pending.append(ref)
+        queues[_PRIORITY.get(ref.kind, 2)].append(ref)
 
     for ref in roots:
         enqueue(ref)
@@ -111,22 +118,27 @@ def collect(
             stopped = True
         return not stopped
 
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="snapshelf-fetch") as pool:
-        while True:
+    def schedule(pool: ThreadPoolExecutor) -> None:
+        nonlocal started
+        for pending in queues:
             index = 0
-            while pending and len(inflight) < concurrency and index < len(pending):
+            while index < len(pending):
+                if len(inflight) >= concurrency or not may_start():
+                    return
                 ref = pending[index]
                 host = _host(ref.url)
                 if host_load[host] >= per_host:
                     index += 1  # this host is busy; look further down the queue
                     continue
-                if not may_start():
-                    break
                 del pending[index]
                 future = pool.submit(_fetch_one, fetch, ref, document_charset)
                 inflight[future] = (ref, host)
                 host_load[host] += 1
                 started += 1
+
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="snapshelf-fetch") as pool:
+        while True:
+            schedule(pool)
             if not inflight:
                 break
             done, _ = wait(inflight, return_when=FIRST_COMPLETED)
