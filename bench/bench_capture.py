@@ -107,6 +107,7 @@ def bench_latency(user, server: FixtureServer, runs: int) -> dict:
 def bench_bulk(user, server: FixtureServer) -> dict:
     mdn = CORPORA / "mdn-learning-area-pages"
     rdb = CORPORA / "mozilla-readability-testpages" / "test-pages"
+    server.mount("/mdn/", mdn)
     server.mount("/rdb/", rdb)
     urls = [
         server.url("/mdn/" + p.relative_to(mdn).as_posix()) for p in sorted(mdn.rglob("*.html"))

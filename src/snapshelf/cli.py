@@ -173,6 +173,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from django import db
     from django.conf import settings
     from huey.contrib.djhuey import HUEY
 
@@ -180,11 +181,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     ensure_database()
     options = dict(settings.HUEY.get("consumer", {}))
+    # Capture is CPU-bound Python (parsing, extraction): a standalone worker uses
+    # processes so it can use every core; the worker inside `serve` stays on threads.
+    options["worker_type"] = "process"
     if args.workers:
         options["workers"] = args.workers
-    err.print(
-        f"Snapshelf worker: {options.get('workers', 1)} {options.get('worker_type', 'thread')}s"
-    )
+    err.print(f"Snapshelf worker: {options['workers']} processes")
+    # Forked workers must not share the parent's database connections.
+    db.connections.close_all()
     HUEY.create_consumer(**options).run()
     return 0
 
@@ -539,7 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=int(os.environ.get("SNAPSHELF_PORT", "8000")))
 
     p = command("worker", cmd_worker, "run a capture worker only")
-    p.add_argument("--workers", type=int, help="worker threads")
+    p.add_argument("--workers", type=int, help="worker processes (default: SNAPSHELF_WORKERS)")
 
     p = command("createuser", cmd_createuser, "create a user")
     p.add_argument("name")

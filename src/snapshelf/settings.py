@@ -114,7 +114,10 @@ HUEY = {
     "filename": str(DATA_DIR / "queue.sqlite3"),
     "immediate": False,
     "results": False,
-    "consumer": {"workers": int(os.environ.get("SNAPSHELF_WORKERS", "2")), "worker_type": "thread"},
+    "consumer": {
+        "workers": int(os.environ.get("SNAPSHELF_WORKERS", str(min(os.cpu_count() or 2, 4)))),
+        "worker_type": "thread",
+    },
 }
 
 # Blob storage and capture limits (DESIGN.md §7).

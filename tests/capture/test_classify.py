@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
 import struct
+import sys
 import zlib
 
 import pytest
@@ -141,3 +143,21 @@ def test_classify_real_images_from_warc_site() -> None:
     for path in images:
         assert classify(path.read_bytes(), "application/octet-stream") == "image", path
         assert image_mime(path.read_bytes()) is not None, path
+
+
+def test_indented_page_classifies_without_catastrophic_backtracking() -> None:
+    # Real pages (a German news site among them) open with kilobytes of indentation
+    # between conditional comments; a nested-quantifier regex never returned on them.
+    head = "\n" + " " * 24 + "<!DOCTYPE html>\n"
+    head += "".join(
+        f"{' ' * 12}<!--[if IE {n}]> <html> <![endif]-->\n{' ' * 40}\n" for n in range(40)
+    )
+    body = head.encode() + b"<html><body><p>x</p></body></html>"
+    code = (
+        "import sys; from snapshelf.capture.classify import classify; "
+        "print(classify(sys.stdin.buffer.read(), None))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=body, capture_output=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == b"html"

@@ -77,8 +77,10 @@ _HTML_START = re.compile(
     rb"|meta|link|section|article|header|nav|main|span|form|center|ul|img)(?=[\s>/])",
     re.I,
 )
-_LEADING_JUNK = re.compile(rb"\A(?:\s+|<!--.*?-->|<\?xml[^>]*>)+", re.S)
-_SVG_ROOT = re.compile(rb"\A(?:\s+|<!--.*?-->|<\?[^>]*>|<!doctype[^>]*>)*<svg[\s>]", re.I | re.S)
+# Possessive loops over single whitespace characters: a nested ``(\s+)*`` would
+# backtrack exponentially on the long indentation real pages start with.
+_LEADING_JUNK = re.compile(rb"\A(?:\s|<!--.*?-->|<\?xml[^>]*>)++", re.S)
+_SVG_ROOT = re.compile(rb"\A(?:\s|<!--.*?-->|<\?[^>]*>|<!doctype[^>]*>)*+<svg[\s>]", re.I | re.S)
 
 _BINARY_BYTES = frozenset(
     b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1c\x1d\x1e\x1f"
