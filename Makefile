@@ -4,7 +4,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup lint format bench clean
+.PHONY: run test setup system-deps messages lint format bench clean
+
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+LOCALE := src/snapshelf/locale
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,7 +15,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+## Debian packages: Chromium and CJK fonts (browser capture, e2e tests), gettext
+## (compiling translations). Installed only when missing; without them Snapshelf
+## still runs (static capture, English UI).
+system-deps:
+	@if ! command -v chromium >/dev/null || ! command -v msgfmt >/dev/null \
+	    || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  echo "installing chromium, fonts-noto-cjk, gettext"; \
+	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk gettext \
+	    >/dev/null ) || echo "warning: could not install system packages"; \
+	fi
+
+## Compiled translations (.mo) are build output; the .po files are the source.
+messages: $(STAMP) system-deps
+	cd src/snapshelf && ../../$(BIN)/django-admin compilemessages --ignore=.venv -v 0
+
+setup: $(STAMP) system-deps messages
 
 ## Set everything up and run Snapshelf (SQLite, local data dir, in-process worker).
 run: setup

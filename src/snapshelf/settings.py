@@ -7,6 +7,7 @@ DATABASE_URL for PostgreSQL.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import dj_database_url
 
@@ -29,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "huey.contrib.djhuey",
     "snapshelf.accounts",
     "snapshelf.library",
@@ -38,11 +40,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "snapshelf.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -60,6 +64,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "snapshelf.web.context.snapshelf",
             ],
         },
     },
@@ -95,8 +101,17 @@ TIME_ZONE = os.environ.get("SNAPSHELF_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+LOCALE_PATHS = [Path(__file__).parent / "locale"]
+
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Static files come straight from the apps (no collectstatic step), served by WhiteNoise;
+# STATIC_ROOT is only for operators who run collectstatic for a reverse proxy.
+STATIC_ROOT = os.environ.get("SNAPSHELF_STATIC_ROOT") or None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+#: Anyone may create an account on the sign-up page; "0" leaves only the CLI and the admin.
+SNAPSHELF_OPEN_SIGNUP = os.environ.get("SNAPSHELF_OPEN_SIGNUP", "1") != "0"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -1,15 +1,12 @@
-"""Minimal web views: health, the user's links, the reader view and archived replay."""
+"""Serving captured bytes: archived replay, artefact downloads; plus the health check."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils.safestring import mark_safe
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
-from snapshelf.capture.extract import sanitize_html
 from snapshelf.library.artefacts import (
     find_resource,
     root_content,
@@ -17,9 +14,9 @@ from snapshelf.library.artefacts import (
     single_file_html,
 )
 from snapshelf.library.models import Snapshot
-from snapshelf.library.services import links_for, snapshot_for
+from snapshelf.library.services import snapshot_for
 from snapshelf.storage import BlobNotFound, get_blob_store
-from snapshelf.web.archive import archive_url, protect, read_token
+from snapshelf.web.archive import protect, read_token
 
 
 @require_GET
@@ -27,38 +24,11 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    links = links_for(request.user).select_related("latest_snapshot").prefetch_related("tags")[:200]
-    return render(request, "snapshelf/home.html", {"links": links})
-
-
 def _owned_snapshot(request: HttpRequest, snapshot_id: int) -> Snapshot:
     try:
         return snapshot_for(request.user, snapshot_id)
     except Snapshot.DoesNotExist:
         raise Http404("no such snapshot") from None
-
-
-@login_required
-def snapshot_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
-    snap = _owned_snapshot(request, snapshot_id)
-    view = request.GET.get("view", "reader")
-    if view not in {"reader", "archive", "info"}:
-        view = "reader"
-    context = {
-        "snap": snap,
-        "link": snap.link,
-        "view": view,
-        "versions": snap.link.snapshots.only("id", "version", "status", "created"),
-        "tags": snap.link.tags.all(),
-        # Stored HTML was sanitised at capture; sanitising again at display costs little.
-        "reader_html": mark_safe(sanitize_html(snap.readable_html)),  # noqa: S308
-        "archive_src": archive_url(snap.pk) if snap.status == Snapshot.Status.DONE else "",
-    }
-    if view == "info":
-        context["resources"] = snap.resources.select_related("blob")
-    return render(request, "snapshelf/snapshot.html", context)
 
 
 def _blob_bytes(sha: str | None) -> bytes:

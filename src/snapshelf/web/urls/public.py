@@ -1,0 +1,3 @@
+from snapshelf.web.views import public  # noqa: F401
+
+urlpatterns = []

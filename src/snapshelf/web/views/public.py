@@ -1,0 +1,1 @@
+"""What visitors without an account may see: public profiles, public and unlisted links."""
