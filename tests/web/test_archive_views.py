@@ -49,7 +49,7 @@ def test_reader_view_is_owner_only(client, snap, user, other_user):
     assert page.status_code == 200
     body = page.content.decode()
     assert snap.title in body
-    assert "<script" not in page.content.decode().split("<main>")[1]
+    assert "<script" not in page.content.decode().split("<main id=\"main\">")[1]
 
 
 def test_archive_tab_embeds_a_sandboxed_frame(client, snap, user):
