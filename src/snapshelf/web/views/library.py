@@ -2,14 +2,214 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from urllib.parse import urlencode
 
-from snapshelf.library.services import links_for
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from snapshelf.jobs.tasks import enqueue_capture
+from snapshelf.library import bulk
+from snapshelf.library.artefacts import served_content_type
+from snapshelf.library.listing import Filters, add_hosts, page_of, tag_counts, with_row_data
+from snapshelf.library.models import Link, Resource
+from snapshelf.library.services import add_link, links_for
+from snapshelf.storage import BlobNotFound, get_blob_store
+from snapshelf.web.archive import protect
+from snapshelf.web.forms.library import BULK_LABELS, AddLinkForm, BulkForm
+
+
+def _flag_label(flag: str) -> str:
+    return {
+        "unread": _("Unread"),
+        "favorite": _("Favourites"),
+        "archived": _("Archived"),
+        "public": _("Public"),
+    }[flag]
+
+
+def _query(f: Filters, **change) -> str:
+    """The query string for `f` with some parts changed (page resets unless given)."""
+    parts = {"tag": f.tags, "is": f.flags, "sort": f.sort, "q": f.q, "page": 1}
+    parts.update(change)
+    pairs = []
+    for key, value in parts.items():
+        for v in value if isinstance(value, list) else [value]:
+            if v and not (key == "sort" and v == "newest") and not (key == "page" and v == 1):
+                pairs.append((key, v))
+    return "?" + urlencode(pairs) if pairs else "?"
+
+
+def _chips(f: Filters) -> list[dict]:
+    chips = [
+        {
+            "label": _("Tag: %(name)s") % {"name": t},
+            "url": _query(f, tag=[x for x in f.tags if x != t]),
+        }
+        for t in f.tags
+    ]
+    chips += [
+        {"label": _flag_label(x), "url": _query(f, **{"is": [y for y in f.flags if y != x]})}
+        for x in f.flags
+    ]
+    if f.q:
+        chips.append({"label": _("Search: %(q)s") % {"q": f.q}, "url": _query(f, q="")})
+    return chips
+
+
+def _row_links(owner, pk: int) -> Link:
+    link = with_row_data(links_for(owner).filter(pk=pk)).first()
+    if link is None:
+        raise Http404("no such link")
+    return add_hosts([link])[0]
 
 
 @login_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    links = links_for(request.user).select_related("latest_snapshot").prefetch_related("tags")[:200]
-    return render(request, "snapshelf/home.html", {"links": links})
+    f = Filters.from_query(request.GET)
+    links, has_next = page_of(request.user, f)
+    tags = list(tag_counts(request.user))
+    for tag in tags:
+        tag.filter_url = _query(f, tag=[*f.tags, tag.name]) if tag.name not in f.tags else None
+    flags = [
+        {
+            "name": x,
+            "label": _flag_label(x),
+            "active": x in f.flags,
+            "url": _query(f, **{"is": [*f.flags, x]}),
+        }
+        for x in ("unread", "favorite", "archived", "public")
+    ]
+    return render(
+        request,
+        "snapshelf/library/home.html",
+        {
+            "nav": "library",
+            "links": links,
+            "filters": f,
+            "chips": _chips(f),
+            "tags": tags,
+            "flags": flags,
+            "add_form": AddLinkForm(),
+            "bulk_actions": list(BULK_LABELS.items()),
+            "sorts": [("newest", _("Newest")), ("oldest", _("Oldest")), ("title", _("Title"))],
+            "prev_url": _query(f, page=f.page - 1) if f.page > 1 else None,
+            "next_url": _query(f, page=f.page + 1) if has_next else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def link_add(request: HttpRequest) -> HttpResponse:
+    form = AddLinkForm(request.POST)
+    htmx = request.headers.get("HX-Request") == "true"
+    if not form.is_valid():
+        if htmx:
+            response = render(request, "snapshelf/library/_add_errors.html", {"form": form})
+            response["HX-Retarget"] = "#add-errors"
+            response["HX-Reswap"] = "outerHTML"
+            return response
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("home")
+    link, snap = add_link(request.user, form.cleaned_data["url"], form.cleaned_data["tags"])
+    enqueue_capture(snap.pk)
+    if htmx:
+        html = ""
+        if snap.version > 1:  # re-saved: drop the old row (out-of-band runs first)
+            html = f'<li id="link-{link.pk}" hx-swap-oob="delete"></li>'
+        html += render_to_string(
+            "snapshelf/library/_link_row.html", {"link": _row_links(request.user, link.pk)}, request
+        )
+        html += render_to_string("snapshelf/library/_add_errors.html", {"oob": True}, request)
+        return HttpResponse(html)
+    messages.success(request, _("Saved. The snapshot is being taken."))
+    return redirect("home")
+
+
+@login_required
+@require_GET
+def link_row(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(
+        request, "snapshelf/library/_link_row.html", {"link": _row_links(request.user, pk)}
+    )
+
+
+_FALLBACK_ICON = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+    b'<circle cx="8" cy="8" r="6.5" fill="none" stroke="#8a8f98" stroke-width="1.5"/>'
+    b'<path d="M1.5 8h13M8 1.5c2.2 2 2.2 11 0 13M8 1.5c-2.2 2-2.2 11 0 13" fill="none" '
+    b'stroke="#8a8f98" stroke-width="1.2"/></svg>'
+)
+
+
+@login_required
+@require_GET
+def link_favicon(request: HttpRequest, pk: int) -> HttpResponse:
+    link = links_for(request.user).filter(pk=pk).select_related("latest_snapshot").first()
+    if link is None:
+        raise Http404("no such link")
+    snap = link.latest_snapshot
+    icon = None
+    if snap and snap.status == "done":
+        icon = (
+            Resource.objects.filter(snapshot=snap, kind=Resource.Kind.ICON, blob__isnull=False)
+            .order_by("id")
+            .first()
+        )
+    if icon is not None:
+        try:
+            response = HttpResponse(
+                get_blob_store().get(icon.blob_id), content_type=served_content_type(icon)
+            )
+        except BlobNotFound:
+            icon = None
+    if icon is None:
+        response = HttpResponse(_FALLBACK_ICON, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=3600"
+    return protect(response)
+
+
+@login_required
+@require_POST
+def links_bulk(request: HttpRequest) -> HttpResponse:
+    form = BulkForm(request.POST)
+    back = request.POST.get("next", "")
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+        back = "/"
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    data = form.cleaned_data
+    if data["action"] == "delete" and not data["confirm"]:
+        count = bulk.owned(request.user, data["ids"]).count()
+        if not count:
+            raise Http404("no such links")
+        return render(
+            request,
+            "snapshelf/library/confirm_delete.html",
+            {
+                "nav": "library",
+                "ids": bulk.owned(request.user, data["ids"]).values_list("pk", flat=True),
+                "count": count,
+                "back": back,
+            },
+        )
+    count = bulk.apply(request.user, data["ids"], data["action"], data.get("tags") or [])
+    messages.success(
+        request,
+        ngettext("%(action)s: %(count)d link.", "%(action)s: %(count)d links.", count)
+        % {"action": BULK_LABELS[data["action"]], "count": count},
+    )
+    return redirect(back)

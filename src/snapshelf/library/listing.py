@@ -1,0 +1,155 @@
+"""The library list query: filters, sort, search and page slicing in one place.
+
+Pagination is LIMIT/OFFSET fetching one extra row to know whether a next page
+exists, so no COUNT(*) over the whole library runs on each request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Lower, NullIf, Substr
+
+from snapshelf.library.models import Link, Tag
+
+PAGE_SIZE = 50
+SORTS = {
+    "newest": ("-created", "-id"),
+    "oldest": ("created", "id"),
+    "title": ("title_key", "-id"),
+}
+FLAGS = ("unread", "favorite", "archived", "public")
+EXCERPT_CHARS = 200
+_HEAVY = ("text", "readable_html", "markdown", "timings")
+
+
+@dataclass
+class Filters:
+    """What the query string asks for, already cleaned."""
+
+    tags: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    sort: str = "newest"
+    q: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_query(cls, query) -> Filters:  # query: a QueryDict
+        tags = [t.strip() for t in query.getlist("tag") if t.strip()]
+        flags = [f for f in dict.fromkeys(query.getlist("is")) if f in FLAGS]
+        sort = query.get("sort", "newest")
+        try:
+            page = max(1, int(query.get("page", "1")))
+        except ValueError:
+            page = 1
+        return cls(
+            tags=list(dict.fromkeys(tags)),
+            flags=flags,
+            sort=sort if sort in SORTS else "newest",
+            q=query.get("q", "").strip()[:200],
+            page=min(page, 100_000),
+        )
+
+
+def search(qs: QuerySet[Link], q: str) -> QuerySet[Link]:
+    """Plain case-insensitive match; the search engine will replace this one function."""
+    if not q:
+        return qs
+    return qs.filter(
+        Q(title__icontains=q) | Q(latest_snapshot__title__icontains=q) | Q(url__icontains=q)
+    )
+
+
+def filtered(owner: AbstractBaseUser, f: Filters) -> QuerySet[Link]:
+    """The owner's links matching every filter (tags AND, flags AND)."""
+    qs = Link.objects.filter(owner=owner)
+    for name in f.tags:
+        qs = qs.filter(
+            pk__in=Link.tags.through.objects.filter(
+                tag__owner=owner, tag__name__iexact=name
+            ).values("link_id")
+        )
+    # archived links are out of the way unless asked for
+    qs = qs.filter(archived="archived" in f.flags)
+    if "unread" in f.flags:
+        qs = qs.filter(unread=True)
+    if "favorite" in f.flags:
+        qs = qs.filter(favorite=True)
+    if "public" in f.flags:
+        qs = qs.filter(visibility=Link.Visibility.PUBLIC)
+    return search(qs, f.q)
+
+
+def with_row_data(qs: QuerySet[Link]) -> QuerySet[Link]:
+    """Everything a row shows, in a fixed number of queries (the row plus its tags)."""
+    return (
+        qs.select_related("latest_snapshot")
+        .defer(*(f"latest_snapshot__{name}" for name in _HEAVY))
+        .annotate(
+            excerpt=Coalesce(
+                NullIf("latest_snapshot__description", Value("")),
+                Substr("latest_snapshot__text", 1, EXCERPT_CHARS),
+                output_field=CharField(),
+            )
+        )
+        .prefetch_related("tags")
+    )
+
+
+def page_of(owner: AbstractBaseUser, f: Filters) -> tuple[list[Link], bool]:
+    """One page of rows and whether another page follows."""
+    qs = filtered(owner, f)
+    if f.sort == "title":
+        qs = qs.annotate(
+            title_key=Lower(
+                Coalesce(
+                    NullIf("title", Value(""), output_field=CharField()),
+                    NullIf("latest_snapshot__title", Value("")),
+                    "url",
+                    output_field=CharField(),
+                )
+            )
+        )
+    start = (f.page - 1) * PAGE_SIZE
+    # Skip rows by id only, then load the page's rows: OFFSET over the joined,
+    # wide row took ~3x longer on deep pages at 100,000 links.
+    ids = list(
+        qs.order_by(*SORTS[f.sort]).values_list("pk", flat=True)[start : start + PAGE_SIZE + 1]
+    )
+    by_id = {link.pk: link for link in with_row_data(Link.objects.filter(pk__in=ids[:PAGE_SIZE]))}
+    rows = [by_id[pk] for pk in ids[:PAGE_SIZE] if pk in by_id]
+    return add_hosts(rows), len(ids) > PAGE_SIZE
+
+
+def add_hosts(links: list[Link]) -> list[Link]:
+    """Give each link a `host`, the site shown until a capture names the site."""
+    for link in links:
+        try:
+            link.host = urlsplit(link.url).hostname or link.url
+        except ValueError:
+            link.host = link.url
+    return links
+
+
+def tag_counts(owner: AbstractBaseUser) -> QuerySet[Tag]:
+    """The owner's tags with how many links carry each, for the sidebar.
+
+    Counted on the tag_id index of the link-tag table alone (no join to links):
+    the joined COUNT took ~100 ms at 100,000 links.
+    """
+    per_tag = (
+        Link.tags.through.objects.filter(tag_id=OuterRef("pk"))
+        .order_by()
+        .values("tag_id")
+        .annotate(c=Count("*"))
+        .values("c")
+    )
+    return (
+        Tag.objects.filter(owner=owner)
+        .annotate(n=Coalesce(Subquery(per_tag), 0))
+        .filter(n__gt=0)
+        .order_by("name")
+    )
