@@ -73,6 +73,7 @@ def populate(n: int):
                     unread=i % 3 == 0,
                     favorite=i % 17 == 0,
                     archived=i % 50 == 0,
+                    sort_title=f"{WORDS[i % 12]} article number {i}",
                 )
             )
         links = Link.objects.bulk_create(links, batch_size=5000)

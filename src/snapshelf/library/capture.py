@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from snapshelf.capture.static import CaptureResult, Limits, capture_static
 from snapshelf.errors import CaptureError
-from snapshelf.library.models import Blob, Resource, Snapshot
+from snapshelf.library.models import Blob, Link, Resource, Snapshot, sort_key
 from snapshelf.net import Fetcher, Guard
 from snapshelf.storage import BlobInfo, get_blob_store
 
@@ -134,4 +134,7 @@ def commit_result(snap: Snapshot, result: CaptureResult, started: float) -> None
             total_bytes=total,
             resource_count=len(stored),
             timings=timings,
+        )
+        Link.objects.filter(pk=snap.link_id, title="", latest_snapshot_id=snap.pk).update(
+            sort_title=sort_key(ex.title or snap.link.url)
         )

@@ -36,6 +36,14 @@ class Tag(models.Model):
         return self.name
 
 
+SORT_TITLE_CHARS = 200
+
+
+def sort_key(text: str) -> str:
+    """Case-folded prefix stored for the title sort: an index can serve it, a join cannot."""
+    return " ".join(text.split()).casefold()[:SORT_TITLE_CHARS]
+
+
 class Link(models.Model):
     class Visibility(models.TextChoices):
         PRIVATE = "private"
@@ -62,16 +70,29 @@ class Link(models.Model):
     latest_snapshot = models.ForeignKey(
         "Snapshot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    sort_title = models.CharField(
+        max_length=SORT_TITLE_CHARS, blank=True, default="", help_text="sort_key(display_title)"
+    )
 
     class Meta:
         ordering = ["-created", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["owner", "url_hash"], name="link_unique_url_per_owner"),
         ]
-        indexes = [models.Index(fields=["owner", "-created"], name="link_owner_created")]
+        indexes = [
+            models.Index(fields=["owner", "-created"], name="link_owner_created"),
+            models.Index(fields=["owner", "sort_title", "id"], name="link_owner_sort_title"),
+        ]
 
     def __str__(self) -> str:
         return self.url
+
+    def save(self, *args, **kwargs) -> None:
+        self.sort_title = sort_key(self.display_title)
+        fields = kwargs.get("update_fields")
+        if fields is not None and "title" in fields:
+            kwargs["update_fields"] = {*fields, "sort_title"}
+        super().save(*args, **kwargs)
 
     @property
     def display_title(self) -> str:
