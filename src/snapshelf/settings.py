@@ -122,6 +122,15 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+#: Behind HTTPS (directly or via a proxy that sets X-Forwarded-Proto): cookies only over
+#: TLS, HSTS, and plain-HTTP requests redirected.
+if os.environ.get("SNAPSHELF_HTTPS", "") == "1":
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("SNAPSHELF_HSTS_SECONDS", "31536000"))
 
 HUEY = {
     "huey_class": "huey.SqliteHuey",
