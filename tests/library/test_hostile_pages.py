@@ -63,6 +63,6 @@ def test_hostile_page_is_defused(fixture_server, client, user):
 
     # captured metadata is data, never markup, in our pages
     client.force_login(user)
-    page = client.get(reverse("snapshot", args=[snap.pk])).content.decode()
+    page = client.get(reverse("snapshot", args=[snap.pk]), follow=True).content.decode()
     assert "<script>alert(1)" not in page
     assert "&lt;script&gt;alert(1)" in page

@@ -45,16 +45,16 @@ def test_reader_view_is_owner_only(client, snap, user, other_user):
     assert client.get(url).status_code == 404
     assert client.get(reverse("snapshot", args=[999999])).status_code == 404
     client.force_login(user)
-    page = client.get(url)
+    page = client.get(url, follow=True)  # the old address opens the link page on this version
     assert page.status_code == 200
     body = page.content.decode()
     assert snap.title in body
-    assert "<script" not in page.content.decode().split("<main id=\"main\">")[1]
+    assert "<script" not in page.content.decode().split('<main id="main">')[1]
 
 
 def test_archive_tab_embeds_a_sandboxed_frame(client, snap, user):
     client.force_login(user)
-    body = client.get(reverse("snapshot", args=[snap.pk]) + "?view=archive").content.decode()
+    body = client.get(reverse("link", args=[snap.link_id]) + "?tab=archive").content.decode()
     frame = re.search(r"<iframe[^>]*>", body).group(0)
     assert re.search(r"\ssandbox[\s>]", frame)
     assert "allow-scripts" not in frame and "allow-same-origin" not in frame

@@ -62,11 +62,15 @@ def get_or_create_link(owner: AbstractBaseUser, url: str) -> tuple[Link, bool]:
 
 def new_snapshot(link: Link, mode: str = Snapshot.Mode.STATIC) -> Snapshot:
     """A queued snapshot with the next version number of its link."""
+    # The previous title stays on show while the new version is captured.
+    previous = link.snapshots.exclude(title="").values_list("title", flat=True).first() or ""
     for _ in range(5):
         version = (link.snapshots.aggregate(v=Max("version"))["v"] or 0) + 1
         try:
             with transaction.atomic():
-                snap = Snapshot.objects.create(link=link, version=version, mode=mode)
+                snap = Snapshot.objects.create(
+                    link=link, version=version, mode=mode, title=previous
+                )
                 Link.objects.filter(pk=link.pk).update(latest_snapshot=snap)
                 link.latest_snapshot = snap
                 return snap

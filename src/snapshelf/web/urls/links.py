@@ -3,5 +3,17 @@ from django.urls import path
 from snapshelf.web.views import links
 
 urlpatterns = [
+    path("links/<int:pk>/", links.link_detail, name="link"),
+    path("links/<int:pk>/status", links.link_status, name="link-status"),
+    path("links/<int:pk>/edit", links.link_edit, name="link-edit"),
+    path("links/<int:pk>/read", links.link_read, name="link-read"),
+    path("links/<int:pk>/resnapshot", links.link_resnapshot, name="link-resnapshot"),
+    path("links/<int:pk>/delete", links.link_delete, name="link-delete"),
+    path(
+        "links/<int:pk>/v/<int:snapshot_id>/screenshot",
+        links.snapshot_screenshot,
+        name="snapshot-screenshot",
+    ),
+    path("links/<int:pk>/v/<int:snapshot_id>/pdf", links.snapshot_pdf, name="snapshot-pdf"),
     path("s/<int:snapshot_id>/", links.snapshot_detail, name="snapshot"),
 ]

@@ -2,36 +2,314 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from snapshelf.capture.extract import sanitize_html
-from snapshelf.library.models import Snapshot
-from snapshelf.library.services import snapshot_for
-from snapshelf.web.archive import archive_url
+from snapshelf.jobs.tasks import enqueue_capture
+from snapshelf.library.models import Link, Snapshot, Tag
+from snapshelf.library.notes import render_note
+from snapshelf.library.related import related_links
+from snapshelf.library.services import get_or_create_tags, links_for, new_snapshot, snapshot_for
+from snapshelf.storage import BlobNotFound, get_blob_store
+from snapshelf.web.archive import archive_url, protect
+from snapshelf.web.forms.link import VISIBILITY_HELP, VISIBILITY_LABELS, LinkEditForm
+
+TABS = ("reader", "archive", "screenshot", "pdf", "info")
+LIVE = (Snapshot.Status.QUEUED, Snapshot.Status.RUNNING)
+#: The owner's tag names offered as suggestions; a bound keeps the page small.
+MAX_TAG_SUGGESTIONS = 500
+
+
+def status_label(status: str) -> str:
+    return {
+        Snapshot.Status.QUEUED: _("Queued"),
+        Snapshot.Status.RUNNING: _("Capturing…"),
+        Snapshot.Status.DONE: _("Done"),
+        Snapshot.Status.FAILED: _("Failed"),
+    }.get(status, status)
+
+
+def page_title(link: Link, versions: list[Snapshot]) -> str:
+    """Like Link.display_title, but a queued re-snapshot does not hide the captured title."""
+    captured = next((v.title for v in versions if v.title), "")
+    return link.title or captured or link.url
+
+
+def _tab_labels() -> dict[str, str]:
+    return {
+        "reader": _("Reader"),
+        "archive": _("Archived page"),
+        "screenshot": _("Screenshot"),
+        "pdf": _("PDF"),
+        "info": _("Info"),
+    }
+
+
+def _owned_link(request: HttpRequest, pk: int) -> Link:
+    link = links_for(request.user).select_related("latest_snapshot").filter(pk=pk).first()
+    if link is None:
+        raise Http404("no such link")
+    return link
+
+
+def _selected_snapshot(link: Link, raw: str | None) -> Snapshot | None:
+    """`?v=` if it is a snapshot of this link (404 otherwise), else the latest one."""
+    if not raw:
+        return link.latest_snapshot
+    if not raw.isdigit():
+        raise Http404("no such version")
+    if link.latest_snapshot_id == int(raw):
+        return link.latest_snapshot
+    snap = Snapshot.objects.filter(pk=int(raw), link=link).first()
+    if snap is None:
+        raise Http404("no such version")
+    return snap
+
+
+def _owned_snapshot(request: HttpRequest, pk: int, snapshot_id: int) -> Snapshot:
+    snap = Snapshot.objects.filter(pk=snapshot_id, link_id=pk, link__owner=request.user).first()
+    if snap is None:
+        raise Http404("no such snapshot")
+    return snap
+
+
+def _available_tabs(snap: Snapshot | None) -> list[str]:
+    tabs = ["reader", "archive"]
+    if snap is not None and snap.screenshot_blob_id:
+        tabs.append("screenshot")
+    if snap is not None and snap.pdf_blob_id:
+        tabs.append("pdf")
+    return [*tabs, "info"]
+
+
+def _page_url(link: Link, **params: object) -> str:
+    query = urlencode({k: v for k, v in params.items() if v})
+    return reverse("link", args=[link.pk]) + (f"?{query}" if query else "")
+
+
+def _timings(snap: Snapshot) -> list[tuple[str, object]]:
+    """Capture timings as (step, milliseconds), in the order the capture recorded them."""
+    timings = snap.timings if isinstance(snap.timings, dict) else {}
+    return [(key.removesuffix("_ms").replace("_", " "), value) for key, value in timings.items()]
+
+
+def _tab_context(snap: Snapshot | None, tab: str, link: Link) -> dict:
+    """What the selected tab needs; only that tab's data is queried."""
+    if snap is None:
+        return {}
+    if tab == "reader":
+        # Stored HTML was sanitised at capture; sanitising again at display costs little.
+        html = sanitize_html(snap.readable_html, base_url=snap.final_url or link.url)
+        return {"reader_html": mark_safe(html)}  # noqa: S308
+    if tab == "archive" and snap.status == Snapshot.Status.DONE:
+        return {"archive_src": archive_url(snap.pk)}
+    if tab == "info":
+        return {
+            "resources": snap.resources.select_related("blob").order_by("id"),
+            "timings": _timings(snap),
+        }
+    return {}
+
+
+def _render_page(
+    request: HttpRequest,
+    link: Link,
+    snap: Snapshot | None,
+    tab: str,
+    form: LinkEditForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    versions = list(
+        link.snapshots.only("id", "link_id", "version", "status", "created", "finished", "title")
+    )
+    for version in versions:
+        version.status_label = status_label(version.status)
+    tag_names = [t.name for t in link.tags.all()]
+    form_open = form is not None
+    if form is None:
+        form = LinkEditForm.for_link(link, tag_names)
+    v = request.GET.get("v", "")
+    tab_labels = _tab_labels()
+    context = {
+        "link": link,
+        "page_title": page_title(link, versions),
+        "snap": snap,
+        "snap_status_label": status_label(snap.status) if snap else "",
+        "live": snap is not None and snap.status in LIVE,
+        "versions": versions,
+        "tab": tab,
+        "tabs": [
+            {"name": t, "label": tab_labels[t], "url": _page_url(link, v=v, tab=t)}
+            for t in _available_tabs(snap)
+        ],
+        "v": v,
+        "tag_names": tag_names,
+        "tag_suggestions": Tag.objects.filter(owner=request.user).values_list("name", flat=True)[
+            :MAX_TAG_SUGGESTIONS
+        ],
+        "note_html": mark_safe(render_note(link.note)),  # noqa: S308 - sanitised by nh3
+        "form": form,
+        "text_fields": [form["title"], form["tags"], form["note"]],
+        "visibility_label": VISIBILITY_LABELS.get(link.visibility, link.visibility),
+        "form_open": form_open,
+        "visibility_help": [(VISIBILITY_LABELS[k], text) for k, text in VISIBILITY_HELP.items()],
+        "related": related_links(link, limit=5),
+        **_tab_context(snap, tab, link),
+    }
+    return render(request, "snapshelf/links/detail.html", context, status=status)
 
 
 @login_required
+@require_GET
+def link_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    link = _owned_link(request, pk)
+    snap = _selected_snapshot(link, request.GET.get("v"))
+    tab = request.GET.get("tab", "reader")
+    if tab not in _available_tabs(snap):
+        tab = "reader"
+    return _render_page(request, link, snap, tab)
+
+
+@login_required
+@require_GET
+def link_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The live status badge; once the capture ends, htmx reloads the whole page."""
+    link = _owned_link(request, pk)
+    snap = _selected_snapshot(link, request.GET.get("v"))
+    if snap is None:
+        raise Http404("no snapshot")
+    live = snap.status in LIVE
+    response = render(
+        request,
+        "snapshelf/links/_status.html",
+        {"link": link, "snap": snap, "live": live, "snap_status_label": status_label(snap.status)},
+    )
+    if not live:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_POST
+def link_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    link = _owned_link(request, pk)
+    form = LinkEditForm(request.POST)
+    if not form.is_valid():
+        snap = link.latest_snapshot
+        return _render_page(request, link, snap, "reader", form=form, status=400)
+    data = form.cleaned_data
+    with transaction.atomic():
+        link.title = data["title"]
+        link.note = data["note"]
+        link.unread = data["unread"]
+        link.favorite = data["favorite"]
+        link.archived = data["archived"]
+        link.visibility = data["visibility"]
+        link.save(
+            update_fields=[
+                "title",
+                "note",
+                "unread",
+                "favorite",
+                "archived",
+                "visibility",
+                "updated",
+            ]
+        )
+        link.tags.set(get_or_create_tags(request.user, data["tags"]))
+    messages.success(request, _("Saved your changes."))
+    return redirect(_back(request, link))
+
+
+def _back(request: HttpRequest, link: Link) -> str:
+    """The link page, keeping the selected version and tab when the form carried them."""
+    v = request.POST.get("v", "")
+    tab = request.POST.get("tab", "")
+    return _page_url(
+        link, v=v if v.isdigit() else "", tab=tab if tab in TABS and tab != "reader" else ""
+    )
+
+
+@login_required
+@require_POST
+def link_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Quick toggle: mark the link read or unread."""
+    link = _owned_link(request, pk)
+    link.unread = request.POST.get("unread") == "1"
+    link.save(update_fields=["unread", "updated"])
+    messages.success(request, _("Marked unread.") if link.unread else _("Marked read."))
+    return redirect(_back(request, link))
+
+
+@login_required
+@require_POST
+def link_resnapshot(request: HttpRequest, pk: int) -> HttpResponse:
+    link = _owned_link(request, pk)
+    previous = link.latest_snapshot
+    snap = new_snapshot(link, previous.mode if previous else Snapshot.Mode.STATIC)
+    enqueue_capture(snap.pk)
+    messages.success(request, _("A new snapshot is being taken."))
+    return redirect("link", pk=link.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def link_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation; only the POST deletes (with every snapshot)."""
+    link = _owned_link(request, pk)
+    if request.method == "GET":
+        return render(request, "snapshelf/links/confirm_delete.html", {"link": link})
+    title = link.display_title
+    link.delete()
+    messages.success(request, _("Deleted “%(title)s”.") % {"title": title})
+    return redirect("home")
+
+
+def _blob_response(sha: str | None, content_type: str) -> HttpResponse:
+    if not sha:
+        raise Http404("not captured")
+    try:
+        return HttpResponse(get_blob_store().get(sha), content_type=content_type)
+    except BlobNotFound:
+        raise Http404("missing blob") from None
+
+
+@login_required
+@require_GET
+def snapshot_screenshot(request: HttpRequest, pk: int, snapshot_id: int) -> HttpResponse:
+    snap = _owned_snapshot(request, pk, snapshot_id)
+    response = _blob_response(snap.screenshot_blob_id, "image/png")
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    return protect(response)
+
+
+@login_required
+@require_GET
+def snapshot_pdf(request: HttpRequest, pk: int, snapshot_id: int) -> HttpResponse:
+    snap = _owned_snapshot(request, pk, snapshot_id)
+    response = _blob_response(snap.pdf_blob_id, "application/pdf")
+    return protect(response, attachment=f"snapshot-{snap.pk}-v{snap.version}.pdf")
+
+
+@login_required
+@require_GET
 def snapshot_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+    """Old snapshot addresses keep working: they open the link page on that version."""
     try:
         snap = snapshot_for(request.user, snapshot_id)
     except Snapshot.DoesNotExist:
         raise Http404("no such snapshot") from None
-    view = request.GET.get("view", "reader")
-    if view not in {"reader", "archive", "info"}:
-        view = "reader"
-    context = {
-        "snap": snap,
-        "link": snap.link,
-        "view": view,
-        "versions": snap.link.snapshots.only("id", "version", "status", "created"),
-        "tags": snap.link.tags.all(),
-        # Stored HTML was sanitised at capture; sanitising again at display costs little.
-        "reader_html": mark_safe(sanitize_html(snap.readable_html)),  # noqa: S308
-        "archive_src": archive_url(snap.pk) if snap.status == Snapshot.Status.DONE else "",
-    }
-    if view == "info":
-        context["resources"] = snap.resources.select_related("blob")
-    return render(request, "snapshelf/snapshot.html", context)
+    params = {"v": snap.pk}
+    if request.GET.get("view") in TABS:
+        params["tab"] = request.GET["view"]
+    return redirect(_page_url(snap.link, **params))
