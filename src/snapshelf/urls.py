@@ -2,7 +2,8 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.i18n import set_language
+
+from snapshelf.web.views.accounts import set_language_and_profile
 
 urlpatterns = [
     path("", include("snapshelf.web.urls.library")),
@@ -11,6 +12,6 @@ urlpatterns = [
     path("", include("snapshelf.web.urls.accounts")),
     path("", include("snapshelf.web.urls.public")),
     path("", include("snapshelf.web.urls.replay")),
-    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/setlang/", set_language_and_profile, name="set_language"),
     path("admin/", admin.site.urls),
 ]

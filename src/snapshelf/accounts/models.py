@@ -18,7 +18,6 @@ class Profile(models.Model):
     )
     nickname = models.CharField(max_length=40, unique=True, default=default_nickname)
     language = models.CharField(max_length=10, blank=True, default="")
-    public_profile = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.nickname

@@ -1,3 +1,10 @@
-from snapshelf.web.views import public  # noqa: F401
+"""Pages anyone may see: public profiles and shared (public or unlisted) links."""
 
-urlpatterns = []
+from django.urls import path
+
+from snapshelf.web.views import public
+
+urlpatterns = [
+    path("u/<str:nickname>/", public.profile, name="public-profile"),
+    path("u/<str:nickname>/<int:pk>/", public.link_page, name="public-link"),
+]

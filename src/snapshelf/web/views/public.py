@@ -1,1 +1,111 @@
-"""What visitors without an account may see: public profiles, public and unlisted links."""
+"""What visitors without an account may see: public profiles, public and unlisted links.
+
+Only links whose owner made them public (listed on the profile) or unlisted
+(reachable by address only) are shown; private and missing links answer the
+same 404. Notes and tags are never shown here.
+"""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.safestring import mark_safe
+
+from snapshelf.accounts.models import Profile
+from snapshelf.capture.extract import sanitize_html
+from snapshelf.library.listing import add_hosts
+from snapshelf.library.models import Link, Snapshot
+from snapshelf.library.related import related_links
+from snapshelf.web.archive import archive_url
+
+PAGE_SIZE = 50
+SHARED = (Link.Visibility.UNLISTED, Link.Visibility.PUBLIC)
+
+#: Columns a public listing row needs; everything else (note, text, HTML) stays unloaded.
+_ROW_FIELDS = (
+    "id",
+    "owner_id",
+    "url",
+    "title",
+    "created",
+    "visibility",
+    "latest_snapshot__id",
+    "latest_snapshot__title",
+    "latest_snapshot__site_name",
+)
+
+
+def _profile(nickname: str) -> Profile:
+    return get_object_or_404(Profile.objects.select_related("user"), nickname=nickname)
+
+
+def profile(request: HttpRequest, nickname: str) -> HttpResponse:
+    """A user's public links, newest first, PAGE_SIZE a page."""
+    owner = _profile(nickname)
+    links = (
+        Link.objects.filter(owner=owner.user, visibility=Link.Visibility.PUBLIC)
+        .select_related("latest_snapshot")
+        .only(*_ROW_FIELDS)
+        .order_by("-created", "-id")
+    )
+    page = Paginator(links, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "owner": owner,
+        "page": page,
+        "links": add_hosts(list(page.object_list)),
+        "count": page.paginator.count,
+    }
+    return render(request, "snapshelf/public/profile.html", context)
+
+
+def _shared_link(owner: Profile, pk: int) -> Link:
+    link = (
+        Link.objects.filter(pk=pk, owner=owner.user, visibility__in=SHARED)
+        .select_related("latest_snapshot")
+        .defer("note")
+        .first()
+    )
+    if link is None:
+        raise Http404("no such shared link")
+    return link
+
+
+def _latest_done(link: Link) -> Snapshot | None:
+    return link.snapshots.filter(status=Snapshot.Status.DONE).order_by("-version").first()
+
+
+def _public_related(link: Link) -> list[Link]:
+    """Related links that are themselves public; checked again here, whatever the scorer does."""
+    found = related_links(link, public_only=True, limit=5)
+    return [
+        r.link
+        for r in found
+        if r.link.owner_id == link.owner_id
+        and r.link.visibility == Link.Visibility.PUBLIC
+        and r.link.pk != link.pk
+    ]
+
+
+def link_page(request: HttpRequest, nickname: str, pk: int) -> HttpResponse:
+    """A shared link: reader view, the archived page in a sandboxed frame, related links."""
+    owner = _profile(nickname)
+    link = _shared_link(owner, pk)
+    snap = _latest_done(link)
+    view = "archive" if request.GET.get("view") == "archive" else "reader"
+    context = {
+        "owner": owner,
+        "link": link,
+        "snap": snap,
+        "view": view,
+        "url_is_http": link.url.lower().startswith(("http://", "https://")),
+        "unlisted": link.visibility == Link.Visibility.UNLISTED,
+        # Stored HTML was sanitised at capture; sanitising again at display costs little.
+        "reader_html": mark_safe(sanitize_html(snap.readable_html)) if snap else "",  # noqa: S308
+        "archive_src": archive_url(snap.pk) if snap and view == "archive" else "",
+        "related": add_hosts(_public_related(link)),
+    }
+    response = render(request, "snapshelf/public/link.html", context)
+    if context["unlisted"]:
+        response["X-Robots-Tag"] = "noindex"
+    return response
