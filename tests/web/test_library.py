@@ -263,3 +263,17 @@ def test_library_queries_are_bounded(client_a, user, n, django_assert_max_num_qu
     with django_assert_max_num_queries(8):
         r = client_a.get("/?tag=tag0")
     assert len(r.context["links"]) == n
+
+
+def test_add_with_new_tags_refreshes_the_sidebar_keeping_filters(client_a, user):
+    r = client_a.post(
+        reverse("link-add"),
+        {"url": "https://example.org/t", "tags": "fresh"},
+        HTTP_HX_CURRENT_URL="http://testserver/?is=unread",
+        **HX,
+    )
+    html = r.content.decode()
+    assert 'id="tag-list" hx-swap-oob="true"' in html
+    assert "?tag=fresh&amp;is=unread" in html  # the filter link keeps the page's filters
+    untagged = client_a.post(reverse("link-add"), {"url": "https://example.org/u"}, **HX)
+    assert "tag-list" not in untagged.content.decode()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -70,14 +70,24 @@ def _row_links(owner, pk: int) -> Link:
     return add_hosts([link])[0]
 
 
+def _sidebar_tags(owner, f: Filters) -> list:
+    tags = list(tag_counts(owner))
+    for tag in tags:
+        tag.filter_url = _query(f, tag=[*f.tags, tag.name]) if tag.name not in f.tags else None
+    return tags
+
+
+def _current_filters(request: HttpRequest) -> Filters:
+    """The filters of the library page an htmx request came from (HX-Current-URL)."""
+    query = urlsplit(request.headers.get("HX-Current-URL", "")).query
+    return Filters.from_query(QueryDict(query))
+
+
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     f = Filters.from_query(request.GET)
     links, has_next = page_of(request.user, f)
-    tags = list(tag_counts(request.user))
-    for tag in tags:
-        tag.filter_url = _query(f, tag=[*f.tags, tag.name]) if tag.name not in f.tags else None
     flags = [
         {
             "name": x,
@@ -95,7 +105,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "links": links,
             "filters": f,
             "chips": _chips(f),
-            "tags": tags,
+            "tags": _sidebar_tags(request.user, f),
             "flags": flags,
             "add_form": AddLinkForm(),
             "bulk_actions": list(BULK_LABELS.items()),
@@ -131,6 +141,11 @@ def link_add(request: HttpRequest) -> HttpResponse:
             "snapshelf/library/_link_row.html", {"link": _row_links(request.user, link.pk)}, request
         )
         html += render_to_string("snapshelf/library/_add_errors.html", {"oob": True}, request)
+        if form.cleaned_data["tags"]:  # new tags appear in the sidebar at once
+            tags = _sidebar_tags(request.user, _current_filters(request))
+            html += render_to_string(
+                "snapshelf/library/_tag_list.html", {"tags": tags, "oob": True}, request
+            )
         return HttpResponse(html)
     messages.success(request, _("Saved. The snapshot is being taken."))
     return redirect("home")
