@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf, Substr
 
 from snapshelf.library.models import Link, Tag, sort_key
+from snapshelf.library.tags import link_count_subquery
 
 PAGE_SIZE = 50
 SORTS = {
@@ -131,16 +132,9 @@ def tag_counts(owner: AbstractBaseUser) -> QuerySet[Tag]:
     Counted on the tag_id index of the link-tag table alone (no join to links):
     the joined COUNT took ~100 ms at 100,000 links.
     """
-    per_tag = (
-        Link.tags.through.objects.filter(tag_id=OuterRef("pk"))
-        .order_by()
-        .values("tag_id")
-        .annotate(c=Count("*"))
-        .values("c")
-    )
     return (
         Tag.objects.filter(owner=owner)
-        .annotate(n=Coalesce(Subquery(per_tag), 0))
+        .annotate(n=link_count_subquery())
         .filter(n__gt=0)
         .order_by("name")
     )

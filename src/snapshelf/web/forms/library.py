@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from snapshelf.capture.normalize import normalize_url
@@ -40,7 +41,18 @@ class AddLinkForm(forms.Form):
     tags = forms.CharField(
         label=_("Tags"),
         required=False,
-        widget=forms.TextInput(attrs={"placeholder": _("tags, comma separated")}),
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": _("tags, comma separated"),
+                "autocomplete": "off",
+                "list": "add-tag-options",
+                "hx-get": reverse_lazy("tag-suggest"),
+                "hx-params": "tags",
+                "hx-trigger": "input changed delay:200ms",
+                "hx-target": "#add-tag-options",
+                "hx-sync": "this:replace",
+            }
+        ),
     )
 
     def clean_url(self) -> str:
