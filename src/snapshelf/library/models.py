@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 
 class Blob(models.Model):
@@ -46,9 +47,9 @@ def sort_key(text: str) -> str:
 
 class Link(models.Model):
     class Visibility(models.TextChoices):
-        PRIVATE = "private"
-        UNLISTED = "unlisted"
-        PUBLIC = "public"
+        PRIVATE = "private", _("Private")
+        UNLISTED = "unlisted", _("Unlisted")
+        PUBLIC = "public", _("Public")
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="links"
@@ -102,10 +103,10 @@ class Link(models.Model):
 
 class Snapshot(models.Model):
     class Status(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        DONE = "done"
-        FAILED = "failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Capturing…")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     class Mode(models.TextChoices):
         STATIC = "static"

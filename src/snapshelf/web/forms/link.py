@@ -17,12 +17,6 @@ VISIBILITY_HELP = {
     Link.Visibility.PUBLIC: _("Listed on your public profile for everyone."),
 }
 
-VISIBILITY_LABELS = {
-    Link.Visibility.PRIVATE: _("Private"),
-    Link.Visibility.UNLISTED: _("Unlisted"),
-    Link.Visibility.PUBLIC: _("Public"),
-}
-
 
 class LinkEditForm(forms.Form):
     title = forms.CharField(
@@ -48,7 +42,7 @@ class LinkEditForm(forms.Form):
     unread = forms.BooleanField(label=_("Unread"), required=False)
     favorite = forms.BooleanField(label=_("Favourite"), required=False)
     archived = forms.BooleanField(label=_("Archived"), required=False)
-    visibility = forms.ChoiceField(label=_("Visibility"), choices=list(VISIBILITY_LABELS.items()))
+    visibility = forms.ChoiceField(label=_("Visibility"), choices=Link.Visibility.choices)
 
     @classmethod
     def for_link(cls, link: Link, tag_names: list[str]) -> LinkEditForm:

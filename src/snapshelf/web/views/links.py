@@ -22,7 +22,7 @@ from snapshelf.library.related import related_links
 from snapshelf.library.services import get_or_create_tags, links_for, new_snapshot, snapshot_for
 from snapshelf.storage import BlobNotFound, get_blob_store
 from snapshelf.web.archive import archive_url, protect
-from snapshelf.web.forms.link import VISIBILITY_HELP, VISIBILITY_LABELS, LinkEditForm
+from snapshelf.web.forms.link import VISIBILITY_HELP, LinkEditForm
 
 TABS = ("reader", "archive", "screenshot", "pdf", "info")
 LIVE = (Snapshot.Status.QUEUED, Snapshot.Status.RUNNING)
@@ -31,12 +31,7 @@ MAX_TAG_SUGGESTIONS = 500
 
 
 def status_label(status: str) -> str:
-    return {
-        Snapshot.Status.QUEUED: _("Queued"),
-        Snapshot.Status.RUNNING: _("Capturing…"),
-        Snapshot.Status.DONE: _("Done"),
-        Snapshot.Status.FAILED: _("Failed"),
-    }.get(status, status)
+    return Snapshot.Status(status).label if status in Snapshot.Status.values else status
 
 
 def page_title(link: Link, versions: list[Snapshot]) -> str:
@@ -160,9 +155,11 @@ def _render_page(
         "note_html": mark_safe(render_note(link.note)),  # noqa: S308 - sanitised by nh3
         "form": form,
         "text_fields": [form["title"], form["tags"], form["note"]],
-        "visibility_label": VISIBILITY_LABELS.get(link.visibility, link.visibility),
+        "visibility_label": link.get_visibility_display(),
         "form_open": form_open,
-        "visibility_help": [(VISIBILITY_LABELS[k], text) for k, text in VISIBILITY_HELP.items()],
+        "visibility_help": [
+            (Link.Visibility(k).label, text) for k, text in VISIBILITY_HELP.items()
+        ],
         "related": related_links(link, limit=5),
         **_tab_context(snap, tab, link),
     }
