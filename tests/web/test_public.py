@@ -94,6 +94,22 @@ def test_profile_lists_only_public_links(client, alice, bob, viewer):
     assert public_url(links["private"]) not in body
 
 
+def test_feed_lists_only_public_links(client, alice, bob, django_assert_max_num_queries):
+    links = {v: make(alice, v, v, note="SECRET NOTE TEXT") for v in VISIBILITIES}
+    bobs = make(bob, 1, "public")
+    profile = client.get(reverse("public-profile", args=["alice"])).content.decode()
+    assert reverse("public-feed", args=["alice"]) in profile  # advertised for feed readers
+    with django_assert_max_num_queries(3):
+        response = client.get(reverse("public-feed", args=["alice"]))
+    assert response["Content-Type"].startswith("application/rss+xml")
+    body = response.content.decode()
+    assert links["public"].title in body and public_url(links["public"]) in body
+    for leaked in (links["unlisted"], links["private"], bobs):
+        assert leaked.title not in body
+    assert "SECRET NOTE TEXT" not in body
+    assert client.get(reverse("public-feed", args=["nobody"])).status_code == 404
+
+
 def test_profile_newest_first_with_host_and_relative_time(client, alice):
     first = make(alice, "older", "public")
     second = make(alice, "newer", "public")
