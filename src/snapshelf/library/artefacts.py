@@ -27,12 +27,18 @@ def served_content_type(res: Resource) -> str:
     return res.content_type or "application/octet-stream"
 
 
+def _document_blob(snap: Snapshot) -> str:
+    if not snap.original_blob_id:  # a failed or half-recorded capture
+        raise BlobNotFound(f"snapshot {snap.pk} stored no document")
+    return snap.original_blob_id
+
+
 def root_content(snap: Snapshot) -> tuple[bytes, str]:
     """The document served as the archived page, and its content type."""
     store = get_blob_store()
     if snap.root_blob_id:
         return store.get(snap.root_blob_id), "text/html; charset=utf-8"
-    body = store.get(snap.original_blob_id)
+    body = store.get(_document_blob(snap))
     if snap.kind == "text":
         return body, f"text/plain; charset={snap.charset or 'utf-8'}"
     return body, snap.content_type or "application/octet-stream"
@@ -42,7 +48,7 @@ def single_file_html(snap: Snapshot) -> bytes:
     """The snapshot as one HTML file with every resource inlined as data: URLs."""
     store = get_blob_store()
     if not snap.root_blob_id:
-        return store.get(snap.original_blob_id)
+        return store.get(_document_blob(snap))
 
     def load(key: str) -> tuple[str, bytes] | None:
         res = find_resource(snap, key)

@@ -84,7 +84,11 @@ def download_singlefile(request: HttpRequest, snapshot_id: int) -> HttpResponse:
     if snap.status != Snapshot.Status.DONE:
         raise Http404("snapshot not ready")
     ext = "html" if snap.root_blob_id else "bin"
-    response = HttpResponse(single_file_html(snap), content_type="application/octet-stream")
+    try:
+        body = single_file_html(snap)
+    except BlobNotFound:
+        raise Http404("missing blob") from None
+    response = HttpResponse(body, content_type="application/octet-stream")
     return protect(response, attachment=download_name(snap, ext))
 
 
