@@ -113,3 +113,30 @@ def test_anonymous_is_sent_to_log_in(client, world):
             continue
         assert response.status_code == 302, name
         assert response["Location"].startswith(reverse("login")), name
+
+
+PAYLOAD = '"><img src=x onerror=alert(1)>'
+
+
+def test_hostile_text_is_escaped_on_every_page(client, user, world):
+    """Title, captured title, site, note and tag name all carry markup: no page runs it."""
+    link, snap = world["link"], world["snap"]
+    Link.objects.filter(pk=link.pk).update(title=PAYLOAD, note=PAYLOAD, visibility="public")
+    Snapshot.objects.filter(pk=snap.pk).update(
+        title=PAYLOAD, site_name=PAYLOAD, description=PAYLOAD, author=PAYLOAD
+    )
+    Tag.objects.filter(pk=world["tag"].pk).update(name=PAYLOAD)
+    client.force_login(user)
+    pages = [url_for(name, path, params, world) for path, name, params in routes()]
+    pages += [reverse("home") + "?tab=archive", reverse("link", args=[link.pk]) + "?tab=info"]
+    pages += [reverse("link", args=[link.pk]) + "?tab=archive", reverse("tag-suggest") + "?q=%22"]
+    seen = 0
+    for url in pages:
+        body = client.get(url, follow=True).content.decode("utf-8", "replace")
+        assert "<img src=x onerror" not in body, url
+        seen += PAYLOAD.replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;") in body
+    assert seen >= 5  # the text is shown (escaped), not dropped
+    client.logout()
+    for name in ("public-profile", "public-link", "public-feed"):
+        body = client.get(url_for(name, "", ["nickname", "pk"][: 1 + (name == "public-link")], world))
+        assert b"<img src=x onerror" not in body.content, name
