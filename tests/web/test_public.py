@@ -101,7 +101,7 @@ def test_feed_lists_only_public_links(client, alice, bob, django_assert_max_num_
     assert reverse("public-feed", args=["alice"]) in profile  # advertised for feed readers
     with django_assert_max_num_queries(3):
         response = client.get(reverse("public-feed", args=["alice"]))
-    assert response["Content-Type"].startswith("application/rss+xml")
+    assert response["Content-Type"].startswith("application/atom+xml")
     body = response.content.decode()
     assert links["public"].title in body and public_url(links["public"]) in body
     for leaked in (links["unlisted"], links["private"], bobs):

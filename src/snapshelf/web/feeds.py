@@ -1,8 +1,9 @@
-"""RSS of a user's public links, for readers that follow someone's shelf."""
+"""Atom feed of a user's public links, for readers that follow someone's shelf."""
 
 from __future__ import annotations
 
 from django.contrib.syndication.views import Feed
+from django.utils.feedgenerator import Atom1Feed
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -16,6 +17,8 @@ HEAVY = ("text", "readable_html", "markdown", "timings")
 
 
 class PublicLinksFeed(Feed):
+    feed_type = Atom1Feed
+
     def get_object(self, request: HttpRequest, nickname: str) -> Profile:
         return get_object_or_404(Profile.objects.select_related("user"), nickname=nickname)
 
@@ -25,7 +28,7 @@ class PublicLinksFeed(Feed):
     def link(self, obj: Profile) -> str:
         return reverse("public-profile", args=[obj.nickname])
 
-    def description(self, obj: Profile) -> str:
+    def subtitle(self, obj: Profile) -> str:
         return _("Links %(nickname)s shares publicly.") % {"nickname": obj.nickname}
 
     def items(self, obj: Profile) -> list[Link]:
