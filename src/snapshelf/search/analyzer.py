@@ -1,0 +1,118 @@
+"""One analyzer for indexing and querying: NFKC, case folding, word runs, CJK bigrams.
+
+Runs of CJK characters (Han, kana, Hangul) have no spaces between words, so they become
+overlapping character bigrams, as Lucene's CJK analyzer does: 快照平台 -> 快照 照平 平台.
+No dictionary is needed and any two-character word is found exactly: a page with 快 and
+照 apart has no 快照 token.
+
+A run's last character is also indexed on its own (平台 -> 平台 台): together with the
+bigrams, every character of a run then begins some token, so a one-character query
+becomes the prefix query 台* and finds the character anywhere in a run.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+#: Letters and digits; underscores and punctuation separate words (as FTS5's unicode61).
+_WORD = re.compile(r"[^\W_]+")
+_CJK = re.compile(
+    "["
+    "\u1100-\u11ff"  # Hangul Jamo
+    "\u2e80-\u2fdf"  # CJK radicals
+    "\u3040-\u30ff"  # Hiragana, Katakana
+    "\u3100-\u31ff"  # Bopomofo, Hangul compatibility Jamo, Katakana extension
+    "\u3400-\u4dbf"  # CJK extension A
+    "\u4e00-\u9fff"  # CJK unified ideographs
+    "\ua960-\ua97f"  # Hangul Jamo extended A
+    "\uac00-\ud7ff"  # Hangul syllables, Jamo extended B
+    "\uf900-\ufaff"  # CJK compatibility ideographs
+    "\uff66-\uff9f"  # half-width Katakana
+    "\U00020000-\U0003134f"  # CJK extensions B-G
+    "]"
+)
+#: Longer "words" are noise (hashes, base64); they are cut, not dropped, so they still match.
+MAX_TOKEN = 40
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int  # offsets into the text given, for highlighting
+    end: int
+    cjk: bool  # a CJK bigram or character
+    run_end: bool  # the last token of a CJK run (its lone last character, or the run)
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def is_cjk(char: str) -> bool:
+    return bool(_CJK.match(char))
+
+
+def _segments(word: str, offset: int) -> Iterator[tuple[str, int, bool]]:
+    """Split a word run into CJK and non-CJK pieces (Docker卷与Windows -> 3 pieces)."""
+    start = 0
+    for i in range(1, len(word) + 1):
+        if i == len(word) or is_cjk(word[i]) != is_cjk(word[start]):
+            yield word[start:i], offset + start, is_cjk(word[start])
+            start = i
+
+
+def tokens(text: str) -> Iterator[Token]:
+    """Index-time tokens in text order, with their spans in `text`."""
+    for m in _WORD.finditer(text):
+        for piece, start, cjk in _segments(m.group(), m.start()):
+            if not cjk:
+                norm = normalize(piece)[:MAX_TOKEN]
+                if norm:
+                    yield Token(norm, start, start + len(piece), False, False)
+                continue
+            chars = [normalize(c) for c in piece]
+            for i in range(len(chars) - 1):
+                yield Token(chars[i] + chars[i + 1], start + i, start + i + 2, True, False)
+            last = len(chars) - 1
+            yield Token(chars[last], start + last, start + last + 1, True, True)
+
+
+def analyze(text: str) -> str:
+    """The text as the index stores it: tokens joined by spaces."""
+    return " ".join(t.text for t in tokens(text))
+
+
+@dataclass(frozen=True)
+class QueryTokens:
+    """What one query word or phrase must match, as consecutive tokens."""
+
+    tokens: tuple[str, ...]
+    prefix: bool = False  # the last token matches as a prefix (a lone CJK character)
+
+
+def query_tokens(text: str) -> QueryTokens:
+    """Tokens for a query word or phrase, matching how `tokens` indexed the same text.
+
+    A CJK run's trailing lone character is kept only when more tokens follow (there the
+    run ends in the document too); at the end of the query the run may continue in the
+    document, where no such token exists. A query ending in a one-character run asks for
+    that character as a prefix.
+    """
+    toks = list(tokens(text))
+    out: list[str] = []
+    prefix = False
+    for i, tok in enumerate(toks):
+        last = i == len(toks) - 1
+        if tok.cjk and tok.run_end and len(tok.text) == 1:
+            single_run = i == 0 or not toks[i - 1].cjk or toks[i - 1].run_end
+            if not last:
+                out.append(tok.text)
+            elif single_run:
+                out.append(tok.text)
+                prefix = True
+            continue
+        out.append(tok.text)
+    return QueryTokens(tuple(out), prefix)
