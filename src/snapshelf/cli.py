@@ -168,8 +168,10 @@ def start_consumer():
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from django.conf import settings
+
     cmd_init(args)
-    return run_server(args.host, args.port, with_worker=True)
+    return run_server(args.host, args.port, with_worker=settings.SNAPSHELF_WORKERS > 0)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

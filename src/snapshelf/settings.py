@@ -132,17 +132,22 @@ if os.environ.get("SNAPSHELF_HTTPS", "") == "1":
     SECURE_SSL_REDIRECT = True
     SECURE_HSTS_SECONDS = int(os.environ.get("SNAPSHELF_HSTS_SECONDS", "31536000"))
 
+#: Worker threads inside `serve` (0: none, when separate `snapshelf worker`s run) and
+#: worker processes of `snapshelf worker`.
+SNAPSHELF_WORKERS = int(os.environ.get("SNAPSHELF_WORKERS", str(min(os.cpu_count() or 2, 4))))
+#: The queue: SQLite in the data directory by default; Redis to share it between
+#: machines (any number of `snapshelf worker` processes anywhere).
+SNAPSHELF_REDIS_URL = os.environ.get("SNAPSHELF_REDIS_URL", "").strip()
 HUEY = {
-    "huey_class": "huey.SqliteHuey",
     "name": "snapshelf",
-    "filename": str(DATA_DIR / "queue.sqlite3"),
     "immediate": False,
     "results": False,
-    "consumer": {
-        "workers": int(os.environ.get("SNAPSHELF_WORKERS", str(min(os.cpu_count() or 2, 4)))),
-        "worker_type": "thread",
-    },
+    "consumer": {"workers": max(SNAPSHELF_WORKERS, 1), "worker_type": "thread"},
 }
+if SNAPSHELF_REDIS_URL:
+    HUEY.update(huey_class="huey.RedisHuey", url=SNAPSHELF_REDIS_URL)
+else:
+    HUEY.update(huey_class="huey.SqliteHuey", filename=str(DATA_DIR / "queue.sqlite3"))
 
 # Blob storage and capture limits (DESIGN.md §7).
 SNAPSHELF_BLOB_DIR = DATA_DIR / "blobs"
