@@ -24,7 +24,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY src ./src
 # hadolint ignore=DL3003,DL3013
-RUN pip install --no-compile '.[postgres,redis]' \
+RUN pip install --no-compile '.[postgres,redis,s3]' \
     && cd /usr/local/lib/python3.11/site-packages/snapshelf \
     && django-admin compilemessages -v 0 \
     && python -m compileall -q .

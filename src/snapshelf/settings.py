@@ -151,6 +151,14 @@ else:
 
 # Blob storage and capture limits (DESIGN.md §7).
 SNAPSHELF_BLOB_DIR = DATA_DIR / "blobs"
+#: With a bucket set, blobs live in an S3-compatible store instead (credentials from the
+#: usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY variables; the "s3" extra installs boto3).
+SNAPSHELF_S3 = {
+    "bucket": os.environ.get("SNAPSHELF_S3_BUCKET", "").strip(),
+    "prefix": os.environ.get("SNAPSHELF_S3_PREFIX", "blobs/"),
+    "endpoint_url": os.environ.get("SNAPSHELF_S3_ENDPOINT_URL", "").strip(),
+    "region_name": os.environ.get("SNAPSHELF_S3_REGION", "").strip(),
+}
 SNAPSHELF_CAPTURE = {
     "deadline": float(os.environ.get("SNAPSHELF_CAPTURE_DEADLINE", "60")),
     "connect_timeout": 10.0,

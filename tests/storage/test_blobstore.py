@@ -9,81 +9,103 @@ import threading
 import pytest
 
 from snapshelf.storage import BlobNotFound, FilesystemBlobStore
+from snapshelf.storage.s3 import S3BlobStore
 
 
 @pytest.fixture
-def store(tmp_path):
+def fs_store(tmp_path):
     return FilesystemBlobStore(tmp_path / "blobs")
 
 
-def test_round_trip_and_address(store):
+@pytest.fixture(params=["filesystem", "s3"])
+def any_store(request, tmp_path):
+    """The same behaviour is asked of every backend."""
+    if request.param == "filesystem":
+        return FilesystemBlobStore(tmp_path / "blobs")
+    bucket = request.getfixturevalue("s3_bucket")
+    return S3BlobStore(bucket["bucket"], prefix=bucket["prefix"], client=bucket["client"])
+
+
+def test_round_trip_and_address(fs_store):
     data = b"body { color: red }\n" * 100
-    info = store.put(data)
+    info = fs_store.put(data)
     assert info.sha256 == hashlib.sha256(data).hexdigest()
     assert info.size == len(data)
     assert info.created
-    assert store.get(info.sha256) == data
-    assert store.exists(info.sha256)
+    assert fs_store.get(info.sha256) == data
+    assert fs_store.exists(info.sha256)
     # compressed on disk, in a sharded folder
-    path = store.path(info.sha256)
+    path = fs_store.path(info.sha256)
     assert path.parent.parent.name == info.sha256[:2]
     assert path.parent.name == info.sha256[2:4]
     assert path.stat().st_size == info.stored_size < len(data)
 
 
-def test_identical_bytes_stored_once(store):
-    first = store.put(b"same bytes")
-    second = store.put(b"same bytes")
+def test_identical_bytes_stored_once(any_store):
+    first = any_store.put(b"same bytes")
+    second = any_store.put(b"same bytes")
     assert first.sha256 == second.sha256
     assert second.created is False
-    assert list(store.iter_keys()) == [first.sha256]
+    assert list(any_store.iter_keys()) == [first.sha256]
 
 
-def test_empty_blob(store):
-    info = store.put(b"")
-    assert store.get(info.sha256) == b""
+def test_empty_blob(any_store):
+    info = any_store.put(b"")
+    assert any_store.get(info.sha256) == b""
 
 
-def test_missing_and_malformed_keys(store):
+def test_missing_and_malformed_keys(any_store):
     with pytest.raises(BlobNotFound):
-        store.get("0" * 64)
+        any_store.get("0" * 64)
     with pytest.raises(BlobNotFound):
-        store.get("../../etc/passwd")
-    assert not store.exists("not-a-hash")
+        any_store.get("../../etc/passwd")
+    assert not any_store.exists("not-a-hash")
 
 
-def test_no_temp_files_left_and_concurrent_writers(store):
+def test_no_temp_files_left_and_concurrent_writers(any_store):
     payloads = [os.urandom(2048) for _ in range(8)]
 
     def work():
         for p in payloads:
-            store.put(p)
+            any_store.put(p)
 
     threads = [threading.Thread(target=work) for _ in range(6)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(store.iter_keys()) == sorted(hashlib.sha256(p).hexdigest() for p in payloads)
-    leftovers = [p for p in store.root.rglob("*") if p.name.startswith(".tmp-")]
-    assert leftovers == []
+    assert sorted(any_store.iter_keys()) == sorted(hashlib.sha256(p).hexdigest() for p in payloads)
+    if isinstance(any_store, FilesystemBlobStore):
+        leftovers = [p for p in any_store.root.rglob("*") if p.name.startswith(".tmp-")]
+        assert leftovers == []
     for p in payloads:
-        assert store.get(hashlib.sha256(p).hexdigest()) == p
+        assert any_store.get(hashlib.sha256(p).hexdigest()) == p
 
 
-def test_failed_write_leaves_nothing(store, monkeypatch):
+def test_failed_write_leaves_nothing(fs_store, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
-        store.put(b"never visible")
-    assert list(store.iter_keys()) == []
-    assert [p for p in store.root.rglob("*") if p.is_file()] == []
+        fs_store.put(b"never visible")
+    assert list(fs_store.iter_keys()) == []
+    assert [p for p in fs_store.root.rglob("*") if p.is_file()] == []
 
 
-def test_delete(store):
-    info = store.put(b"gone soon")
-    store.delete(info.sha256)
-    assert not store.exists(info.sha256)
-    store.delete(info.sha256)  # idempotent
+def test_delete(any_store):
+    info = any_store.put(b"gone soon")
+    any_store.delete(info.sha256)
+    assert not any_store.exists(info.sha256)
+    any_store.delete(info.sha256)  # idempotent
+
+
+def test_s3_layout_matches_the_filesystem(s3_bucket):
+    """Same key layout and bytes: a blob directory can be copied into a bucket as it is."""
+    prefix = s3_bucket["prefix"]
+    store = S3BlobStore(s3_bucket["bucket"], prefix=prefix, client=s3_bucket["client"])
+    info = store.put(b"p { margin: 0 }" * 50)
+    key = f"{prefix}/{info.sha256[:2]}/{info.sha256[2:4]}/{info.sha256}.zst"
+    obj = s3_bucket["client"].get_object(Bucket=s3_bucket["bucket"], Key=key)
+    assert len(obj["Body"].read()) == info.stored_size < info.size
+    assert list(store.iter_keys()) == [info.sha256]

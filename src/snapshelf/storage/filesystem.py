@@ -4,33 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import zstandard
-
 from snapshelf.storage.base import BlobInfo, BlobNotFound, BlobStore, sha256_hex
-
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_local = threading.local()
-
-
-def _compressor() -> zstandard.ZstdCompressor:
-    # zstd (de)compressor objects are not thread-safe; keep one per thread.
-    c = getattr(_local, "c", None)
-    if c is None:
-        c = _local.c = zstandard.ZstdCompressor(level=6)
-    return c
-
-
-def _decompressor() -> zstandard.ZstdDecompressor:
-    d = getattr(_local, "d", None)
-    if d is None:
-        d = _local.d = zstandard.ZstdDecompressor()
-    return d
+from snapshelf.storage.codec import pack, unpack, valid_key
 
 
 class FilesystemBlobStore(BlobStore):
@@ -40,7 +19,7 @@ class FilesystemBlobStore(BlobStore):
         self.root = Path(root)
 
     def path(self, sha256: str) -> Path:
-        if not _HEX64.match(sha256):
+        if not valid_key(sha256):
             raise BlobNotFound(sha256)
         return self.root / sha256[:2] / sha256[2:4] / f"{sha256}.zst"
 
@@ -52,7 +31,7 @@ class FilesystemBlobStore(BlobStore):
         except FileNotFoundError:
             pass
         target.parent.mkdir(parents=True, exist_ok=True)
-        packed = _compressor().compress(data)
+        packed = pack(data)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as f:
@@ -72,7 +51,7 @@ class FilesystemBlobStore(BlobStore):
             packed = self.path(sha256).read_bytes()
         except FileNotFoundError:
             raise BlobNotFound(sha256) from None
-        return _decompressor().decompress(packed)
+        return unpack(packed)
 
     def exists(self, sha256: str) -> bool:
         try:
@@ -86,7 +65,7 @@ class FilesystemBlobStore(BlobStore):
 
     def iter_keys(self) -> Iterator[str]:
         for p in self.root.glob("??/??/*.zst"):
-            if _HEX64.match(p.stem):
+            if valid_key(p.stem):
                 yield p.stem
 
 

@@ -1,0 +1,85 @@
+"""Blobs in an S3-compatible object store (AWS S3, MinIO, SeaweedFS, Ceph, R2...).
+
+Same layout and bytes as the filesystem store (`prefix/ab/cd/<sha256>.zst`, zstd), so a
+blob directory can be copied into a bucket as it is. S3 writes are atomic per object:
+a reader never sees half a blob.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from snapshelf.storage.base import BlobInfo, BlobNotFound, BlobStore, sha256_hex
+from snapshelf.storage.codec import pack, unpack, valid_key
+
+
+class S3BlobStore(BlobStore):
+    def __init__(self, bucket: str, *, prefix: str = "blobs/", client: Any = None, **config):
+        import boto3  # only needed with this backend (the "s3" extra)
+
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.client = client or boto3.client("s3", **{k: v for k, v in config.items() if v})
+
+    def key(self, sha256: str) -> str:
+        if not valid_key(sha256):
+            raise BlobNotFound(sha256)
+        return f"{self.prefix}{sha256[:2]}/{sha256[2:4]}/{sha256}.zst"
+
+    def _missing(self, exc: Exception) -> bool:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+        return code in ("404", "NoSuchKey", "NotFound")
+
+    def put(self, data: bytes) -> BlobInfo:
+        digest = sha256_hex(data)
+        key = self.key(digest)
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+            return BlobInfo(digest, len(data), head["ContentLength"], created=False)
+        except self.client.exceptions.ClientError as exc:
+            if not self._missing(exc):
+                raise
+        packed = pack(data)
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=packed,
+            ContentType="application/zstd",
+            Metadata={"size": str(len(data))},
+        )
+        return BlobInfo(digest, len(data), len(packed), created=True)
+
+    def get(self, sha256: str) -> bytes:
+        try:
+            obj = self.client.get_object(Bucket=self.bucket, Key=self.key(sha256))
+        except self.client.exceptions.ClientError as exc:
+            if self._missing(exc):
+                raise BlobNotFound(sha256) from None
+            raise
+        return unpack(obj["Body"].read())
+
+    def exists(self, sha256: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self.key(sha256))
+            return True
+        except BlobNotFound:
+            return False
+        except self.client.exceptions.ClientError as exc:
+            if self._missing(exc):
+                return False
+            raise
+
+    def delete(self, sha256: str) -> None:
+        if valid_key(sha256):
+            self.client.delete_object(Bucket=self.bucket, Key=self.key(sha256))
+
+    def iter_keys(self) -> Iterator[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix
+        )
+        for page in pages:
+            for obj in page.get("Contents", []):
+                name = obj["Key"].rsplit("/", 1)[-1].removesuffix(".zst")
+                if valid_key(name):
+                    yield name
