@@ -34,11 +34,12 @@ _CJK = re.compile(
     "\U00020000-\U0003134f"  # CJK extensions B-G
     "]"
 )
+_CJK_RUN = re.compile(_CJK.pattern + "+")
 #: Longer "words" are noise (hashes, base64); they are cut, not dropped, so they still match.
 MAX_TOKEN = 40
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Token:
     text: str
     start: int  # offsets into the text given, for highlighting
@@ -57,11 +58,14 @@ def is_cjk(char: str) -> bool:
 
 def _segments(word: str, offset: int) -> Iterator[tuple[str, int, bool]]:
     """Split a word run into CJK and non-CJK pieces (Docker卷与Windows -> 3 pieces)."""
-    start = 0
-    for i in range(1, len(word) + 1):
-        if i == len(word) or is_cjk(word[i]) != is_cjk(word[start]):
-            yield word[start:i], offset + start, is_cjk(word[start])
-            start = i
+    pos = 0
+    for m in _CJK_RUN.finditer(word):
+        if m.start() > pos:
+            yield word[pos : m.start()], offset + pos, False
+        yield m.group(), offset + m.start(), True
+        pos = m.end()
+    if pos < len(word):
+        yield word[pos:], offset + pos, False
 
 
 def tokens(text: str) -> Iterator[Token]:
@@ -73,7 +77,8 @@ def tokens(text: str) -> Iterator[Token]:
                 if norm:
                     yield Token(norm, start, start + len(piece), False, False)
                 continue
-            chars = [normalize(c) for c in piece]
+            norm = normalize(piece)  # one call per run; per character only if lengths differ
+            chars = list(norm) if len(norm) == len(piece) else [normalize(c) for c in piece]
             for i in range(len(chars) - 1):
                 yield Token(chars[i] + chars[i + 1], start + i, start + i + 2, True, False)
             last = len(chars) - 1
