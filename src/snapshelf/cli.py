@@ -85,12 +85,23 @@ def cmd_init(args: argparse.Namespace) -> int:
     ensure_database()
     User = get_user_model()
     err.print(f"data directory: {settings.DATA_DIR}")
+    index_existing_links()
     if not User.objects.exists():
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser("admin", "", password)
         out.print(f"Created the first user [bold]admin[/bold] with password: {password}")
         out.print("This password is shown only once; change it after logging in.")
     return 0
+
+
+def index_existing_links() -> None:
+    """Links saved before the search index existed (an upgrade) are indexed once."""
+    from snapshelf.library.models import Link
+    from snapshelf.search import index
+
+    if index.doc_count() == 0 and Link.objects.exists():
+        err.print("building the search index for existing links (once)…")
+        err.print(f"indexed {index.rebuild()} links")
 
 
 def cmd_createuser(args: argparse.Namespace) -> int:
@@ -522,6 +533,103 @@ def cmd_download(args: argparse.Namespace) -> int:
 # -------------------------------------------------------------------------- parser
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    from snapshelf.search.index import search
+
+    ensure_database()
+    user = resolve_user(args.user)
+    page = search(user, args.query, limit=max(1, min(args.limit, 1000)))
+    rows = [
+        {
+            "link_id": h.link_id,
+            "snapshot_id": h.snapshot_id,
+            "title": h.title,
+            "url": h.url,
+            "score": h.score,
+            "snippet": h.snippet_text,
+        }
+        for h in page.hits
+    ]
+    if args.json:
+        print_json(rows)
+        return 0
+    for hint in page.hints:
+        err.print(f"[yellow]{hint}[/yellow]", markup=True)
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table("id", "result", "score")
+    for r in rows:
+        table.add_row(
+            str(r["link_id"]),
+            f"[bold]{escape(r['title'])}[/bold]\n[dim]{escape(r['url'])}[/dim]\n"
+            f"{escape(r['snippet'])}",
+            f"{r['score']:.3g}",
+        )
+    out.print(table)
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from django.db import transaction
+    from rich.progress import Progress
+
+    from snapshelf.search.index import rebuild
+
+    ensure_database()
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("indexing", total=None)
+
+        def step(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        with transaction.atomic():  # searches see the old index until the new one is whole
+            count = rebuild(progress=step)
+    err.print(f"indexed {count} link(s)", markup=False)
+    return 0
+
+
+# ------------------------------------------------------------------ related (issue 4)
+
+
+def cmd_related(args: argparse.Namespace) -> int:
+    """Related articles of one of the user's links (DESIGN.md §10)."""
+    from snapshelf.library.models import Link
+    from snapshelf.library.related import related_links
+
+    ensure_database()
+    user = resolve_user(args.user)
+    link = Link.objects.filter(pk=args.link_id, owner=user).first()
+    if link is None:  # another user's link answers as a missing one
+        raise CLIError(f"no link {args.link_id} for user {user.get_username()!r}")
+    rows = [
+        {
+            "link_id": r.link.pk,
+            "title": r.link.display_title,
+            "url": r.link.url,
+            "score": r.score,
+            "reason": r.reason,
+        }
+        for r in related_links(link, limit=max(1, min(args.limit, 100)))
+    ]
+    if args.json:
+        print_json(rows)
+        return 0
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table("id", "related", "score")
+    for r in rows:
+        table.add_row(
+            str(r["link_id"]),
+            f"[bold]{escape(r['title'])}[/bold]\n[dim]{escape(r['url'])}[/dim]\n"
+            f"{escape(r['reason'])}",
+            f"{r['score']:.3g}",
+        )
+    out.print(table)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="snapshelf", description="Save links as faithful, permanent snapshots."
@@ -591,6 +699,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=["singlefile", "warc", "screenshot", "pdf"], default="singlefile"
     )
     p.add_argument("-o", "--output", required=True)
+    user_option(p)
+
+    p = command("search", cmd_search, "search the saved links' full text")
+    p.add_argument("query", help='words, "phrases", -exclusions, OR, tag:, site:, is:, lang:…')
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    user_option(p)
+
+    command("reindex", cmd_reindex, "rebuild the search index from the library")
+
+    p = command("related", cmd_related, "links related to one of yours (shared terms and tags)")
+    p.add_argument("link_id", type=int)
+    p.add_argument("--limit", type=int, default=5)
+    p.add_argument("--json", action="store_true")
     user_option(p)
     return parser
 

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "snapshelf.library",
     "snapshelf.web",
     "snapshelf.jobs",
+    "snapshelf.search",
 ]
 
 MIDDLEWARE = [

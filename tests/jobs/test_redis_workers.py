@@ -49,7 +49,7 @@ def test_two_workers_share_the_redis_queue_and_capture_each_page_once(
     tmp_path, fixture_server, redis_db
 ):
     for i in range(PAGES):
-        body = f"<title>Page {i}</title><article><p>{'Words about page %d. ' % i * 30}</p>"
+        body = f"<title>Page {i}</title><article><p>{f'Words about page {i}. ' * 30}</p>"
         fixture_server.route(f"/p/{i}", lambda req, body=body: Reply.html(body))
     env = {
         k: v

@@ -501,7 +501,9 @@ def make_heavy(user, versions: int, resources: int, tags: int) -> Link:
 
 
 @pytest.mark.parametrize("tab", ["reader", "info", "archive"])
-def test_page_queries_do_not_grow(client_a, user, tab, django_assert_max_num_queries):
+def test_page_queries_do_not_grow(client_a, user, tab, django_assert_max_num_queries, monkeypatch):
+    # the related panel has its own bounded-query tests (tests/search, tests/library)
+    monkeypatch.setattr("snapshelf.web.views.links.related_links", lambda link, limit=5: [])
     small = make_heavy(user, versions=1, resources=1, tags=1)
     big = make_heavy(user, versions=12, resources=40, tags=15)
     client_a.get(reverse("link", args=[small.pk]))  # warm the session

@@ -138,5 +138,7 @@ def test_hostile_text_is_escaped_on_every_page(client, user, world):
     assert seen >= 5  # the text is shown (escaped), not dropped
     client.logout()
     for name in ("public-profile", "public-link", "public-feed"):
-        body = client.get(url_for(name, "", ["nickname", "pk"][: 1 + (name == "public-link")], world))
+        body = client.get(
+            url_for(name, "", ["nickname", "pk"][: 1 + (name == "public-link")], world)
+        )
         assert b"<img src=x onerror" not in body.content, name

@@ -10,6 +10,7 @@ from django.db import transaction
 from snapshelf.jobs.tasks import enqueue_capture
 from snapshelf.library.models import Link
 from snapshelf.library.services import get_or_create_tags, new_snapshot
+from snapshelf.search.index import reindex_links
 
 ACTIONS = (
     "add_tags",
@@ -76,5 +77,6 @@ def apply(
             through.objects.filter(link_id__in=chosen, tag__owner=owner).filter(
                 tag__name__in=[t.name for t in owner.tags.all() if t.name.lower() in names]
             ).delete()
+        reindex_links(chosen)  # the link-tag rows were written directly: no m2m signal
         return len(chosen)
     raise ValueError(f"unknown bulk action {action!r}")

@@ -18,6 +18,7 @@ from snapshelf.capture.static import CaptureResult, Limits, capture_static
 from snapshelf.errors import CaptureError
 from snapshelf.library.models import Blob, Link, Resource, Snapshot, sort_key
 from snapshelf.net import Fetcher, Guard
+from snapshelf.search.index import reindex_links
 from snapshelf.storage import BlobInfo, get_blob_store
 
 log = logging.getLogger(__name__)
@@ -138,3 +139,4 @@ def commit_result(snap: Snapshot, result: CaptureResult, started: float) -> None
         Link.objects.filter(pk=snap.link_id, title="", latest_snapshot_id=snap.pk).update(
             sort_title=sort_key(ex.title or snap.link.url)
         )
+        reindex_links([snap.link_id])  # the new text is searchable as it commits

@@ -1,20 +1,34 @@
 """Related articles (相关文章推荐): the interface the link page and public pages call.
 
-The search issue replaces the scoring with its index (DESIGN.md §8); callers and
-tests depend only on `related_links` and `RelatedLink`. Until then this is the
-placeholder "links sharing the most tags", rarer shared tags breaking ties.
+`related_links` asks the search engine (snapshelf.search.related, DESIGN.md §8): the
+link's signature (its most distinctive terms, TF-IDF with document frequencies from
+the search index) is looked up in the index (BM25 over the owner's links), and the
+best RERANK candidates are re-ranked by cosine of their term vectors plus shared
+tags; same URL and near-duplicates (simhash fingerprints) are left out.
+
+A link without text (nothing captured yet, no title) falls back to "links sharing the
+most tags", rarer shared tags breaking ties.
+
+Results are cached per link until the owner's library changes: the cache key holds a
+stamp of the library (number and last change of links, link-tag rows and captures), so
+any edit, capture or tag change gives a new key and a lazy recomputation.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from snapshelf.library.models import Link, Tag
+from snapshelf.library.models import Link, Snapshot, Tag
 from snapshelf.library.tags import link_count_subquery
+from snapshelf.search import index
+from snapshelf.search import related as engine
+from snapshelf.search.documents import documents
 
 _HEAVY = ("text", "readable_html", "markdown", "timings")
 
@@ -83,15 +97,12 @@ def _links_with_shared_tags(
     return found
 
 
-def related_links(link: Link, *, public_only: bool = False, limit: int = 5) -> list[RelatedLink]:
-    """Other links of the same owner most related to `link`, best first.
+def _by_tags(link: Link, *, public_only: bool = False, limit: int = 5) -> list[RelatedLink]:
+    """The placeholder scorer: links sharing the most tags, best first.
 
-    With `public_only`, only the owner's public links are candidates (public pages).
     Three queries whatever the library size: the link's tags with their counts, one
     GROUP BY over the link-tag table, and the winners' rows.
     """
-    if limit <= 0 or link.pk is None:
-        return []
     tags = list(
         Tag.objects.filter(links=link, owner_id=link.owner_id)
         .annotate(n=link_count_subquery())
@@ -112,3 +123,167 @@ def related_links(link: Link, *, public_only: bool = False, limit: int = 5) -> l
         reason = _("Shared tags: %(tags)s") % {"tags": ", ".join(shared_names)}
         result.append(RelatedLink(link=other, score=float(shared), reason=reason))
     return result
+
+
+#: How long a computed answer may stay cached (the stamp already expires it on change).
+CACHE_SECONDS = 24 * 3600
+#: Shown terms in a reason.
+REASON_TERMS = 4
+
+
+def related_links(link: Link, *, public_only: bool = False, limit: int = 5) -> list[RelatedLink]:
+    """Other links of the same owner most related to `link`, best first.
+
+    With `public_only`, only the owner's public links are candidates (public pages).
+    """
+    if limit <= 0 or link.pk is None:
+        return []
+    key = f"related:v1:{link.pk}:{int(public_only)}:{limit}:{library_stamp(link.owner_id)}"
+    found = cache.get(key)
+    if found is None:
+        found = [(m.doc_id, m.score, _reason(m)) for m in _by_text(link, public_only, limit)]
+        cache.set(key, found, CACHE_SECONDS)
+    if not found:
+        return _by_tags(link, public_only=public_only, limit=limit)
+    rows = Link.objects.filter(owner_id=link.owner_id, pk__in=[pk for pk, _s, _r in found])
+    links = {
+        x.pk: x
+        for x in rows.select_related("latest_snapshot").defer(
+            *(f"latest_snapshot__{name}" for name in _HEAVY)
+        )
+    }
+    return [
+        RelatedLink(link=links[pk], score=score, reason=reason)
+        for pk, score, reason in found
+        if pk in links
+    ]
+
+
+def library_stamp(owner_id: int) -> str:
+    """Changes whenever the owner's links, their tags or their captures change (one query).
+
+    Count and latest change of the links (saving a link bumps `updated`; a new capture
+    moves `latest_snapshot`), count and newest id of the link-tag rows and of the tags,
+    and the newest finished capture. Renaming a tag is the one edit it misses (the
+    reason then shows the old name until the next change).
+    """
+    quote = connection.ops.quote_name
+    links = quote(Link._meta.db_table)
+    through = quote(Link.tags.through._meta.db_table)
+    snaps, tags = quote(Snapshot._meta.db_table), quote(Tag._meta.db_table)
+    sql = f"""
+        SELECT (SELECT COUNT(*) FROM {links} WHERE owner_id = %s),
+               (SELECT MAX(updated) FROM {links} WHERE owner_id = %s),
+               (SELECT MAX(latest_snapshot_id) FROM {links} WHERE owner_id = %s),
+               (SELECT COUNT(*) FROM {tags} WHERE owner_id = %s),
+               (SELECT COUNT(*) FROM {through} t JOIN {tags} g ON g.id = t.tag_id
+                WHERE g.owner_id = %s),
+               (SELECT MAX(t.id) FROM {through} t JOIN {tags} g ON g.id = t.tag_id
+                WHERE g.owner_id = %s),
+               (SELECT MAX(s.id) FROM {snaps} s JOIN {links} l ON l.id = s.link_id
+                WHERE l.owner_id = %s AND s.status = %s)"""  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [owner_id] * 7 + [Snapshot.Status.DONE])
+        row = cursor.fetchone()
+    return "-".join(str(part) for part in row).replace(" ", "_")
+
+
+def _reason(match: engine.Match) -> str:
+    parts = []
+    if match.terms:
+        shown = ", ".join(match.terms[:REASON_TERMS])
+        parts.append(_("Shared terms: %(terms)s") % {"terms": shown})
+    if match.tags:
+        parts.append(_("Shared tags: %(tags)s") % {"tags": ", ".join(match.tags)})
+    return " · ".join(parts)
+
+
+def _entries(ids: list[int]) -> dict[int, tuple[engine.Entry, Counter]]:
+    """Entries (vector not yet filled) and term counts of these links, in five queries."""
+    counts = {d.link_id: engine.term_counts(d.title, d.body) for d in documents(ids)}
+    rows = Link.objects.filter(pk__in=ids).values_list("pk", "url_hash", "created", "visibility")
+    names: dict[int, set[str]] = {}
+    for link_id, name in Link.tags.through.objects.filter(link_id__in=ids).values_list(
+        "link_id", "tag__name"
+    ):
+        names.setdefault(link_id, set()).add(name)
+    prints: dict[int, str] = {}
+    for link_id, fp in (
+        Snapshot.objects.filter(link_id__in=ids, status=Snapshot.Status.DONE)
+        .order_by("link_id", "-id")
+        .values_list("link_id", "fingerprint")
+    ):
+        prints.setdefault(link_id, fp)
+    out = {}
+    for pk, url_hash, created, visibility in rows:
+        entry = engine.Entry(
+            doc_id=pk,
+            vector={},
+            length=0,
+            tags=frozenset(names.get(pk, ())),
+            url_key=url_hash,
+            fingerprint=prints.get(pk, ""),
+            newness=created.timestamp(),
+            public=visibility == Link.Visibility.PUBLIC,
+        )
+        out[pk] = (entry, counts.get(pk, Counter()))
+    return out
+
+
+def _by_text(link: Link, public_only: bool, limit: int) -> list[engine.Match]:
+    """The engine's answer: signature -> index candidates -> cosine re-rank."""
+    source_entry = _entries([link.pk]).get(link.pk)
+    if source_entry is None:
+        return []
+    source, counts = source_entry
+    n = index.doc_count()
+    df = index.df(counts)
+    source.vector = engine.weigh(counts, df, n)
+    return _related_to(link, source, df, n, public_only, limit)
+
+
+def link_terms(link: Link) -> dict[str, float]:
+    """The link's term vector (analyzed term -> TF-IDF weight, unit length); {} without text."""
+    found = _entries([link.pk]).get(link.pk)
+    if found is None:
+        return {}
+    counts = found[1]
+    return engine.weigh(counts, index.df(counts), index.doc_count())
+
+
+def _related_to(
+    link: Link, source: engine.Entry, df: dict[str, int], n: int, public_only: bool, limit: int
+) -> list[engine.Match]:
+    """Candidates from the index for the source's signature, re-ranked by the engine."""
+    signature = engine.signature_of(source.vector, df)
+    if not signature:
+        return []
+    found = index.candidates(
+        link.owner_id,
+        [t for t, _w in signature],
+        limit=max(engine.RERANK, limit * 4),
+        public_only=public_only,
+        exclude=[link.pk],
+    )
+    others = _entries([pk for pk, _score in found])
+    every = set().union(*(c.keys() for _e, c in others.values())) if others else set()
+    df.update(index.df(every - df.keys()))
+    kept = []
+    for entry, other_counts in others.values():
+        if entry.doc_id == link.pk or (source.url_key and entry.url_key == source.url_key):
+            continue
+        if public_only and not entry.public:
+            continue
+        if engine.hamming(source.fingerprint, entry.fingerprint) <= engine.NEAR_DUPLICATE:
+            continue
+        entry.vector = engine.weigh(other_counts, df, n)
+        kept.append(entry)
+    ranked = engine.rescore(source, kept, _tag_counts(link.owner_id, source.tags), n)
+    return engine.collapse(source, signature, ranked, limit)
+
+
+def _tag_counts(owner_id: int, names: frozenset[str]) -> dict[str, int]:
+    if not names:
+        return {}
+    rows = Tag.objects.filter(owner_id=owner_id, name__in=names).annotate(n=link_count_subquery())
+    return {t.name: t.n for t in rows}

@@ -17,7 +17,14 @@ from django.views.decorators.http import require_GET, require_POST
 from snapshelf.jobs.tasks import enqueue_capture
 from snapshelf.library import bulk
 from snapshelf.library.artefacts import served_content_type
-from snapshelf.library.listing import Filters, add_hosts, page_of, tag_counts, with_row_data
+from snapshelf.library.listing import (
+    Filters,
+    add_hosts,
+    page_of,
+    search_page,
+    tag_counts,
+    with_row_data,
+)
 from snapshelf.library.models import Link, Resource
 from snapshelf.library.services import add_link, links_for
 from snapshelf.storage import BlobNotFound, get_blob_store
@@ -87,7 +94,11 @@ def _current_filters(request: HttpRequest) -> Filters:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     f = Filters.from_query(request.GET)
-    links, has_next = page_of(request.user, f)
+    hints: list[str] = []
+    if f.q:
+        links, has_next, hints = search_page(request.user, f)
+    else:
+        links, has_next = page_of(request.user, f)
     flags = [
         {
             "name": x,
@@ -105,6 +116,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "links": links,
             "filters": f,
             "chips": _chips(f),
+            "search_hints": hints,
             "tags": _sidebar_tags(request.user, f),
             "flags": flags,
             "add_form": AddLinkForm(),

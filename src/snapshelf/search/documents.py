@@ -1,0 +1,96 @@
+"""The search document of a link: what the index stores for it, column by column.
+
+One document per Link. Each column is the analyzer's output (analyze()) of its source
+text, so the index backends only ever split on spaces:
+
+- title: the user's title, else the latest finished capture's title
+- tags:  the tag names
+- site:  the capture's site name, the URL host and the URL
+- note:  the user's note
+- body:  the latest finished capture's plain main text (capped at BODY_CHARS)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from snapshelf.library.models import Link, Snapshot
+from snapshelf.search.analyzer import analyze
+
+#: Longer texts are cut: the rest seldom changes what a search finds, and costs index size.
+BODY_CHARS = 200_000
+COLUMNS = ("title", "tags", "site", "note", "body")
+
+
+@dataclass(frozen=True)
+class Document:
+    link_id: int
+    owner_id: int
+    title: str
+    tags: str
+    site: str
+    note: str
+    body: str
+
+    def columns(self) -> tuple[str, str, str, str, str]:
+        return (self.title, self.tags, self.site, self.note, self.body)
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+def latest_done(link_ids: Iterable[int]) -> dict[int, Snapshot]:
+    """The latest finished capture of each link (by id: captures are numbered upwards).
+
+    The candidates are read through the link index and picked here: a GROUP BY with a
+    status condition led SQLite to scan every finished snapshot (~25 ms at 20,000).
+    """
+    ids = list(link_ids)
+    if not ids:
+        return {}
+    latest: dict[int, int] = {}
+    rows = Snapshot.objects.filter(link_id__in=ids).values_list("id", "link_id", "status")
+    for pk, link_id, status in rows:
+        if status == Snapshot.Status.DONE and pk > latest.get(link_id, 0):
+            latest[link_id] = pk
+    snaps = Snapshot.objects.filter(pk__in=list(latest.values())).only(
+        "id", "link_id", "title", "site_name", "text"
+    )
+    return {s.link_id: s for s in snaps}
+
+
+def build(link: Link, snap: Snapshot | None, tag_names: Iterable[str]) -> Document:
+    """The analyzed document of one link (tags given so callers can batch-load them)."""
+    title = link.title or (snap.title if snap else "")
+    site = " ".join(x for x in ((snap.site_name if snap else ""), _host(link.url), link.url) if x)
+    body = snap.text[:BODY_CHARS] if snap else ""
+    return Document(
+        link_id=link.pk,
+        owner_id=link.owner_id,
+        title=analyze(title),
+        tags=analyze(" ".join(tag_names)),
+        site=analyze(site),
+        note=analyze(link.note),
+        body=analyze(body),
+    )
+
+
+def documents(link_ids: Iterable[int]) -> Iterator[Document]:
+    """Documents for the links that exist among `link_ids` (three queries per call)."""
+    ids = list(link_ids)
+    links = list(Link.objects.filter(pk__in=ids).only("id", "owner_id", "url", "title", "note"))
+    snaps = latest_done(ids)
+    through = Link.tags.through
+    names: dict[int, list[str]] = {}
+    for link_id, name in through.objects.filter(link_id__in=ids).values_list(
+        "link_id", "tag__name"
+    ):
+        names.setdefault(link_id, []).append(name)
+    for link in links:
+        yield build(link, snaps.get(link.pk), sorted(names.get(link.pk, [])))

@@ -1,0 +1,68 @@
+"""Index upkeep on model changes, inside the transaction that makes the change.
+
+Paths that bypass model signals (QuerySet.update of text fields, bulk writes to the
+link-tag table, a capture marking its snapshot done) call index.reindex_links themselves.
+"""
+
+from __future__ import annotations
+
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.dispatch import receiver
+
+from snapshelf.library.models import Link, Snapshot, Tag
+from snapshelf.search import index
+
+#: Link fields whose change alters the link's search document.
+_INDEXED_FIELDS = {"title", "note", "url", "latest_snapshot"}
+
+
+@receiver(post_save, sender=Link, dispatch_uid="search-link-saved")
+def link_saved(sender, instance: Link, created: bool, raw: bool = False, **kwargs) -> None:
+    fields = kwargs.get("update_fields")
+    if raw or (fields is not None and not (set(fields) & _INDEXED_FIELDS)):
+        return
+    index.reindex_links([instance.pk])
+
+
+@receiver(post_delete, sender=Link, dispatch_uid="search-link-deleted")
+def link_deleted(sender, instance: Link, **kwargs) -> None:
+    index.delete_links([instance.pk])
+
+
+@receiver(m2m_changed, sender=Link.tags.through, dispatch_uid="search-link-tags")
+def link_tags_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+    if action == "pre_clear" and reverse:  # tag.links.clear(): remember whose tags change
+        instance._search_clear_ids = list(instance.links.values_list("pk", flat=True))
+        return
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not reverse:
+        index.reindex_links([instance.pk])
+    elif action == "post_clear":
+        index.reindex_links(getattr(instance, "_search_clear_ids", []))
+    else:
+        index.reindex_links(pk_set or [])
+
+
+@receiver(post_save, sender=Tag, dispatch_uid="search-tag-saved")
+def tag_saved(sender, instance: Tag, created: bool, raw: bool = False, **kwargs) -> None:
+    if created or raw:
+        return
+    index.reindex_links(instance.links.values_list("pk", flat=True))
+
+
+@receiver(pre_delete, sender=Tag, dispatch_uid="search-tag-deleting")
+def tag_deleting(sender, instance: Tag, **kwargs) -> None:
+    instance._search_link_ids = list(instance.links.values_list("pk", flat=True))
+
+
+@receiver(post_delete, sender=Tag, dispatch_uid="search-tag-deleted")
+def tag_deleted(sender, instance: Tag, **kwargs) -> None:
+    index.reindex_links(getattr(instance, "_search_link_ids", []))
+
+
+@receiver(post_delete, sender=Snapshot, dispatch_uid="search-snapshot-deleted")
+def snapshot_deleted(sender, instance: Snapshot, **kwargs) -> None:
+    """A finished capture going away can change its link's latest text."""
+    if instance.status == Snapshot.Status.DONE:
+        index.reindex_links([instance.link_id])
