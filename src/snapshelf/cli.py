@@ -190,7 +190,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from django.conf import settings
     from huey.contrib.djhuey import HUEY
 
-    from snapshelf.jobs import tasks  # noqa: F401
+    from snapshelf.jobs import tasks
+    from snapshelf.procs import die_with_parent
 
     ensure_database()
     options = dict(settings.HUEY.get("consumer", {}))
@@ -200,6 +201,20 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.workers:
         options["workers"] = args.workers
     err.print(f"Snapshelf worker: {options['workers']} processes")
+    parent = os.getpid()
+
+    def tie_to_parent() -> None:
+        # Forked workers and the scheduler die with this process, even on SIGKILL: no
+        # orphan keeps taking jobs from a shared queue unsupervised.
+        die_with_parent()
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(0)
+
+    os.register_at_fork(after_in_child=tie_to_parent)
+
+    recovered = tasks.requeue_stale()
+    if recovered:
+        err.print(f"queued again {recovered} captures whose worker had stopped")
     # Forked workers must not share the parent's database connections.
     db.connections.close_all()
     HUEY.create_consumer(**options).run()
@@ -236,7 +251,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         raise CLIError(str(exc)) from None
     if args.wait:
         with err.status(f"capturing {link.url_normalized}", spinner="dots"):
-            snap = run_capture(snap.pk)
+            snap = run_capture(snap.pk, retry=False)  # the user is waiting: no backoff
     else:
         enqueue_capture(snap.pk)
     summary = snapshot_summary(snap)

@@ -6,9 +6,6 @@ user (and retry logic) can tell a permanent refusal from a passing fault.
 
 from __future__ import annotations
 
-#: Codes that will not succeed on retry.
-PERMANENT = frozenset({"blocked", "invalid_url", "too_large", "unsupported", "http_error"})
-
 
 class CaptureError(Exception):
     """A capture step failed for a reason we can name."""
@@ -49,6 +46,20 @@ class TooManyRedirects(CaptureError):
 
 class HTTPError(CaptureError):
     code = "http_error"
+
+    def __init__(self, message: str, *, status: int = 0, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+def is_transient(exc: CaptureError) -> bool:
+    """Worth retrying: the network or the server may do better later (5xx, 429)."""
+    if isinstance(exc, HTTPError):
+        return exc.status >= 500 or exc.status == 429
+    # "browser": a crashed or hung browser is replaced, so the next try may work. An
+    # internal error is a bug: retrying it would only repeat it.
+    return exc.code in ("connection", "timeout", "browser")
 
 
 class Unsupported(CaptureError):

@@ -170,6 +170,15 @@ SNAPSHELF_CAPTURE = {
     "concurrency": 8,
     "per_host": 6,
 }
+#: Transient capture failures are retried with exponential backoff and jitter; a capture
+#: still `running` after `lease` seconds (its worker died) is queued again.
+SNAPSHELF_RETRY = {
+    "attempts": int(os.environ.get("SNAPSHELF_CAPTURE_ATTEMPTS", "4")),
+    "base_delay": float(os.environ.get("SNAPSHELF_RETRY_BASE_DELAY", "10")),
+    "max_delay": 600.0,
+    "lease": float(os.environ.get("SNAPSHELF_CAPTURE_LEASE", "0"))
+    or SNAPSHELF_CAPTURE["deadline"] * 2 + 60,
+}
 #: Archived-content URLs carry a signed capability valid this long (seconds).
 SNAPSHELF_ARCHIVE_TOKEN_AGE = 6 * 3600
 SNAPSHELF_ARCHIVE_ORIGIN = os.environ.get("SNAPSHELF_ARCHIVE_ORIGIN", "").rstrip("/")

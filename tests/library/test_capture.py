@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gzip
 import io
+from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError
+from django.utils import timezone
 
 from snapshelf.library import capture as capture_module
 from snapshelf.library.models import Blob, Link, Resource, Snapshot
@@ -115,9 +117,7 @@ def test_done_snapshot_is_not_captured_twice(fixture_server, user):
     assert fixture_server.requests == []
 
 
-@pytest.mark.parametrize(
-    ("status", "code"), [(404, "http_error"), (500, "http_error"), (403, "http_error")]
-)
+@pytest.mark.parametrize(("status", "code"), [(404, "http_error"), (403, "http_error")])
 def test_http_errors_fail_with_a_code(fixture_server, user, status, code):
     fixture_server.route("/err", lambda req: Reply(status, {"Content-Type": "text/html"}, b"nope"))
     snap = capture(user, fixture_server.url("/err"))
@@ -214,3 +214,58 @@ def test_image_and_text_documents_are_stored_as_they_are(fixture_server, user):
     assert (txt.kind, txt.status) == ("text", Snapshot.Status.DONE)
     assert "纯文本笔记" in txt.text
     assert txt.title
+
+
+def test_server_errors_are_retried_with_backoff_then_succeed(fixture_server, user, settings):
+    settings.SNAPSHELF_RETRY = {**settings.SNAPSHELF_RETRY, "attempts": 4, "base_delay": 8.0}
+    answers = iter([503, 500])
+    fixture_server.route(
+        "/flaky",
+        lambda req: Reply(next(answers, 200), {"Content-Type": "text/html"}, b"<title>ok</title>"),
+    )
+    _link, snap = add_link(user, fixture_server.url("/flaky"))
+    first = capture_module.run_capture(snap.pk)
+    assert first.status == Snapshot.Status.QUEUED and first.error_code == "http_error"
+    assert 4.0 <= first.retry_in <= 8.0  # full jitter in the upper half of base * 2**0
+    assert "503" in first.error and "retrying" in first.error
+    second = capture_module.run_capture(snap.pk)
+    assert second.status == Snapshot.Status.QUEUED and 8.0 <= second.retry_in <= 16.0
+    third = capture_module.run_capture(snap.pk)
+    assert third.status == Snapshot.Status.DONE and third.retry_in is None
+    assert third.attempts == 3 and third.error == ""
+
+
+def test_retry_after_is_honoured_and_tries_run_out(fixture_server, user, settings):
+    settings.SNAPSHELF_RETRY = {**settings.SNAPSHELF_RETRY, "attempts": 2}
+    fixture_server.route(
+        "/busy", lambda req: Reply(429, {"Retry-After": "7", "Content-Type": "text/plain"}, b"")
+    )
+    _link, snap = add_link(user, fixture_server.url("/busy"))
+    first = capture_module.run_capture(snap.pk)
+    assert first.status == Snapshot.Status.QUEUED and first.retry_in == 7.0
+    last = capture_module.run_capture(snap.pk)
+    assert last.status == Snapshot.Status.FAILED and last.retry_in is None
+    assert "429" in last.error and last.attempts == 2
+
+
+def test_permanent_failures_are_not_retried(fixture_server, canary_server, user):
+    fixture_server.route("/gone", lambda req: Reply(404, {"Content-Type": "text/html"}, b"no"))
+    for url in (fixture_server.url("/gone"), canary_server.url("/x")):
+        _link, snap = add_link(user, url)
+        snap = capture_module.run_capture(snap.pk)
+        assert snap.status == Snapshot.Status.FAILED and snap.retry_in is None
+    assert canary_server.requests == []
+
+
+def test_stale_running_capture_is_recovered_once(fixture_server, user):
+    url = _pages(fixture_server, 1)[0]
+    _link, snap = add_link(user, url)
+    long_ago = timezone.now() - timedelta(hours=2)
+    Snapshot.objects.filter(pk=snap.pk).update(status=Snapshot.Status.RUNNING, started=long_ago)
+    # a duplicate delivery of the job does not run a capture that is (still) running
+    assert capture_module.run_capture(snap.pk).status == Snapshot.Status.RUNNING
+    assert fixture_server.requests == []
+    assert capture_module.recover_stale() == [snap.pk]
+    assert capture_module.recover_stale() == []  # a second worker recovers nothing
+    assert Snapshot.objects.get(pk=snap.pk).error_code == "lease_expired"
+    assert capture_module.run_capture(snap.pk).status == Snapshot.Status.DONE

@@ -183,9 +183,13 @@ def capture_static(url: str, fetcher: Fetcher, limits: Limits) -> CaptureResult:
     t0 = time.perf_counter()
     r = fetcher.fetch(url, deadline=deadline, max_bytes=limits.max_document_bytes)
     if r.status >= 400:
-        raise HTTPError(f"the server answered HTTP {r.status} for {r.final_url}")
+        raise HTTPError(
+            f"the server answered HTTP {r.status} for {r.final_url}",
+            status=r.status,
+            retry_after=parse_retry_after(r.headers.get("retry-after")),
+        )
     if not 200 <= r.status < 300:
-        raise HTTPError(f"unexpected HTTP {r.status} for {r.final_url}")
+        raise HTTPError(f"unexpected HTTP {r.status} for {r.final_url}", status=r.status)
     t1 = time.perf_counter()
     mime, charset = split_content_type(r.headers.get("content-type"))
     doc = read_document(r.content, mime, charset, url, r.final_url, r.status)
@@ -197,6 +201,22 @@ def capture_static(url: str, fetcher: Fetcher, limits: Limits) -> CaptureResult:
         replay_html, resources, more = capture_html(doc, fetch, deadline, limits)
         timings.update(more)
     return CaptureResult(doc, replay_html, resources, fingerprint(doc.extracted.text), timings)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), if any."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 def ms(a: float, b: float) -> float:

@@ -8,14 +8,17 @@ in between leaves unreferenced blobs (swept later), never a half-visible snapsho
 from __future__ import annotations
 
 import logging
+import random
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from snapshelf.capture.static import CaptureResult, Limits, capture_static
-from snapshelf.errors import CaptureError
+from snapshelf.errors import CaptureError, is_transient
 from snapshelf.library.models import Blob, Link, Resource, Snapshot, sort_key
 from snapshelf.net import Fetcher, Guard
 from snapshelf.search.index import reindex_links
@@ -32,12 +35,35 @@ def make_fetcher(limits: Limits) -> Fetcher:
     return Fetcher(Guard.from_env(), connect_timeout=limits.connect_timeout)
 
 
-def run_capture(snapshot_id: int) -> Snapshot:
-    """Capture a snapshot; idempotent (a `done` snapshot is left alone)."""
-    claimed = Snapshot.objects.filter(
-        pk=snapshot_id, status__in=[Snapshot.Status.QUEUED, Snapshot.Status.RUNNING]
-    ).update(status=Snapshot.Status.RUNNING, started=timezone.now(), error_code="", error="")
+def retry_delay(attempt: int, exc: CaptureError) -> float:
+    """Seconds before try number `attempt + 1`: exponential with full jitter, or what the
+    server asked for with Retry-After (bounded)."""
+    policy = settings.SNAPSHELF_RETRY
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        return min(float(retry_after), policy["max_delay"])
+    ceiling = min(policy["base_delay"] * 2 ** (attempt - 1), policy["max_delay"])
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def run_capture(snapshot_id: int, *, retry: bool = True) -> Snapshot:
+    """Capture a snapshot; idempotent (a `done` snapshot is left alone).
+
+    A transient failure (connection, timeout, 5xx, 429) with tries left puts the
+    snapshot back to `queued` and sets `snap.retry_in` (seconds) for the caller to
+    schedule; permanent failures (blocked, 4xx, too large, unsupported) fail at once.
+    """
+    # Only a queued snapshot is claimed: a duplicate delivery of the job finds it running
+    # (or done) and leaves it; a dead worker's capture comes back through recover_stale.
+    claimed = Snapshot.objects.filter(pk=snapshot_id, status=Snapshot.Status.QUEUED).update(
+        status=Snapshot.Status.RUNNING,
+        started=timezone.now(),
+        error_code="",
+        error="",
+        attempts=F("attempts") + 1,
+    )
     snap = Snapshot.objects.select_related("link").get(pk=snapshot_id)
+    snap.retry_in = None
     if not claimed:
         return snap
     limits = capture_limits()
@@ -47,12 +73,51 @@ def run_capture(snapshot_id: int) -> Snapshot:
             result = capture_static(snap.link.url_normalized, fetcher, limits)
         commit_result(snap, result, t0)
     except CaptureError as exc:
-        mark_failed(snap, exc.code, str(exc))
+        retry_in = _fail_or_requeue(snap, exc, retry)
     except Exception as exc:  # a bug must not leave the snapshot running forever
         log.exception("capture of snapshot %s crashed", snapshot_id)
-        mark_failed(snap, "internal", f"internal error: {type(exc).__name__}: {exc}")
+        crash = CaptureError(f"internal error: {type(exc).__name__}: {exc}", code="internal")
+        retry_in = _fail_or_requeue(snap, crash, retry)
+    else:
+        retry_in = None
     snap.refresh_from_db()
+    snap.retry_in = retry_in
     return snap
+
+
+def _fail_or_requeue(snap: Snapshot, exc: CaptureError, retry: bool) -> float | None:
+    if retry and is_transient(exc) and snap.attempts < settings.SNAPSHELF_RETRY["attempts"]:
+        delay = retry_delay(snap.attempts, exc)
+        Snapshot.objects.filter(pk=snap.pk).update(
+            status=Snapshot.Status.QUEUED,
+            error_code=exc.code,
+            error=f"try {snap.attempts} failed, retrying in {delay:.0f} s: {exc}"[:2000],
+        )
+        return delay
+    mark_failed(snap, exc.code, str(exc))
+    return None
+
+
+def recover_stale(lease: float | None = None) -> list[int]:
+    """Snapshots left `running` past the lease (their worker died) go back to the queue.
+
+    The lease is longer than a capture's deadline, so a live capture is never taken."""
+    lease = lease if lease is not None else settings.SNAPSHELF_RETRY["lease"]
+    cutoff = timezone.now() - timedelta(seconds=lease)
+    candidates = Snapshot.objects.filter(
+        status=Snapshot.Status.RUNNING, started__lt=cutoff
+    ).values_list("pk", flat=True)
+    recovered = []
+    for pk in list(candidates):
+        # one row at a time: with several workers recovering, each snapshot goes to one
+        moved = Snapshot.objects.filter(pk=pk, status=Snapshot.Status.RUNNING).update(
+            status=Snapshot.Status.QUEUED,
+            error_code="lease_expired",
+            error="the worker running this capture stopped; it was queued again",
+        )
+        if moved:
+            recovered.append(pk)
+    return recovered
 
 
 def mark_failed(snap: Snapshot, code: str, message: str) -> None:

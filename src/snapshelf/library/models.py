@@ -121,6 +121,7 @@ class Snapshot(models.Model):
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.STATIC)
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="captures tried so far")
     finished = models.DateTimeField(null=True, blank=True)
     timings = models.JSONField(default=dict, blank=True)
 

@@ -1,5 +1,5 @@
-"""The queue on Redis shared by several `snapshelf worker` processes: every capture is
-done exactly once (the real Redis on 127.0.0.1:6379, real worker processes)."""
+"""Workers as real processes: several sharing the queue on Redis (every capture done
+exactly once), and a worker killed mid-capture (the capture is recovered)."""
 
 from __future__ import annotations
 
@@ -105,3 +105,93 @@ def test_two_workers_share_the_redis_queue_and_capture_each_page_once(
     assert len(fetched) == PAGES and len(set(fetched)) == PAGES  # each page exactly once
     worker_logs = [(tmp_path / f"worker{i}.log").read_text() for i in range(2)]
     assert all("Snapshelf worker" in text for text in worker_logs)
+
+
+def processes_using(data_dir: str) -> list[int]:
+    """Processes (of this user) whose environment names this data directory."""
+    found = []
+    marker = f"SNAPSHELF_DATA_DIR={data_dir}".encode()
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit() and int(proc.name) != os.getpid():
+            try:
+                if marker in (proc / "environ").read_bytes().split(b"\0"):
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_sigkilled_worker_capture_is_recovered_and_completes(tmp_path, fixture_server):
+    """SIGKILL a worker mid-capture: the next worker finds the capture past its lease,
+    runs it again, and the snapshot ends done with every blob it references."""
+    calls = []
+
+    def slow_first(req):
+        calls.append(req.path)
+        delay = 30.0 if len(calls) == 1 else 0.0
+        return Reply(200, {"Content-Type": "text/html"}, b"<title>Slow</title><p>late</p>" * 20,
+                     delay=delay)  # fmt: skip
+
+    fixture_server.route("/slow", slow_first)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SNAPSHELF_", "DATABASE_URL", "DJANGO_"))
+    }
+    env.update(
+        SNAPSHELF_DATA_DIR=str(tmp_path / "data"),
+        SNAPSHELF_EGRESS_ALLOW=TEST_ALLOW,
+        SNAPSHELF_HOSTS=TEST_HOSTS,
+        SNAPSHELF_DNS="off",
+        SNAPSHELF_CAPTURE_LEASE="2",
+    )
+    subprocess.run([str(SNAPSHELF), "init"], env=env, check=True, capture_output=True)
+    added = subprocess.run(
+        [str(SNAPSHELF), "add", fixture_server.url("/slow"), "--json"],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    assert '"queued"' in added.stdout
+    db = sqlite3.connect(tmp_path / "data" / "snapshelf.sqlite3", timeout=30)
+
+    def status() -> str:
+        return db.execute("SELECT status FROM library_snapshot").fetchone()[0]
+
+    first = subprocess.Popen(
+        [str(SNAPSHELF), "worker", "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while status() != "running" or not calls:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    first.kill()  # SIGKILL
+    first.wait(timeout=10)
+    assert status() == "running"  # the dead worker could not say anything
+    time.sleep(0.5)
+    assert processes_using(env["SNAPSHELF_DATA_DIR"]) == []  # its children died with it
+    time.sleep(2.5)  # past the lease
+    second = subprocess.Popen(
+        [str(SNAPSHELF), "worker", "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while status() != "done":
+            assert time.monotonic() < deadline, status()
+            time.sleep(0.2)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        output = second.communicate(timeout=30)[0]
+    assert "queued again 1 capture" in output
+    root, original = db.execute(
+        "SELECT root_blob_id, original_blob_id FROM library_snapshot"
+    ).fetchone()
+    blobs = tmp_path / "data" / "blobs"
+    for sha in (root, original):
+        assert (blobs / sha[:2] / sha[2:4] / f"{sha}.zst").is_file()
+    db.close()
