@@ -15,6 +15,9 @@ from tests.webserver import TEST_ALLOW, TEST_HOSTS  # noqa: E402
 os.environ["SNAPSHELF_EGRESS_ALLOW"] = TEST_ALLOW
 os.environ["SNAPSHELF_HOSTS"] = TEST_HOSTS
 os.environ["SNAPSHELF_DNS"] = "off"  # tests never send a DNS query
+# Captures in tests are static unless a test turns the browser on (tests/capture/test_browser.py,
+# tests/library/test_capture_modes.py): fast, and independent of the machine's Chromium.
+os.environ.setdefault("SNAPSHELF_BROWSER", "off")
 
 from snapshelf.settings import *  # noqa: E402, F403
 

@@ -156,6 +156,7 @@ def run_server(host: str, port: int, with_worker: bool) -> int:
         f"Snapshelf is running at http://{host}:{server.effective_port}/"
         + ("  (worker: in-process)" if consumer else "")
     )
+    err.print(f"browser capture: {browser_status()}")
     try:
         server.run()
     except KeyboardInterrupt:
@@ -244,9 +245,13 @@ def cmd_add(args: argparse.Namespace) -> int:
     ensure_database()
     user = resolve_user(args.user)
     if args.mode == "browser":
-        raise CLIError("browser capture is not available yet: use --mode static or auto")
+        from snapshelf.capture.browser_service import browser_available
+
+        ok, why = browser_available()
+        if not ok:
+            raise CLIError(f"browser capture is not available: {why}")
     try:
-        link, snap = add_link(user, args.url, args.tag or [], mode=Snapshot.Mode.STATIC)
+        link, snap = add_link(user, args.url, args.tag or [], mode=args.mode)
     except CaptureError as exc:
         raise CLIError(str(exc)) from None
     if args.wait:
@@ -299,7 +304,18 @@ def snapshot_details(snap) -> dict[str, Any]:
         "tags": [t.name for t in snap.link.tags.all()],
         "view_url": f"{base_url()}/s/{snap.pk}/",
         "archive_url": f"{base_url()}/s/{snap.pk}/?view=archive",
+        "has_screenshot": bool(snap.screenshot_blob_id),
+        "has_pdf": bool(snap.pdf_blob_id),
+        "browser": browser_status(),
     }
+
+
+def browser_status() -> str:
+    """ "available, using /usr/bin/chromium" or "off: <why>", as serve and show say it."""
+    from snapshelf.capture.browser_service import browser_available
+
+    ok, why = browser_available()
+    return f"available, {why}" if ok else f"off: {why}"
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -681,7 +697,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("add", cmd_add, "save a link and snapshot it")
     p.add_argument("url")
     p.add_argument("--tag", "-t", action="append", help="tag (repeatable)")
-    p.add_argument("--mode", choices=["static", "browser", "auto"], default="auto")
+    p.add_argument(
+        "--mode",
+        choices=["static", "browser", "auto"],
+        help="how to capture this link from now on (default: the link's mode, auto)",
+    )
     p.add_argument("--wait", action="store_true", help="capture now and wait for the result")
     p.add_argument("--json", action="store_true")
     user_option(p)

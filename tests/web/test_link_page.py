@@ -307,9 +307,11 @@ def test_edit_persists_title_tags_note_flags_visibility(client_a, user, saved):
         favorite="on",
         archived="on",
         visibility="unlisted",
+        capture_mode="browser",
     )
     assert r.status_code == 302 and r["Location"] == reverse("link", args=[link.pk])
     link.refresh_from_db()
+    assert link.capture_mode == "browser"
     assert link.title == "My own title"
     assert sorted(t.name for t in link.tags.all()) == ["Web", "news", "python"]
     assert link.note == "Read **later**"
@@ -328,6 +330,7 @@ def test_edit_persists_title_tags_note_flags_visibility(client_a, user, saved):
     assert Tag.objects.filter(owner=user, name="python").exists()
     assert link.title == "" and link.display_title == "Captured title"
     assert link.visibility == "private" and not link.favorite
+    assert link.capture_mode == "browser"  # a form without the field keeps the mode
 
 
 def test_edit_rejects_bad_visibility_and_shows_errors(client_a, saved):

@@ -7,8 +7,10 @@ in between leaves unreferenced blobs (swept later), never a half-visible snapsho
 
 from __future__ import annotations
 
+import atexit
 import logging
 import random
+import threading
 import time
 from datetime import timedelta
 
@@ -17,8 +19,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from snapshelf.capture.auto import decide
+from snapshelf.capture.browser import capture_browser
+from snapshelf.capture.browser_service import BrowserService, browser_available, browser_path
 from snapshelf.capture.static import CaptureResult, Limits, capture_static
-from snapshelf.errors import CaptureError, is_transient
+from snapshelf.errors import CaptureError, Unsupported, is_transient
 from snapshelf.library.models import Blob, Link, Resource, Snapshot, sort_key
 from snapshelf.net import Fetcher, Guard
 from snapshelf.search.index import reindex_links
@@ -33,6 +38,40 @@ def capture_limits() -> Limits:
 
 def make_fetcher(limits: Limits) -> Fetcher:
     return Fetcher(Guard.from_env(), connect_timeout=limits.connect_timeout)
+
+
+_service: BrowserService | None = None
+_service_lock = threading.Lock()
+
+
+def browser_service() -> BrowserService | None:
+    """This process's shared browser, started on first use; None without a usable browser."""
+    global _service
+    if not browser_available()[0]:
+        return None
+    with _service_lock:
+        if _service is None:
+            _service = BrowserService(browser_path()).start()
+            atexit.register(_service.stop)
+        return _service
+
+
+def capture_document(snap: Snapshot, fetcher: Fetcher, limits: Limits) -> CaptureResult:
+    """Static, browser, or auto: static first, the browser when the page is script-rendered."""
+    url = snap.link.url_normalized
+    if snap.mode == Snapshot.Mode.BROWSER:
+        service = browser_service()
+        if service is None:
+            raise Unsupported(f"browser capture was asked for, but {browser_available()[1]}")
+        return capture_browser(url, limits, fetcher=fetcher, service=service)
+    result = capture_static(url, fetcher, limits)
+    if snap.mode == Snapshot.Mode.AUTO and result.document.kind == "html":
+        decision = decide(result)
+        service = browser_service() if decision.use_browser else None
+        if service is not None:
+            result = capture_browser(url, limits, fetcher=fetcher, service=service)
+            result.timings["auto_reason"] = decision.reason
+    return result
 
 
 def retry_delay(attempt: int, exc: CaptureError) -> float:
@@ -70,7 +109,7 @@ def run_capture(snapshot_id: int, *, retry: bool = True) -> Snapshot:
     t0 = time.perf_counter()
     try:
         with make_fetcher(limits) as fetcher:
-            result = capture_static(snap.link.url_normalized, fetcher, limits)
+            result = capture_document(snap, fetcher, limits)
         commit_result(snap, result, t0)
     except CaptureError as exc:
         retry_in = _fail_or_requeue(snap, exc, retry)
@@ -146,6 +185,11 @@ def commit_result(snap: Snapshot, result: CaptureResult, started: float) -> None
     t0 = time.perf_counter()
     original = put(doc.body)
     root = put(result.replay_html.encode("utf-8")) if result.replay_html is not None else None
+    artefacts = getattr(result, "artefacts", {})
+    # the full-page image when there is one (it shows the whole page), else the viewport
+    shot = artefacts.get("screenshot_full") or artefacts.get("screenshot")
+    screenshot = put(shot) if shot else None
+    pdf = put(artefacts["pdf"]) if artefacts.get("pdf") else None
     resources = []
     for res in result.resources:
         blob = put(res.original) if not res.error_code else None
@@ -200,6 +244,9 @@ def commit_result(snap: Snapshot, result: CaptureResult, started: float) -> None
             total_bytes=total,
             resource_count=len(stored),
             timings=timings,
+            mode=getattr(result, "mode", Snapshot.Mode.STATIC),
+            screenshot_blob_id=screenshot,
+            pdf_blob_id=pdf,
         )
         Link.objects.filter(pk=snap.link_id, title="", latest_snapshot_id=snap.pk).update(
             sort_title=sort_key(ex.title or snap.link.url)

@@ -71,6 +71,12 @@ class Link(models.Model):
     latest_snapshot = models.ForeignKey(
         "Snapshot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    capture_mode = models.CharField(
+        max_length=10,
+        default="auto",
+        choices=[("auto", _("Automatic")), ("static", _("Static")), ("browser", _("Browser"))],
+        help_text="how new snapshots are taken; auto uses the browser for script-rendered pages",
+    )
     sort_title = models.CharField(
         max_length=SORT_TITLE_CHARS, blank=True, default="", help_text="sort_key(display_title)"
     )
@@ -109,9 +115,9 @@ class Snapshot(models.Model):
         FAILED = "failed", _("Failed")
 
     class Mode(models.TextChoices):
-        STATIC = "static"
-        BROWSER = "browser"
-        AUTO = "auto"
+        STATIC = "static", _("Static")
+        BROWSER = "browser", _("Browser")
+        AUTO = "auto", _("Automatic")
 
     link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="snapshots")
     version = models.PositiveIntegerField()

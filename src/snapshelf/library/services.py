@@ -60,8 +60,12 @@ def get_or_create_link(owner: AbstractBaseUser, url: str) -> tuple[Link, bool]:
         return Link.objects.get(owner=owner, url_hash=key), False
 
 
-def new_snapshot(link: Link, mode: str = Snapshot.Mode.STATIC) -> Snapshot:
-    """A queued snapshot with the next version number of its link."""
+def new_snapshot(link: Link, mode: str | None = None) -> Snapshot:
+    """A queued snapshot with the next version number of its link.
+
+    Its `mode` is the one asked for (the link's capture mode unless given); the capture
+    replaces it with the mode it actually used (static or browser)."""
+    mode = mode or link.capture_mode
     # The previous title stays on show while the new version is captured.
     previous = link.snapshots.exclude(title="").values_list("title", flat=True).first() or ""
     for _ in range(5):
@@ -83,14 +87,17 @@ def add_link(
     owner: AbstractBaseUser,
     url: str,
     tags: Iterable[str] = (),
-    mode: str = Snapshot.Mode.STATIC,
+    mode: str | None = None,
 ) -> tuple[Link, Snapshot]:
     """Save a link (or find the existing one) and queue a new snapshot version of it."""
     link, _created = get_or_create_link(owner, url)
     tag_objs = get_or_create_tags(owner, tags)
     if tag_objs:
         link.tags.add(*tag_objs)
-    return link, new_snapshot(link, mode)
+    if mode and mode != link.capture_mode:  # asking for a mode sets the link's preference
+        link.capture_mode = mode
+        link.save(update_fields=["capture_mode"])
+    return link, new_snapshot(link)
 
 
 def links_for(owner: AbstractBaseUser) -> QuerySet[Link]:

@@ -43,6 +43,12 @@ class LinkEditForm(forms.Form):
     favorite = forms.BooleanField(label=_("Favourite"), required=False)
     archived = forms.BooleanField(label=_("Archived"), required=False)
     visibility = forms.ChoiceField(label=_("Visibility"), choices=Link.Visibility.choices)
+    capture_mode = forms.ChoiceField(
+        label=_("Capture"),
+        required=False,
+        choices=Link._meta.get_field("capture_mode").choices,
+        help_text=_("Automatic uses a headless browser only for pages that need JavaScript."),
+    )
 
     @classmethod
     def for_link(cls, link: Link, tag_names: list[str]) -> LinkEditForm:
@@ -56,6 +62,7 @@ class LinkEditForm(forms.Form):
                 "favorite": link.favorite,
                 "archived": link.archived,
                 "visibility": link.visibility,
+                "capture_mode": link.capture_mode,
             }
         )
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.i18n import set_language
 
 from snapshelf.accounts.models import Profile
+from snapshelf.capture.browser_service import browser_available
 from snapshelf.jobs.tasks import enqueue_capture
 from snapshelf.library.models import Link
 from snapshelf.library.services import add_link
@@ -131,6 +132,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "password_form": password_form,
         "bookmarklet": bookmarklet_href(request),
         "profile_url": reverse("public-profile", args=[profile.nickname]),
+        "browser": browser_available(),
     }
     return render(request, "snapshelf/accounts/settings.html", context)
 

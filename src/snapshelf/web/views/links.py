@@ -212,8 +212,10 @@ def link_edit(request: HttpRequest, pk: int) -> HttpResponse:
         link.favorite = data["favorite"]
         link.archived = data["archived"]
         link.visibility = data["visibility"]
+        link.capture_mode = data["capture_mode"] or link.capture_mode
         link.save(
             update_fields=[
+                "capture_mode",
                 "title",
                 "note",
                 "unread",
@@ -252,8 +254,7 @@ def link_read(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def link_resnapshot(request: HttpRequest, pk: int) -> HttpResponse:
     link = _owned_link(request, pk)
-    previous = link.latest_snapshot
-    snap = new_snapshot(link, previous.mode if previous else Snapshot.Mode.STATIC)
+    snap = new_snapshot(link)
     enqueue_capture(snap.pk)
     messages.success(request, _("A new snapshot is being taken."))
     return redirect("link", pk=link.pk)

@@ -1,0 +1,389 @@
+"""Browser capture: render a page in headless Chromium, then archive it like a static one.
+
+The rendered DOM (``page.content()``) becomes the document (kind html, UTF-8) and
+the responses the browser already received are handed to ``capture_html`` through
+a ``fetch`` that looks them up first, so nothing is downloaded twice; only what the
+browser never loaded (other srcset candidates, ...) goes through the guarded
+Fetcher. A screenshot (viewport and capped full page) and a PDF ride along in
+``BrowserCaptureResult.artefacts``.
+
+The page work runs on the :class:`BrowserService` loop; parsing, rewriting and
+extraction run in the caller's thread so they never block the browser loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urldefrag
+
+from snapshelf.capture.browser_service import (
+    BrowserFailed,
+    BrowserService,
+    browser_available,
+)
+from snapshelf.capture.extract import fingerprint
+from snapshelf.capture.static import (
+    CaptureResult,
+    Limits,
+    capture_html,
+    make_resource_fetcher,
+    ms,
+    read_document,
+    split_content_type,
+)
+from snapshelf.capture.types import Fetched
+from snapshelf.errors import CaptureError, HTTPError, Timeout, Unsupported
+from snapshelf.net import Deadline, Fetcher
+
+__all__ = [
+    "BrowserCaptureResult",
+    "BrowserFailed",
+    "BrowserService",
+    "Rendered",
+    "browser_available",
+    "capture_browser",
+]
+
+VIEWPORT = {"width": 1280, "height": 900}
+FULL_PAGE_MAX_HEIGHT = 10_000
+NETWORK_IDLE_CAP = 3.0  # seconds to wait for the network to settle after DOMContentLoaded
+IDLE_QUIET = 0.25  # seconds without a request in flight that count as "settled"
+SCROLL_MAX_HEIGHT = 20_000  # px scrolled at most (infinite scroll stops here)
+SCROLL_MAX_TIME = 4.0  # seconds
+_HTML_TYPES = {"text/html", "application/xhtml+xml", ""}
+
+# Scroll one viewport at a time so IntersectionObserver / lazy loaders fire; stop at the
+# bottom, at the height cap or the time cap, then return to the top for the screenshot.
+_SCROLL_JS = """async ([maxHeight, maxMs]) => {
+  const start = Date.now();
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  let y = 0;
+  while (Date.now() - start < maxMs) {
+    const bottom = Math.max(document.body ? document.body.scrollHeight : 0,
+                            document.documentElement.scrollHeight);
+    if (y + innerHeight >= bottom || y >= maxHeight) break;
+    y = Math.min(y + Math.floor(innerHeight * 0.9), maxHeight);
+    window.scrollTo(0, y);
+    await sleep(100);
+  }
+  if (y) await sleep(100);
+  window.scrollTo(0, 0);
+  return y;
+}"""
+
+
+@dataclass
+class BrowserCaptureResult(CaptureResult):
+    """A CaptureResult plus the browser's own artefacts.
+
+    ``artefacts`` keys: "screenshot" (viewport PNG), "screenshot_full" (full page PNG,
+    at most 1280x10000) and "pdf"; any may be missing when that step failed.
+    """
+
+    artefacts: dict[str, bytes] = field(default_factory=dict)
+    mode: str = "browser"
+
+
+@dataclass
+class Rendered:
+    """What the browser produced for one page (plain data, crosses threads)."""
+
+    url: str
+    final_url: str
+    status: int
+    html: str
+    responses: dict[str, Fetched]
+    artefacts: dict[str, bytes]
+    timings: dict[str, float]
+    scrolled: int = 0
+
+
+# -- on the browser loop ---------------------------------------------------------------
+
+
+class _Recorder:
+    """Keeps the bodies of the responses a page receives, within the size limits."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.responses: dict[str, Fetched] = {}
+        self.total = 0
+        self.tasks: list[asyncio.Task] = []
+        self.inflight: set[Any] = set()
+        self.changed = time.monotonic()
+
+    def on_request(self, request: Any) -> None:
+        self.inflight.add(request)
+        self.changed = time.monotonic()
+
+    def on_done(self, request: Any) -> None:
+        self.inflight.discard(request)
+        self.changed = time.monotonic()
+
+    async def idle(self, quiet: float, cap: float) -> None:
+        """Return once no request was in flight for ``quiet`` s, or after ``cap`` s.
+
+        Playwright's "networkidle" always waits 500 ms; most pages settle sooner.
+        """
+        end = time.monotonic() + max(cap, 0)
+        while time.monotonic() < end:
+            if not self.inflight and time.monotonic() - self.changed >= quiet:
+                return
+            await asyncio.sleep(0.03)
+
+    def on_response(self, response: Any) -> None:
+        self.tasks.append(asyncio.ensure_future(self._record(response)))
+
+    async def _record(self, response: Any) -> None:
+        url = urldefrag(response.url)[0]
+        if not url.startswith(("http://", "https://")) or url in self.responses:
+            return
+        status = response.status
+        if not 200 <= status < 300:
+            return
+        headers = response.headers
+        limit = self.limits.max_resource_bytes
+        with contextlib.suppress(ValueError):
+            if int(headers.get("content-length") or 0) > limit:
+                return
+        if len(self.responses) >= self.limits.max_resources * 2:
+            return
+        try:
+            body = await response.body()
+        except Exception:  # noqa: BLE001 - redirects, aborted or evicted bodies: refetch later
+            return
+        if len(body) > limit or self.total + len(body) > self.limits.max_snapshot_bytes:
+            return
+        self.total += len(body)
+        mime, charset = split_content_type(headers.get("content-type"))
+        fetched = Fetched(url, url, status, mime, charset, body)
+        self.responses[url] = fetched
+        request = response.request.redirected_from
+        while request is not None:  # the DOM may name the URL before its redirects
+            first = urldefrag(request.url)[0]
+            self.responses.setdefault(first, Fetched(first, url, status, mime, charset, body))
+            request = request.redirected_from
+
+    async def settle(self, timeout: float) -> None:
+        pending = [t for t in self.tasks if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=max(timeout, 0.1))
+        for task in self.tasks:
+            if not task.done():
+                task.cancel()
+
+
+def _close_popup(main: Any) -> Callable[[Any], None]:
+    def handler(page: Any) -> None:
+        if page is not main:
+            asyncio.ensure_future(_quietly(page.close()))
+
+    return handler
+
+
+async def _quietly(coro: Any) -> None:
+    with contextlib.suppress(Exception):
+        await coro
+
+
+async def _render(
+    session: Any, url: str, limits: Limits, deadline: Deadline, artefacts: bool
+) -> Rendered:
+    recorder = _Recorder(limits)
+    timings: dict[str, float] = {}
+    async with session(
+        viewport=VIEWPORT,
+        accept_downloads=False,
+        service_workers="block",
+        locale="en-US",
+    ) as context:
+        page = await context.new_page()
+        context.on("page", _close_popup(page))
+        page.on("dialog", lambda dialog: asyncio.ensure_future(_quietly(dialog.dismiss())))
+        page.on("response", recorder.on_response)
+        page.on("request", recorder.on_request)
+        page.on("requestfinished", recorder.on_done)
+        page.on("requestfailed", recorder.on_done)
+        t0 = time.perf_counter()
+        response = await _navigate(page, url, deadline)
+        t1 = time.perf_counter()
+        await recorder.idle(IDLE_QUIET, min(NETWORK_IDLE_CAP, deadline.remaining() - 5))
+        scrolled = 0
+        with contextlib.suppress(Exception):
+            scrolled = await page.evaluate(
+                _SCROLL_JS,
+                [SCROLL_MAX_HEIGHT, _ms(min(SCROLL_MAX_TIME, max(deadline.remaining() - 5, 0)))],
+            )
+        if scrolled:
+            await recorder.idle(IDLE_QUIET, min(1.5, deadline.remaining() - 4))
+        t2 = time.perf_counter()
+        html = await page.content()
+        final_url = page.url
+        shots = await _artefacts(page) if artefacts else {}
+        t3 = time.perf_counter()
+        await recorder.settle(min(5.0, deadline.remaining()))
+    timings.update(navigate_ms=ms(t0, t1), settle_ms=ms(t1, t2), artefacts_ms=ms(t2, t3))
+    return Rendered(
+        url, final_url, response.status, html, recorder.responses, shots, timings, scrolled
+    )
+
+
+async def _navigate(page: Any, url: str, deadline: Deadline) -> Any:
+    from playwright.async_api import Error as PlaywrightError
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        response = await page.goto(
+            url, wait_until="domcontentloaded", timeout=_ms(deadline.remaining())
+        )
+    except PlaywrightTimeout as exc:
+        raise Timeout(f"the page did not load within the deadline: {url}") from exc
+    except PlaywrightError as exc:
+        text = str(exc)
+        if "Download is starting" in text:
+            raise Unsupported(f"{url} is a download, not a page; use static mode") from exc
+        if "net::" in text:
+            raise CaptureError(
+                f"the browser could not load {url}: {text.splitlines()[0]}", code="connection"
+            ) from exc
+        raise
+    if response is None:
+        raise CaptureError(f"no response for {url}", code="connection")
+    if response.status >= 400:
+        raise HTTPError(f"the server answered HTTP {response.status} for {response.url}")
+    mime, _ = split_content_type(response.headers.get("content-type"))
+    if mime not in _HTML_TYPES:
+        raise Unsupported(f"{url} is {mime}, not a web page; use static mode")
+    return response
+
+
+async def _artefacts(page: Any) -> dict[str, bytes]:
+    """Viewport PNG, full-page PNG (clipped to 1280x10000) and a PDF; failures skipped."""
+    out: dict[str, bytes] = {}
+    with contextlib.suppress(Exception):
+        out["screenshot"] = await page.screenshot(type="png", timeout=10_000)
+    with contextlib.suppress(Exception):
+        height = await page.evaluate(
+            "Math.max(document.documentElement.scrollHeight,"
+            " document.body ? document.body.scrollHeight : 0)"
+        )
+        height = max(1, min(int(height), FULL_PAGE_MAX_HEIGHT))
+        if height <= VIEWPORT["height"] and "screenshot" in out:
+            out["screenshot_full"] = out["screenshot"]  # the page fits the viewport
+            height = 0
+        if height:
+            out["screenshot_full"] = await page.screenshot(
+                type="png",
+                full_page=True,
+                clip={"x": 0, "y": 0, "width": VIEWPORT["width"], "height": height},
+                timeout=15_000,
+            )
+    with contextlib.suppress(Exception):
+        await page.emulate_media(media="screen")
+        out["pdf"] = await page.pdf(print_background=True, format="A4")
+    return out
+
+
+def _ms(seconds: float) -> float:
+    return max(seconds, 0.1) * 1000
+
+
+async def _render_guarded(
+    service: BrowserService,
+    session: Any,
+    url: str,
+    limits: Limits,
+    deadline: Deadline,
+    artefacts: bool,
+) -> Rendered:
+    """Turn 'the browser went away' into BrowserFailed (code "browser")."""
+    try:
+        return await _render(session, url, limits, deadline, artefacts)
+    except CaptureError:
+        if service.browser_died():
+            service.mark_broken()
+            raise BrowserFailed(f"the browser died while capturing {url}") from None
+        raise
+    except Exception as exc:
+        if service.browser_died():
+            service.mark_broken()
+        raise BrowserFailed(f"the browser failed while capturing {url}: {exc}") from exc
+
+
+# -- in the caller's thread -----------------------------------------------------------------
+
+
+def render(
+    url: str,
+    limits: Limits,
+    *,
+    service: BrowserService,
+    guard_check: bool = True,
+    artefacts: bool = True,
+) -> Rendered:
+    """Render ``url`` in the browser; raises CaptureError (code "browser" when it broke)."""
+    if guard_check and service.guard is not None:
+        _precheck(service, url)
+    deadline = Deadline(limits.deadline)
+    return service.run(
+        lambda session: _render_guarded(service, session, url, limits, deadline, artefacts),
+        timeout=limits.deadline + service.grace,
+    )
+
+
+def _precheck(service: BrowserService, url: str) -> None:
+    """Refuse a forbidden top-level URL with the guard's own error (code "blocked")."""
+    guard = service.guard
+    assert guard is not None
+    parsed = guard.parse_url(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    guard.resolve(parsed.host, port)
+
+
+def capture_browser(
+    url: str, limits: Limits, *, fetcher: Fetcher, service: BrowserService
+) -> BrowserCaptureResult:
+    """Capture ``url`` through the browser; the result stores like a static one."""
+    t0 = time.perf_counter()
+    rendered = render(url, limits, service=service)
+    t1 = time.perf_counter()
+    body = rendered.html.encode("utf-8")
+    doc = read_document(body, "text/html", "utf-8", url, rendered.final_url, rendered.status)
+    t2 = time.perf_counter()
+    deadline = Deadline(max(limits.deadline / 2, 10.0))
+    fallback = make_resource_fetcher(fetcher, deadline, limits, doc.final_url)
+    fetch = recorded_fetch(rendered.responses, fallback)
+    replay_html, resources, more = capture_html(doc, fetch, deadline, limits)
+    timings = {
+        **rendered.timings,
+        "browser_ms": ms(t0, t1),
+        "extract_ms": ms(t1, t2),
+        **more,
+    }
+    return BrowserCaptureResult(
+        doc,
+        replay_html,
+        resources,
+        fingerprint(doc.extracted.text),
+        timings,
+        artefacts=rendered.artefacts,
+    )
+
+
+def recorded_fetch(
+    responses: dict[str, Fetched], fallback: Callable[[str, str], Fetched]
+) -> Callable[[str, str], Fetched]:
+    """A capture_html ``fetch`` serving what the browser received, else the guarded fetcher."""
+
+    def fetch(url: str, kind: str) -> Fetched:
+        hit = responses.get(urldefrag(url)[0])
+        if hit is not None:
+            return Fetched(url, hit.final_url, hit.status, hit.content_type, hit.charset, hit.body)
+        return fallback(url, kind)
+
+    return fetch

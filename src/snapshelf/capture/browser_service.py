@@ -1,0 +1,434 @@
+"""The headless browser service: one Chromium, reused, behind the egress proxy.
+
+Why it looks like this (issue 5, DESIGN.md §7, §12):
+
+* Playwright's async API runs on one dedicated thread with its own asyncio loop;
+  callers on any thread submit coroutines with ``run_coroutine_threadsafe`` and
+  wait with a deadline, so a hung browser can never wedge a worker thread.
+* We start Chromium ourselves (not through Playwright's node driver) in its own
+  session/process group with ``PR_SET_PDEATHSIG=SIGKILL``: the browser dies with
+  the thread that started it, also when the worker gets SIGKILL, and ``stop()`` /
+  restarts kill the whole group. Playwright then attaches over CDP.
+* Every request of the browser goes through an :class:`EgressProxy` built from
+  the same guard as the HTTP client; loopback is removed from the bypass list and
+  non-proxied UDP (WebRTC) is disabled.
+* At most ``max_pages`` pages at once, a fresh context per capture, and the
+  browser is relaunched after ``restart_after`` captures or when it died.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from snapshelf.errors import CaptureError
+from snapshelf.net.guard import Guard
+from snapshelf.net.proxy import EgressProxy
+from snapshelf.procs import die_with_parent
+
+T = TypeVar("T")
+
+#: Flags from DESIGN.md §12, plus what keeps the browser quiet and inside the proxy.
+BASE_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-extensions",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--mute-audio",
+    "--password-store=basic",
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--remote-debugging-address=127.0.0.1",
+    "--remote-debugging-port=0",
+)
+_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+_PR_SET_PDEATHSIG = 1
+
+
+class BrowserFailed(CaptureError):
+    """The browser crashed, hung or could not start: only this capture fails."""
+
+    code = "browser"
+
+
+# -- detection ----------------------------------------------------------------
+
+_detected: tuple[bool, str, str | None] | None = None
+_detect_lock = threading.Lock()
+
+
+def find_browser(setting: str | None = None) -> tuple[str | None, str]:
+    """The Chromium executable SNAPSHELF_BROWSER points at (auto|off|path), or why none."""
+    value = setting if setting is not None else os.environ.get("SNAPSHELF_BROWSER", "auto")
+    value = value.strip() or "auto"
+    if value.lower() == "off":
+        return None, "browser capture is disabled (SNAPSHELF_BROWSER=off)"
+    if value.lower() != "auto":
+        path = Path(value)
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            return None, f"SNAPSHELF_BROWSER={value} is not an executable file"
+        return str(path), f"using {value}"
+    for name in _CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found, f"using {found}"
+    return None, "no Chromium found (install the 'chromium' package or set SNAPSHELF_BROWSER)"
+
+
+def _probe(path: str) -> str | None:
+    """None when ``path --version`` runs; else the reason it does not."""
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "the 'playwright' Python package is not installed"
+    try:
+        done = subprocess.run(
+            [path, "--version"], capture_output=True, timeout=20, check=False, text=True
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{path} does not start: {exc}"
+    if done.returncode != 0:
+        return f"{path} --version failed: {done.stderr.strip()[:200]}"
+    return None
+
+
+def browser_available(*, refresh: bool = False) -> tuple[bool, str]:
+    """Whether browser capture can work here, and a message saying why (not); cached."""
+    global _detected
+    with _detect_lock:
+        if _detected is None or refresh:
+            path, message = find_browser()
+            problem = _probe(path) if path else message
+            _detected = (problem is None, message if problem is None else problem, path)
+        return _detected[0], _detected[1]
+
+
+def browser_path() -> str | None:
+    """The detected executable (after :func:`browser_available`), None when unusable."""
+    ok, _ = browser_available()
+    assert _detected is not None
+    return _detected[2] if ok else None
+
+
+# -- process handling -----------------------------------------------------------
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Child side: SIGKILL this process when the thread that started it dies."""
+    die_with_parent(signal.SIGKILL)
+
+
+def kill_group(pgid: int) -> None:
+    """SIGKILL a whole process group; quiet when it is already gone."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def group_pids(pgid: int) -> list[int]:
+    """Processes currently in process group ``pgid`` (from /proc)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) > 2 and fields[1] == "Z":
+            continue  # zombies hold no memory and are reaped by their parent
+        if len(fields) > 2 and int(fields[2]) == pgid:
+            pids.append(int(entry))
+    return pids
+
+
+class _Chromium:
+    """One Chromium process group we started and must kill."""
+
+    def __init__(self, executable: str, args: list[str], user_data_dir: Path) -> None:
+        self.user_data_dir = user_data_dir
+        self.proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            [executable, *args, f"--user-data-dir={user_data_dir}", "about:blank"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, async-signal-safe enough
+            close_fds=True,
+        )
+
+    @property
+    def pgid(self) -> int:
+        return self.proc.pid  # start_new_session: leader of its own group
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    async def endpoint(self, timeout: float) -> str:
+        """Wait for Chromium to write DevToolsActivePort; return the CDP http endpoint."""
+        marker = self.user_data_dir / "DevToolsActivePort"
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if not self.alive():
+                raise BrowserFailed(f"Chromium exited at start (status {self.proc.returncode})")
+            with contextlib.suppress(OSError, ValueError):
+                lines = marker.read_text().split()
+                if lines:
+                    return f"http://127.0.0.1:{int(lines[0])}"
+            await asyncio.sleep(0.05)
+        raise BrowserFailed("Chromium did not open its DevTools port in time")
+
+    def kill(self) -> None:
+        kill_group(self.pgid)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        shutil.rmtree(self.user_data_dir, ignore_errors=True)
+
+
+# -- the service ------------------------------------------------------------------
+
+
+class BrowserService:
+    """A shared headless Chromium; see the module docstring. Thread-safe."""
+
+    def __init__(
+        self,
+        executable: str | None = None,
+        *,
+        guard: Guard | None = None,
+        max_pages: int = 4,
+        restart_after: int = 100,
+        profile_root: str | os.PathLike[str] | None = None,
+        launch_timeout: float = 20.0,
+        grace: float = 30.0,
+    ) -> None:
+        self.executable = executable
+        self.guard = guard
+        self.max_pages = max_pages
+        self.restart_after = restart_after
+        self.launch_timeout = launch_timeout
+        self.grace = grace  # seconds past a capture's deadline before the browser counts as hung
+        self.profile_root = Path(
+            profile_root or tempfile.mkdtemp(prefix="snapshelf-browser-")
+        ).resolve()
+        self.launches = 0
+        self.proxy: EgressProxy | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._pw: Any = None
+        self._chromium: _Chromium | None = None
+        self._browser: Any = None
+        self._broken = False
+        self._active = 0
+        self._served = 0  # captures by the current browser
+        self._cond: asyncio.Condition | None = None
+        self._slots: asyncio.Semaphore | None = None
+
+    # -- lifecycle (any thread) -----------------------------------------------------
+
+    def start(self) -> BrowserService:
+        """Start the loop thread, the proxy and Playwright (Chromium starts lazily)."""
+        with self._start_lock:
+            if self._loop is not None:
+                return self
+            if self.executable is None:
+                self.executable = browser_path()
+                if self.executable is None:
+                    raise BrowserFailed(browser_available()[1])
+            self.guard = self.guard or Guard.from_env()
+            self.proxy = EgressProxy(self.guard).start()
+            self.profile_root.mkdir(parents=True, exist_ok=True)
+            ready = threading.Event()
+            loop = asyncio.new_event_loop()
+
+            def run() -> None:
+                asyncio.set_event_loop(loop)
+                ready.set()
+                loop.run_forever()
+
+            self._thread = threading.Thread(target=run, name="snapshelf-browser", daemon=True)
+            self._thread.start()
+            ready.wait()
+            self._loop = loop
+            try:
+                self._call(self._astart(), 60)
+            except BaseException:
+                self.stop()
+                raise
+            return self
+
+    def stop(self) -> None:
+        """Close the browser (killing its process group), Playwright, the proxy, the loop."""
+        loop = self._loop
+        if loop is not None and loop.is_running():
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self._astop(), loop).result(30)
+            loop.call_soon_threadsafe(loop.stop)
+            if self._thread is not None:
+                self._thread.join(10)
+        if self._chromium is not None:  # the loop was wedged: kill anyway
+            self._chromium.kill()
+            self._chromium = None
+        if self.proxy is not None:
+            self.proxy.stop()
+            self.proxy = None
+        self._loop = None
+        shutil.rmtree(self.profile_root, ignore_errors=True)
+
+    def __enter__(self) -> BrowserService:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def pgid(self) -> int | None:
+        """Process group of the current Chromium (None when none runs)."""
+        chromium = self._chromium
+        return chromium.pgid if chromium is not None and chromium.alive() else None
+
+    def run(self, make: Callable[[Any], Awaitable[T]], timeout: float) -> T:
+        """Run ``make(page_session)`` on the browser loop; BrowserFailed after ``timeout``.
+
+        ``make`` receives :meth:`session` (an async context manager factory giving a
+        fresh context) and returns the coroutine to run.
+        """
+        if self._loop is None:
+            self.start()
+        return self._call(make(self.session), timeout)
+
+    def _call(self, coro: Awaitable[T], timeout: float) -> T:
+        assert self._loop is not None
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)  # type: ignore[arg-type]
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            self._loop.call_soon_threadsafe(self.mark_broken)
+            raise BrowserFailed(f"the browser did not answer within {timeout:.0f} s") from None
+
+    # -- on the loop ------------------------------------------------------------------
+
+    def mark_broken(self) -> None:
+        """Have the next capture relaunch the browser (call on the loop, or it races)."""
+        self._broken = True
+
+    async def _astart(self) -> None:
+        from playwright.async_api import async_playwright
+
+        self._cond = asyncio.Condition()
+        self._slots = asyncio.Semaphore(self.max_pages)
+        self._pw = await async_playwright().start()
+
+    async def _astop(self) -> None:
+        await self._close_browser()
+        if self._pw is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._pw.stop(), 10)
+            self._pw = None
+
+    def _needs_launch(self) -> bool:
+        if self._browser is None or self._chromium is None:
+            return True
+        return (
+            self._broken
+            or not self._chromium.alive()
+            or not self._browser.is_connected()
+            or self._served >= self.restart_after
+        )
+
+    async def _launch(self) -> None:
+        assert self.proxy is not None
+        assert self.executable is not None
+        self.launches += 1
+        profile = Path(tempfile.mkdtemp(prefix=f"run{self.launches}-", dir=self.profile_root))
+        args = [
+            *BASE_ARGS,
+            f"--proxy-server={self.proxy.url}",
+            "--proxy-bypass-list=<-loopback>",
+        ]
+        chromium = _Chromium(self.executable, args, profile)
+        self._chromium = chromium
+        try:
+            endpoint = await chromium.endpoint(self.launch_timeout)
+            self._browser = await asyncio.wait_for(
+                self._pw.chromium.connect_over_cdp(endpoint), self.launch_timeout
+            )
+        except BaseException as exc:
+            await self._close_browser()
+            if isinstance(exc, BrowserFailed):
+                raise
+            raise BrowserFailed(f"could not start Chromium: {exc}") from exc
+        self._broken = False
+        self._served = 0
+
+    async def _close_browser(self) -> None:
+        browser, chromium = self._browser, self._chromium
+        self._browser = self._chromium = None
+        if browser is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(browser.close(), 5)
+        if chromium is not None:
+            await asyncio.get_running_loop().run_in_executor(None, chromium.kill)
+
+    @contextlib.asynccontextmanager
+    async def session(self, **context_options: Any) -> AsyncIterator[Any]:
+        """A fresh browser context on a healthy browser, within the page limit."""
+        assert self._slots is not None
+        assert self._cond is not None
+        async with self._slots:
+            async with self._cond:
+                if self._needs_launch():
+                    await self._cond.wait_for(lambda: self._active == 0)
+                    if self._needs_launch():
+                        await self._close_browser()
+                        await self._launch()
+                self._active += 1
+                self._served += 1
+                browser = self._browser
+            context = None
+            try:
+                try:
+                    context = await asyncio.wait_for(browser.new_context(**context_options), 15)
+                except Exception as exc:
+                    self._broken = True
+                    raise BrowserFailed(f"the browser refused a new context: {exc}") from exc
+                yield context
+            finally:
+                await self._close_context(context)
+                async with self._cond:
+                    self._active -= 1
+                    self._cond.notify_all()
+
+    async def _close_context(self, context: Any) -> None:
+        if context is None:
+            return
+        try:
+            await asyncio.wait_for(context.close(), 10)
+        except Exception:  # noqa: BLE001 - a context that will not close means a sick browser
+            self._broken = True
+
+    def browser_died(self) -> bool:
+        """Whether the current browser is gone (crashed, killed or disconnected)."""
+        chromium, browser = self._chromium, self._browser
+        if chromium is None or browser is None:
+            return True
+        return not chromium.alive() or not browser.is_connected()

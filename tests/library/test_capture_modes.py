@@ -1,0 +1,88 @@
+"""Capture modes through the real pipeline (library.capture.run_capture): auto switches
+script-rendered pages to the browser and stores its screenshot and PDF; the mode used is
+recorded; a link's mode can be forced; without a browser everything stays static."""
+
+from __future__ import annotations
+
+import pytest
+
+from snapshelf.capture import browser_service as svc_module
+from snapshelf.library import capture as capture_module
+from snapshelf.library.models import Link, Snapshot
+from snapshelf.library.services import add_link, new_snapshot
+from snapshelf.storage import get_blob_store
+from tests.capture.fixtures_js import FETCH_MARK, TEMPLATE_MARK, mount_js_pages, png_size
+from tests.paths import CORPORA
+
+pytestmark = pytest.mark.django_db
+
+MDN = CORPORA / "mdn-learning-area-pages"
+ARTICLE = "/mdn/css/styling-text/web-fonts/web-font-finished.html"
+
+
+@pytest.fixture(scope="module")
+def browser_on():
+    """Turn the browser on for this module (tests/settings.py turns it off by default)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SNAPSHELF_BROWSER", "auto")
+    assert svc_module.browser_available(refresh=True)[0], "make setup installs chromium"
+    yield
+    if capture_module._service is not None:
+        capture_module._service.stop()
+        capture_module._service = None
+    mp.undo()
+    svc_module.browser_available(refresh=True)
+
+
+@pytest.fixture
+def site(fixture_server):
+    mount_js_pages(fixture_server)
+    fixture_server.mount("/mdn/", MDN)
+    return fixture_server
+
+
+def run(user, url, mode=None) -> Snapshot:
+    _link, snap = add_link(user, url, mode=mode)
+    return capture_module.run_capture(snap.pk)
+
+
+@pytest.mark.parametrize(
+    ("path", "mark"), [("/js/template", TEMPLATE_MARK), ("/js/fetch", FETCH_MARK)]
+)
+def test_auto_captures_script_rendered_pages_in_the_browser(browser_on, site, user, path, mark):
+    snap = run(user, site.url(path))
+    assert snap.status == "done", snap.error
+    assert snap.mode == "browser" and snap.timings.get("auto_reason")
+    assert mark in snap.text
+    replay = get_blob_store().get(snap.root_blob_id).decode()
+    assert mark in replay and "<script" not in replay.lower()
+    width, height = png_size(get_blob_store().get(snap.screenshot_blob_id))
+    assert width == 1280 and height >= 600
+    assert get_blob_store().get(snap.pdf_blob_id).startswith(b"%PDF")
+
+
+def test_auto_keeps_ordinary_articles_static(browser_on, site, user):
+    snap = run(user, site.url(ARTICLE))
+    assert snap.status == "done" and snap.mode == "static"
+    assert snap.screenshot_blob_id is None and snap.pdf_blob_id is None
+
+
+def test_a_forced_mode_sticks_to_the_link(browser_on, site, user):
+    static = run(user, site.url("/js/template"), mode="static")
+    assert static.mode == "static" and TEMPLATE_MARK not in static.text
+    link = Link.objects.get(pk=static.link_id)
+    assert link.capture_mode == "static"
+    again = capture_module.run_capture(new_snapshot(link).pk)  # re-snapshot keeps the mode
+    assert again.mode == "static"
+    forced = run(user, site.url(ARTICLE), mode="browser")
+    assert forced.mode == "browser" and forced.screenshot_blob_id
+
+
+def test_without_a_browser_auto_is_static_and_browser_is_refused(site, user, monkeypatch):
+    monkeypatch.setenv("SNAPSHELF_BROWSER", "off")
+    svc_module.browser_available(refresh=True)
+    auto = run(user, site.url("/js/template"))
+    assert auto.status == "done" and auto.mode == "static"
+    forced = run(user, site.url("/js/fetch"), mode="browser")
+    assert forced.status == "failed" and forced.error_code == "unsupported"
+    assert "SNAPSHELF_BROWSER=off" in forced.error
