@@ -524,3 +524,30 @@ def test_queued_resnapshot_keeps_the_captured_title(client_a, saved):
     html = page(client_a, link)
     assert "<title>Known title · Snapshelf</title>" in html
     assert "<h1>Known title</h1>" in html
+
+
+def test_versions_can_be_compared(client_a, user, other_user, saved):
+    link, first = saved
+    finish(first, title="Docker on Windows", text="Volumes keep data.\nWindows needs a host.")
+    assert "What changed" not in page(client_a, link)  # one version: nothing to compare
+    second = finish(
+        new_snapshot(link),
+        title="Docker on Windows (updated)",
+        text="Volumes keep data.\nWindows needs a matching host.\nA new paragraph.",
+    )
+    html = page(client_a, link)
+    assert reverse("link-diff", args=[link.pk]) in html
+    diff = client_a.get(reverse("link-diff", args=[link.pk])).content.decode()
+    assert "1 paragraph changed, 1 paragraph added, title changed" in diff
+    assert "<ins>matching </ins>" in diff and "<ins>A new paragraph.</ins>" in diff
+    # explicit versions, and the other way round
+    back = client_a.get(
+        reverse("link-diff", args=[link.pk]) + f"?a={second.pk}&b={first.pk}"
+    ).content.decode()
+    assert "1 paragraph removed" in back
+    # another link's snapshot or another user: 404
+    other, other_snap = add_link(user, "https://example.org/else")
+    bad = reverse("link-diff", args=[link.pk]) + f"?a={other_snap.pk}"
+    assert client_a.get(bad).status_code == 404
+    client_a.force_login(other_user)
+    assert client_a.get(reverse("link-diff", args=[link.pk])).status_code == 404

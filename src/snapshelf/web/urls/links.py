@@ -9,6 +9,7 @@ urlpatterns = [
     path("links/<int:pk>/read", links.link_read, name="link-read"),
     path("links/<int:pk>/resnapshot", links.link_resnapshot, name="link-resnapshot"),
     path("links/<int:pk>/delete", links.link_delete, name="link-delete"),
+    path("links/<int:pk>/diff", links.link_diff, name="link-diff"),
     path(
         "links/<int:pk>/v/<int:snapshot_id>/screenshot",
         links.snapshot_screenshot,

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from snapshelf.capture.extract import sanitize_html
 from snapshelf.jobs.tasks import enqueue_capture
+from snapshelf.library.diff import diff_texts, render_html
 from snapshelf.library.models import Link, Snapshot, Tag
 from snapshelf.library.notes import render_note
 from snapshelf.library.related import related_links
@@ -311,3 +312,38 @@ def snapshot_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
     if request.GET.get("view") in TABS:
         params["tab"] = request.GET["view"]
     return redirect(_page_url(snap.link, **params))
+
+
+def _version(link: Link, value: str | None) -> Snapshot | None:
+    try:
+        return link.snapshots.get(pk=int(value)) if value else None
+    except (ValueError, Snapshot.DoesNotExist):
+        raise Http404("no such version of this link") from None
+
+
+@login_required
+@require_GET
+def link_diff(request: HttpRequest, pk: int) -> HttpResponse:
+    """What changed between two versions (?a=older&b=newer; default: the last two done)."""
+    link = _owned_link(request, pk)
+    done = list(
+        link.snapshots.filter(status=Snapshot.Status.DONE).only("id", "version", "created")
+    )  # newest first
+    new = _version(link, request.GET.get("b")) or (done[0] if done else None)
+    old = _version(link, request.GET.get("a")) or next(
+        (s for s in done if new and s.version < new.version), None
+    )
+    context = {"link": link, "versions": done, "old": old, "new": new, "nav": "library"}
+    if old and new:
+        old, new = (
+            Snapshot.objects.only("id", "version", "created", "title", "text").get(pk=p)
+            for p in (old.pk, new.pk)
+        )
+        diff = diff_texts(old.text, new.text, old_title=old.title, new_title=new.title)
+        context.update(
+            old=old,
+            new=new,
+            diff=diff,
+            diff_html=mark_safe(render_html(diff)),  # noqa: S308 - escaped by render_html
+        )
+    return render(request, "snapshelf/links/diff.html", context)
