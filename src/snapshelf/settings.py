@@ -170,6 +170,9 @@ SNAPSHELF_CAPTURE = {
     "concurrency": 8,
     "per_host": 6,
 }
+#: A page sent from the user's browser (the "save this page as I see it" bookmarklet) may
+#: be as large as a fetched document.
+DATA_UPLOAD_MAX_MEMORY_SIZE = SNAPSHELF_CAPTURE["max_document_bytes"] + 2**20
 #: Transient capture failures are retried with exponential backoff and jitter; a capture
 #: still `running` after `lease` seconds (its worker died) is queued again.
 SNAPSHELF_RETRY = {

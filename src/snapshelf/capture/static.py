@@ -219,5 +219,20 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def capture_uploaded(url: str, body: bytes, fetcher: Fetcher, limits: Limits) -> CaptureResult:
+    """A document the user's browser sent: no fetch of the page itself, its subresources
+    through the guarded fetcher as in a static capture."""
+    deadline = Deadline(limits.deadline)
+    t0 = time.perf_counter()
+    doc = read_document(body, "text/html", None, url, url, 200)
+    timings = {"extract_ms": ms(t0, time.perf_counter())}
+    replay_html, resources = None, []
+    if doc.kind == "html":
+        fetch = make_resource_fetcher(fetcher, deadline, limits, doc.final_url)
+        replay_html, resources, more = capture_html(doc, fetch, deadline, limits)
+        timings.update(more)
+    return CaptureResult(doc, replay_html, resources, fingerprint(doc.extracted.text), timings)
+
+
 def ms(a: float, b: float) -> float:
     return round((b - a) * 1000, 1)

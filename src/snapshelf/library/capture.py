@@ -22,7 +22,7 @@ from django.utils import timezone
 from snapshelf.capture.auto import decide
 from snapshelf.capture.browser import capture_browser
 from snapshelf.capture.browser_service import BrowserService, browser_available, browser_path
-from snapshelf.capture.static import CaptureResult, Limits, capture_static
+from snapshelf.capture.static import CaptureResult, Limits, capture_static, capture_uploaded
 from snapshelf.errors import CaptureError, Unsupported, is_transient
 from snapshelf.library.models import Blob, Link, Resource, Snapshot, sort_key
 from snapshelf.net import Fetcher, Guard
@@ -59,6 +59,11 @@ def browser_service() -> BrowserService | None:
 def capture_document(snap: Snapshot, fetcher: Fetcher, limits: Limits) -> CaptureResult:
     """Static, browser, or auto: static first, the browser when the page is script-rendered."""
     url = snap.link.url_normalized
+    if snap.mode == Snapshot.Mode.UPLOAD and snap.original_blob_id:
+        body = get_blob_store().get(snap.original_blob_id)
+        result = capture_uploaded(url, body, fetcher, limits)
+        result.mode = Snapshot.Mode.UPLOAD
+        return result
     if snap.mode == Snapshot.Mode.BROWSER:
         service = browser_service()
         if service is None:

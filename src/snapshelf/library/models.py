@@ -118,6 +118,7 @@ class Snapshot(models.Model):
         STATIC = "static", _("Static")
         BROWSER = "browser", _("Browser")
         AUTO = "auto", _("Automatic")
+        UPLOAD = "upload", _("From your browser")
 
     link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="snapshots")
     version = models.PositiveIntegerField()

@@ -107,3 +107,25 @@ def links_for(owner: AbstractBaseUser) -> QuerySet[Link]:
 def snapshot_for(owner: AbstractBaseUser, snapshot_id: int) -> Snapshot:
     """The snapshot if `owner` owns it; Snapshot.DoesNotExist otherwise (same as missing)."""
     return Snapshot.objects.select_related("link").get(pk=snapshot_id, link__owner=owner)
+
+
+def add_uploaded(
+    owner: AbstractBaseUser, url: str, html: bytes, tags: Iterable[str] = ()
+) -> tuple[Link, Snapshot]:
+    """Save a page the user's own browser sent (e.g. behind a login): the uploaded HTML
+    is the document; the capture fetches its subresources through the guard."""
+    from snapshelf.library.models import Blob
+    from snapshelf.storage import get_blob_store
+
+    link, _created = get_or_create_link(owner, url)
+    tag_objs = get_or_create_tags(owner, tags)
+    if tag_objs:
+        link.tags.add(*tag_objs)
+    info = get_blob_store().put(html)
+    Blob.objects.get_or_create(
+        sha256=info.sha256, defaults={"size": info.size, "stored_size": info.stored_size}
+    )
+    snap = new_snapshot(link, Snapshot.Mode.UPLOAD)
+    Snapshot.objects.filter(pk=snap.pk).update(original_blob_id=info.sha256)
+    snap.original_blob_id = info.sha256
+    return link, snap

@@ -131,3 +131,20 @@ class BookmarkletSaveForm(AddLinkForm):
     def clean_title(self) -> str:
         """Whitespace collapsed and cut to Link.title's length (page titles can be long)."""
         return " ".join(self.cleaned_data.get("title", "").split())[:TITLE_CHARS]
+
+
+class PageSaveForm(BookmarkletSaveForm):
+    """The bookmarklet form plus the page's HTML as the user's browser shows it."""
+
+    html = forms.CharField(required=False, widget=forms.HiddenInput, strip=False)
+
+    def clean_html(self) -> bytes:
+        html = self.cleaned_data.get("html", "")
+        data = html.encode("utf-8")
+        limit = settings.SNAPSHELF_CAPTURE["max_document_bytes"]
+        if len(data) > limit:
+            raise forms.ValidationError(
+                _("The page is too large to save (%(size)d MB; the limit is %(limit)d MB).")
+                % {"size": len(data) // 2**20, "limit": limit // 2**20}
+            )
+        return data

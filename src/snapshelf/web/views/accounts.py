@@ -21,9 +21,9 @@ from snapshelf.accounts.models import Profile
 from snapshelf.capture.browser_service import browser_available
 from snapshelf.jobs.tasks import enqueue_capture
 from snapshelf.library.models import Link
-from snapshelf.library.services import add_link
+from snapshelf.library.services import add_link, add_uploaded
 from snapshelf.web.forms.accounts import (
-    BookmarkletSaveForm,
+    PageSaveForm,
     ProfileForm,
     RateLimitedAuthenticationForm,
     SignupForm,
@@ -93,6 +93,27 @@ def set_language_and_profile(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def page_bookmarklet_href(request: HttpRequest) -> str:
+    """Like bookmarklet_href, but the popup also receives the page's HTML as shown (for
+    pages behind a login). The HTML goes only to Snapshelf's origin, by postMessage, once
+    the popup says it is ready; the popup accepts it only for the page's own origin."""
+    save = request.build_absolute_uri(reverse("bookmarklet-save"))
+    target, origin = escapejs(save), escapejs(request.build_absolute_uri("/").rstrip("/"))
+    return (
+        "javascript:(function(){"
+        f"var u='{target}?from=page&url='+encodeURIComponent(location.href)"
+        "+'&title='+encodeURIComponent(document.title);"
+        f"var w=window.open(u,'snapshelf','{POPUP_FEATURES}');"
+        "if(!w){alert('Snapshelf: allow pop-ups for this site to save its page.');return;}"
+        "var h=document.documentElement.outerHTML;"
+        "function s(e){if(e.source===w&&e.data==='snapshelf-ready'){"
+        f"w.postMessage({{snapshelf:'page',html:h,url:location.href}},'{origin}');"
+        "removeEventListener('message',s);}}"
+        "addEventListener('message',s);"
+        "})();"
+    )
+
+
 def bookmarklet_href(request: HttpRequest) -> str:
     """The javascript: URL that opens the save page for the current tab in a popup."""
     target = escapejs(request.build_absolute_uri(reverse("bookmarklet-save")))
@@ -131,14 +152,19 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "profile_form": profile_form,
         "password_form": password_form,
         "bookmarklet": bookmarklet_href(request),
+        "page_bookmarklet": page_bookmarklet_href(request),
         "profile_url": reverse("public-profile", args=[profile.nickname]),
         "browser": browser_available(),
     }
     return render(request, "snapshelf/accounts/settings.html", context)
 
 
-def _save_from_bookmarklet(request: HttpRequest, form: BookmarkletSaveForm) -> Link:
-    link, snap = add_link(request.user, form.cleaned_data["url"], form.cleaned_data["tags"])
+def _save_from_bookmarklet(request: HttpRequest, form: PageSaveForm) -> Link:
+    data = form.cleaned_data
+    if data["html"]:  # the page as the user's browser has it (behind a login, say)
+        link, snap = add_uploaded(request.user, data["url"], data["html"], data["tags"])
+    else:
+        link, snap = add_link(request.user, data["url"], data["tags"])
     title = form.cleaned_data["title"]
     if title and not link.title:
         link.title = title
@@ -152,11 +178,19 @@ def _save_from_bookmarklet(request: HttpRequest, form: BookmarkletSaveForm) -> L
 def bookmarklet_save(request: HttpRequest) -> HttpResponse:
     """The bookmarklet's popup: GET only shows the prefilled form, POST saves."""
     if request.method == "POST":
-        form = BookmarkletSaveForm(request.POST)
+        form = PageSaveForm(request.POST)
         if form.is_valid():
             link = _save_from_bookmarklet(request, form)
             return render(request, "snapshelf/accounts/bookmarklet_saved.html", {"link": link})
     else:
         initial = {k: request.GET.get(k, "")[:4000] for k in ("url", "title", "tags")}
-        form = BookmarkletSaveForm(initial=initial)
-    return render(request, "snapshelf/accounts/bookmarklet_save.html", {"form": form})
+        form = PageSaveForm(initial=initial)
+    wants_page = request.GET.get("from") == "page" or bool(request.POST.get("html"))
+    response = render(
+        request, "snapshelf/accounts/bookmarklet_save.html", {"form": form, "page": wants_page}
+    )
+    if wants_page:
+        # The page that opened this popup must keep its window reference to post its HTML
+        # here; Django's default COOP (same-origin) would cut it. Only this page relaxes it.
+        response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    return response
