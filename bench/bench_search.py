@@ -224,6 +224,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--related", type=int, default=100, help="links to time related for")
     args = parser.parse_args()
 
     server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -233,6 +234,26 @@ def main() -> int:
     finally:
         if dbname:
             drop_database(dbname, server)
+
+
+def measure_related(user, n: int, seed: int) -> dict:
+    """Related articles for n random links, each with an empty cache (the uncached path)."""
+    from django.core.cache import cache
+
+    from snapshelf.library.models import Link
+    from snapshelf.library.related import related_links
+
+    ids = list(Link.objects.filter(owner=user).values_list("pk", flat=True))
+    picks = random.Random(seed).sample(ids, min(n, len(ids)))
+    times, found = [], []
+    for pk in picks:
+        cache.clear()
+        link = Link.objects.select_related("latest_snapshot").get(pk=pk)
+        t = time.perf_counter()
+        got = related_links(link, limit=5)
+        times.append((time.perf_counter() - t) * 1000)
+        found.append(len(got))
+    return {**percentiles(times), "links": len(picks), "mean_related": statistics.mean(found)}
 
 
 def run(args) -> int:
@@ -277,8 +298,11 @@ def run(args) -> int:
             "mean_hits": round(statistics.mean(found), 1),
             "examples": texts[:3],
         }
+    related = measure_related(user, args.related, args.seed) if args.related else None
     report = {
         "benchmark": "search",
+        "related_uncached": related,
+        "related_target_p95_ms": 50,
         "backend": connection.vendor,
         "documents": indexed,
         "source_documents": len(docs),

@@ -198,9 +198,53 @@ def _reason(match: engine.Match) -> str:
     return " · ".join(parts)
 
 
+def _term_counts(ids: list[int]) -> dict[int, Counter]:
+    """Term counts of these links' titles and bodies. On SQLite the index already holds
+    the analyzed text, so it is read back instead of analyzing every body again."""
+    counts: dict[int, Counter] = {}
+    if connection.vendor == "sqlite" and ids:
+        marks = ",".join(["%s"] * len(ids))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT rowid, title, body FROM {index.FTS} WHERE rowid IN ({marks})",  # noqa: S608
+                ids,
+            )
+            for pk, title, body in cursor.fetchall():
+                counts[pk] = engine.term_counts(title or "", body or "")
+    missing = [pk for pk in ids if pk not in counts]
+    if missing:
+        for d in documents(missing):
+            counts[d.link_id] = engine.term_counts(d.title, d.body)
+    return counts
+
+
+#: Document frequencies change slowly: a process keeps what it looked up until it writes
+#: to the index itself, or the index (written by other processes) has grown or shrunk by
+#: 1% — below that the idf weights barely move.
+_df_cache: dict[str, int] = {}
+_df_cache_key = (-1, 0)
+_DF_CACHE_MAX = 500_000
+
+
+def cached_df(terms, n: int) -> dict[str, int]:
+    global _df_cache_key
+    generation, filled_n = _df_cache_key
+    if (
+        generation != index.generation
+        or abs(n - filled_n) > n // 100
+        or len(_df_cache) > _DF_CACHE_MAX
+    ):
+        _df_cache.clear()
+        _df_cache_key = (index.generation, n)
+    missing = [t for t in terms if t not in _df_cache]
+    if missing:
+        _df_cache.update(index.df(missing))
+    return {t: _df_cache[t] for t in terms}
+
+
 def _entries(ids: list[int]) -> dict[int, tuple[engine.Entry, Counter]]:
     """Entries (vector not yet filled) and term counts of these links, in five queries."""
-    counts = {d.link_id: engine.term_counts(d.title, d.body) for d in documents(ids)}
+    counts = _term_counts(ids)
     rows = Link.objects.filter(pk__in=ids).values_list("pk", "url_hash", "created", "visibility")
     names: dict[int, set[str]] = {}
     for link_id, name in Link.tags.through.objects.filter(link_id__in=ids).values_list(
@@ -237,7 +281,7 @@ def _by_text(link: Link, public_only: bool, limit: int) -> list[engine.Match]:
         return []
     source, counts = source_entry
     n = index.doc_count()
-    df = index.df(counts)
+    df = cached_df(counts, n)
     source.vector = engine.weigh(counts, df, n)
     return _related_to(link, source, df, n, public_only, limit)
 
@@ -267,7 +311,7 @@ def _related_to(
     )
     others = _entries([pk for pk, _score in found])
     every = set().union(*(c.keys() for _e, c in others.values())) if others else set()
-    df.update(index.df(every - df.keys()))
+    df.update(cached_df(every - df.keys(), n))
     kept = []
     for entry, other_counts in others.values():
         if entry.doc_id == link.pk or (source.url_key and entry.url_key == source.url_key):

@@ -125,8 +125,19 @@ def _chunks(ids: Iterable[int], size: int = CHUNK) -> Iterable[list[int]]:
         yield chunk
 
 
+#: Bumped on every index write in this process, so in-process caches of index statistics
+#: (related articles' document frequencies) know they are stale.
+generation = 0
+
+
+def _changed() -> None:
+    global generation
+    generation += 1
+
+
 def reindex_links(link_ids: Iterable[int]) -> None:
     """Rewrite the documents of these links; ids of deleted links lose their document."""
+    _changed()
     ids = sorted({int(pk) for pk in link_ids})
     with connection.cursor() as cursor:
         for chunk in _chunks(ids):
@@ -137,6 +148,7 @@ def reindex_links(link_ids: Iterable[int]) -> None:
 
 def delete_links(link_ids: Iterable[int]) -> None:
     """Drop the documents of these links."""
+    _changed()
     ids = sorted({int(pk) for pk in link_ids})
     with connection.cursor() as cursor:
         for chunk in _chunks(ids):
@@ -144,6 +156,7 @@ def delete_links(link_ids: Iterable[int]) -> None:
 
 
 def clear() -> None:
+    _changed()
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {PG_TABLE if _pg() else FTS}")
 
@@ -178,7 +191,8 @@ def rebuild(progress: Callable[[int, int], None] | None = None, chunk: int = 100
 def doc_count() -> int:
     """How many documents the index holds (all owners)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {PG_TABLE if _pg() else FTS}")
+        # FTS5 has no cheap count(*); its docsize shadow table has one plain row per document
+        cursor.execute(f"SELECT count(*) FROM {PG_TABLE if _pg() else FTS + '_docsize'}")
         return cursor.fetchone()[0]
 
 
