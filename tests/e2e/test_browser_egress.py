@@ -4,8 +4,6 @@ nothing, while its allowed resources still load."""
 
 from __future__ import annotations
 
-from playwright.sync_api import sync_playwright
-
 from snapshelf.net import Guard, StaticResolver, parse_allow_list
 from snapshelf.net.proxy import EgressProxy
 from tests.e2e.conftest import BROWSER_ARGS, CHROMIUM
@@ -29,7 +27,7 @@ navigator.sendBeacon("{canary}/beacon", "x");
 </script>"""
 
 
-def test_browser_reaches_only_what_the_guard_allows(fixture_server, canary_server):
+def test_browser_reaches_only_what_the_guard_allows(browser, fixture_server, canary_server):
     canary = f"http://127.0.0.2:{canary_server.port}"
     evil = f"http://evil.test:{canary_server.port}"
     fixture_server.route("/page", lambda req: Reply.html(hostile_page(canary, evil)))
@@ -41,18 +39,19 @@ def test_browser_reaches_only_what_the_guard_allows(fixture_server, canary_serve
             "site.test=127.0.0.1,evil.test=127.0.0.2", fallback=offline_resolver
         ),
     )
-    with EgressProxy(guard) as proxy, sync_playwright() as pw:
-        browser = pw.chromium.launch(
+    # a second Chromium from the session's Playwright (one sync Playwright per process)
+    with EgressProxy(guard) as proxy:
+        proxied = browser.browser_type.launch(
             executable_path=CHROMIUM,
             args=[*BROWSER_ARGS, f"--proxy-server={proxy.url}", "--proxy-bypass-list=<-loopback>"],
         )
         try:
-            page = browser.new_page()
+            page = proxied.new_page()
             page.goto(fixture_server.url("/page"), wait_until="load")
             page.wait_for_timeout(1500)  # let fetch, the socket and the beacon try
             assert page.evaluate("document.getElementById('ok').naturalWidth") > 0
         finally:
-            browser.close()
+            proxied.close()
     assert "/ok.png" in fixture_server.paths() and "/redirect" in fixture_server.paths()
     assert canary_server.requests == []
     refused = " ".join(r.target for r in proxy.refusals)
