@@ -247,3 +247,11 @@ def test_cjk_nickname_pages_resolve(client, alice):
     body = client.get(url).content.decode()
     assert "小明" in body and link.title in body
     assert client.get(reverse("public-link", args=["小明", link.pk])).status_code == 200
+
+
+def test_nicknames_are_found_ignoring_case(client, alice):
+    link = make(alice, "case", "public")
+    profile = client.get(reverse("public-profile", args=["ALICE"]))
+    assert profile.status_code == 200 and link.title in profile.content.decode()
+    assert client.get(public_url(link, "Alice")).status_code == 200
+    assert client.get(reverse("public-feed", args=["aLiCe"])).status_code == 200

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
 from snapshelf.accounts.models import Profile
 from snapshelf.library.models import Link
+from snapshelf.web.views.public import profile_for_nickname
 
 FEED_SIZE = 50
 HEAVY = ("text", "readable_html", "markdown", "timings")
@@ -20,7 +20,7 @@ class PublicLinksFeed(Feed):
     feed_type = Atom1Feed
 
     def get_object(self, request: HttpRequest, nickname: str) -> Profile:
-        return get_object_or_404(Profile.objects.select_related("user"), nickname=nickname)
+        return profile_for_nickname(nickname)
 
     def title(self, obj: Profile) -> str:
         return _("%(nickname)s on Snapshelf") % {"nickname": obj.nickname}

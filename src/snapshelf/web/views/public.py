@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
 from snapshelf.accounts.models import Profile
@@ -36,13 +36,20 @@ _ROW_FIELDS = (
 )
 
 
-def _profile(nickname: str) -> Profile:
-    return get_object_or_404(Profile.objects.select_related("user"), nickname=nickname)
+def profile_for_nickname(nickname: str) -> Profile:
+    """The profile with this nickname; nicknames are unique ignoring case, so /u/Alice/
+    finds alice (the exact spelling wins should an operator have made two)."""
+    profiles = Profile.objects.select_related("user")
+    found = profiles.filter(nickname=nickname).first()
+    found = found or profiles.filter(nickname__iexact=nickname).order_by("pk").first()
+    if found is None:
+        raise Http404("no such profile")
+    return found
 
 
 def profile(request: HttpRequest, nickname: str) -> HttpResponse:
     """A user's public links, newest first, PAGE_SIZE a page."""
-    owner = _profile(nickname)
+    owner = profile_for_nickname(nickname)
     links = (
         Link.objects.filter(owner=owner.user, visibility=Link.Visibility.PUBLIC)
         .select_related("latest_snapshot")
@@ -89,7 +96,7 @@ def _public_related(link: Link) -> list[Link]:
 
 def link_page(request: HttpRequest, nickname: str, pk: int) -> HttpResponse:
     """A shared link: reader view, the archived page in a sandboxed frame, related links."""
-    owner = _profile(nickname)
+    owner = profile_for_nickname(nickname)
     link = _shared_link(owner, pk)
     snap = _latest_done(link)
     view = "archive" if request.GET.get("view") == "archive" else "reader"
