@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -109,3 +111,46 @@ def test_s3_layout_matches_the_filesystem(s3_bucket):
     obj = s3_bucket["client"].get_object(Bucket=s3_bucket["bucket"], Key=key)
     assert len(obj["Body"].read()) == info.stored_size < info.size
     assert list(store.iter_keys()) == [info.sha256]
+
+
+def test_iter_blobs_lists_stored_size_and_time(any_store):
+    """What the orphan sweep reads: every blob with its stored size and modification time."""
+    before = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    infos = [any_store.put(os.urandom(300)), any_store.put(b"abc" * 1000)]
+    after = datetime.now(UTC) + timedelta(seconds=1)
+    listed = {b.sha256: b for b in any_store.iter_blobs()}
+    assert set(listed) == {i.sha256 for i in infos}
+    for info in infos:
+        assert listed[info.sha256].stored_size == info.stored_size
+        assert before <= listed[info.sha256].modified <= after
+
+
+def test_delete_keeps_a_blob_put_since_the_given_time(any_store):
+    info = any_store.put(b"maybe referenced by a capture in flight")
+    now = datetime.now(UTC)
+    assert any_store.delete(info.sha256, unless_put_since=now - timedelta(hours=1)) is False
+    assert any_store.get(info.sha256) == b"maybe referenced by a capture in flight"
+    assert any_store.delete(info.sha256, unless_put_since=now + timedelta(hours=1)) is True
+    assert not any_store.exists(info.sha256)
+    assert any_store.delete(info.sha256) is False
+    if isinstance(any_store, FilesystemBlobStore):  # nothing left aside
+        assert [p for p in any_store.root.rglob("*") if p.is_file()] == []
+
+
+def test_put_of_stored_bytes_refreshes_its_time(any_store, monkeypatch):
+    """A capture told "already stored" must find the bytes still there when it commits."""
+    import snapshelf.storage.s3 as s3
+
+    monkeypatch.setattr(s3, "REFRESH_AFTER", timedelta(0))
+    info = any_store.put(b"a shared stylesheet")
+    if isinstance(any_store, FilesystemBlobStore):
+        old = time.time() - 7 * 86400
+        os.utime(any_store.path(info.sha256), (old, old))
+    else:
+        time.sleep(1.1)  # S3 times have whole seconds
+    mark = datetime.now(UTC).replace(microsecond=0)
+    assert any_store.put(b"a shared stylesheet").created is False
+    (listed,) = list(any_store.iter_blobs())
+    assert listed.modified >= mark
+    assert any_store.delete(info.sha256, unless_put_since=mark) is False
+    assert any_store.get(info.sha256) == b"a shared stylesheet"

@@ -1,6 +1,6 @@
 """Content-addressed blob storage: every byte stream stored once, by SHA-256."""
 
-from snapshelf.storage.base import BlobInfo, BlobNotFound, BlobStore, sha256_hex
+from snapshelf.storage.base import BlobInfo, BlobNotFound, BlobStore, StoredBlob, sha256_hex
 from snapshelf.storage.filesystem import FilesystemBlobStore
 
 __all__ = [
@@ -8,6 +8,7 @@ __all__ = [
     "BlobNotFound",
     "BlobStore",
     "FilesystemBlobStore",
+    "StoredBlob",
     "get_blob_store",
     "sha256_hex",
 ]

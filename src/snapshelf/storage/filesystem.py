@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
-from snapshelf.storage.base import BlobInfo, BlobNotFound, BlobStore, sha256_hex
+from snapshelf.storage.base import BlobInfo, BlobNotFound, BlobStore, StoredBlob, sha256_hex
 from snapshelf.storage.codec import pack, unpack, valid_key
 
 
@@ -27,6 +29,9 @@ class FilesystemBlobStore(BlobStore):
         digest = sha256_hex(data)
         target = self.path(digest)
         try:
+            # "put again": the orphan sweep leaves recently put blobs alone
+            with contextlib.suppress(PermissionError):  # someone else's file: just read it
+                os.utime(target)
             return BlobInfo(digest, len(data), target.stat().st_size, created=False)
         except FileNotFoundError:
             pass
@@ -59,14 +64,42 @@ class FilesystemBlobStore(BlobStore):
         except BlobNotFound:
             return False
 
-    def delete(self, sha256: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self.path(sha256).unlink()
+    def delete(self, sha256: str, *, unless_put_since: datetime | None = None) -> bool:
+        try:
+            path = self.path(sha256)
+        except BlobNotFound:
+            return False
+        # Moved aside first, then judged: a put racing with us either refreshed the file
+        # before the move (we see its new time and put it back) or finds it gone and
+        # writes it again.
+        aside = path.with_name(f".del-{uuid.uuid4().hex}")
+        try:
+            os.rename(path, aside)
+        except FileNotFoundError:
+            return False
+        if unless_put_since is not None and _mtime(aside) >= unless_put_since:
+            os.replace(aside, path)  # identical bytes if a put wrote it meanwhile
+            return False
+        aside.unlink()
+        return True
 
     def iter_keys(self) -> Iterator[str]:
         for p in self.root.glob("??/??/*.zst"):
             if valid_key(p.stem):
                 yield p.stem
+
+    def iter_blobs(self) -> Iterator[StoredBlob]:
+        for p in self.root.glob("??/??/*.zst"):
+            if valid_key(p.stem):
+                try:
+                    st = p.stat()
+                except FileNotFoundError:  # deleted while listing
+                    continue
+                yield StoredBlob(p.stem, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
+
+
+def _mtime(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
 
 def _fsync_dir(path: Path) -> None:

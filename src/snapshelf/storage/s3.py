@@ -8,10 +8,16 @@ a reader never sees half a blob.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from snapshelf.storage.base import BlobInfo, BlobNotFound, BlobStore, sha256_hex
+from snapshelf.storage.base import BlobInfo, BlobNotFound, BlobStore, StoredBlob, sha256_hex
 from snapshelf.storage.codec import pack, unpack, valid_key
+
+#: A put of bytes already stored refreshes the object's time (a copy onto itself) when it
+#: is older than this, so the orphan sweep sees it as recently put; far below the window
+#: the sweep keeps recently put blobs for (the capture lease, minutes).
+REFRESH_AFTER = timedelta(seconds=60)
 
 
 class S3BlobStore(BlobStore):
@@ -36,6 +42,15 @@ class S3BlobStore(BlobStore):
         key = self.key(digest)
         try:
             head = self.client.head_object(Bucket=self.bucket, Key=key)
+            if datetime.now(UTC) - head["LastModified"] > REFRESH_AFTER:
+                self.client.copy_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    CopySource={"Bucket": self.bucket, "Key": key},
+                    MetadataDirective="REPLACE",
+                    ContentType="application/zstd",
+                    Metadata={"size": str(len(data))},
+                )
             return BlobInfo(digest, len(data), head["ContentLength"], created=False)
         except self.client.exceptions.ClientError as exc:
             if not self._missing(exc):
@@ -70,9 +85,22 @@ class S3BlobStore(BlobStore):
                 return False
             raise
 
-    def delete(self, sha256: str) -> None:
-        if valid_key(sha256):
-            self.client.delete_object(Bucket=self.bucket, Key=self.key(sha256))
+    def delete(self, sha256: str, *, unless_put_since: datetime | None = None) -> bool:
+        if not valid_key(sha256):
+            return False
+        key = self.key(sha256)
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except self.client.exceptions.ClientError as exc:
+            if self._missing(exc):
+                return False
+            raise
+        # S3 has no portable conditional delete: a put between this check and the delete
+        # can still lose its bytes (a window of one request, not of a whole capture).
+        if unless_put_since is not None and head["LastModified"] >= unless_put_since:
+            return False
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+        return True
 
     def iter_keys(self) -> Iterator[str]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
@@ -83,3 +111,13 @@ class S3BlobStore(BlobStore):
                 name = obj["Key"].rsplit("/", 1)[-1].removesuffix(".zst")
                 if valid_key(name):
                     yield name
+
+    def iter_blobs(self) -> Iterator[StoredBlob]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix
+        )
+        for page in pages:
+            for obj in page.get("Contents", []):
+                name = obj["Key"].rsplit("/", 1)[-1].removesuffix(".zst")
+                if valid_key(name):
+                    yield StoredBlob(name, obj["Size"], obj["LastModified"])
