@@ -9,6 +9,9 @@ Links are added (queued in the SQLite Huey queue), then `snapshelf worker` start
 and the clock runs until every snapshot has finished. Worker RSS is the peak
 resident size (VmHWM) of each worker process. Prints JSON. Run:
     .venv/bin/python bench/bench_bulk.py [--pages 1000] [--workers N]
+The scaled-out setup (PostgreSQL at 127.0.0.1:5432, the queue on Redis at
+127.0.0.1:6379, two `snapshelf worker` commands sharing it):
+    .venv/bin/python bench/bench_bulk.py --postgres --redis --instances 2 --workers 2
 """
 
 from __future__ import annotations
@@ -90,6 +93,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--instances", type=int, default=1, help="`snapshelf worker` commands")
+    parser.add_argument("--postgres", action="store_true", help="a fresh PostgreSQL database")
+    parser.add_argument("--redis", action="store_true", help="the queue on Redis (db 13)")
     args = parser.parse_args()
 
     receive, send = multiprocessing.Pipe(duplex=False)
@@ -106,6 +112,19 @@ def main() -> None:
         SNAPSHELF_DNS="off",
         DJANGO_SETTINGS_MODULE="snapshelf.settings",
     )
+    if args.postgres:
+        import psycopg
+
+        server_url = "postgres://postgres@127.0.0.1:5432/postgres"
+        dbname = f"snapshelf_bench_bulk_{os.getpid()}"
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{dbname}"')
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{dbname}"
+    if args.redis:
+        import redis
+
+        env["SNAPSHELF_REDIS_URL"] = "redis://127.0.0.1:6379/13"
+        redis.Redis.from_url(env["SNAPSHELF_REDIS_URL"]).flushdb()
     os.environ.update(env)
     import django
 
@@ -130,24 +149,30 @@ def main() -> None:
     snapshelf = Path(sys.executable).with_name("snapshelf")
     t0 = time.perf_counter()
     log = open(Path(data_dir) / "worker.log", "wb")  # noqa: SIM115
-    worker = subprocess.Popen(
-        [str(snapshelf), "worker", "--workers", str(args.workers)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    workers = [
+        subprocess.Popen(
+            [str(snapshelf), "worker", "--workers", str(args.workers)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(args.instances)
+    ]
     print(f"worker log: {log.name}", file=sys.stderr)
     peaks: dict[int, float] = {}
     try:
         unfinished = Snapshot.Status.QUEUED, Snapshot.Status.RUNNING
         while Snapshot.objects.filter(status__in=unfinished).exists():
-            for pid, mb in peak_rss_mb([worker.pid, *children(worker.pid)]).items():
+            pids = [p for w in workers for p in (w.pid, *children(w.pid))]
+            for pid, mb in peak_rss_mb(pids).items():
                 peaks[pid] = max(mb, peaks.get(pid, 0.0))
             time.sleep(0.2)
         elapsed = time.perf_counter() - t0
     finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=60)
         server.terminate()
     failed = Snapshot.objects.filter(status=Snapshot.Status.FAILED)
     errors: dict[str, int] = {}
@@ -160,6 +185,9 @@ def main() -> None:
                 f"Python {platform.python_version()}",
                 "bulk_static_capture": {
                     "pages": len(paths),
+                    "database": connection.vendor,
+                    "queue": "redis" if args.redis else "sqlite",
+                    "worker_commands": args.instances,
                     "worker_processes": args.workers,
                     "failed": sum(errors.values()),
                     "failed_by_code": errors,
@@ -171,6 +199,10 @@ def main() -> None:
             indent=2,
         )
     )
+    if args.postgres:
+        connection.close()
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

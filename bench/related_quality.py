@@ -148,6 +148,7 @@ def main() -> None:
     settings = {
         "title_weight": engine.TITLE_WEIGHT,
         "signature_terms": engine.SIGNATURE_TERMS,
+        "signature_max_df_share": engine.MAX_DF_SHARE,
         "vector_terms": engine.VECTOR_TERMS,
         "rerank": engine.RERANK,
     }

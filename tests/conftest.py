@@ -13,6 +13,14 @@ import pytest
 from tests.webserver import FixtureServer, make_test_guard, start_canary, start_fixture_server
 
 
+@pytest.fixture(autouse=True)
+def _clean_cache() -> None:
+    """Rate-limit counters live in Django's cache: no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def fixture_server_session() -> Iterator[FixtureServer]:
     """The fixture server for session/module-scoped fixtures (not reset between tests)."""

@@ -22,3 +22,8 @@ os.environ.setdefault("SNAPSHELF_BROWSER", "off")
 from snapshelf.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not SQLite's shared in-memory database: tests that capture from several
+    # threads at once see the same WAL locking as a deployment, not shared-cache table locks.
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(_data, "test.sqlite3")}  # noqa: F405

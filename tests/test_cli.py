@@ -128,8 +128,8 @@ def test_add_show_list_download(env, site, tmp_path):
         assert key in listed[0]
     assert run_json(env, "list", "--tag", "nothing-like-this") == []
 
-    # the same URL again is a new version of the same link
-    again = run_json(env, "add", site.url("/article"), "--wait")
+    # the same URL again is a new version of the same link (forced: the text is the same)
+    again = run_json(env, "add", site.url("/article"), "--wait", "--force")
     assert again["link_id"] == added["link_id"] and again["snapshot_id"] != added["snapshot_id"]
 
     out = tmp_path / "page.html"

@@ -102,6 +102,9 @@ def index_existing_links() -> None:
     if index.doc_count() == 0 and Link.objects.exists():
         err.print("building the search index for existing links (once)…")
         err.print(f"indexed {index.rebuild()} links")
+    elif index.versions_missing():
+        err.print("indexing older versions for in:versions searches (once)…")
+        err.print(f"indexed {index.index_versions()} older versions")
 
 
 def cmd_createuser(args: argparse.Namespace) -> int:
@@ -251,7 +254,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         if not ok:
             raise CLIError(f"browser capture is not available: {why}")
     try:
-        link, snap = add_link(user, args.url, args.tag or [], mode=args.mode)
+        link, snap = add_link(user, args.url, args.tag or [], mode=args.mode, force=args.force)
     except CaptureError as exc:
         raise CLIError(str(exc)) from None
     if args.wait:
@@ -259,18 +262,49 @@ def cmd_add(args: argparse.Namespace) -> int:
             snap = run_capture(snap.pk, retry=False)  # the user is waiting: no backoff
     else:
         enqueue_capture(snap.pk)
-    summary = snapshot_summary(snap)
+    unchanged = getattr(snap, "unchanged", False)  # same text: folded into the kept version
+    summary = snapshot_summary(snap) | {"unchanged": unchanged}
     if args.json:
         print_json(summary)
     else:
         out.print(f"link {link.pk} · snapshot {snap.pk} (v{snap.version}) · {snap.status}")
-        if snap.status == Snapshot.Status.DONE:
+        if unchanged:
+            out.print(f"no change since v{snap.version}: no new version kept (--force keeps one)")
+        elif snap.status == Snapshot.Status.DONE:
             out.print(f"{snap.title}\n{snap.resource_count} resources, {snap.total_bytes:,} bytes")
             out.print(f"view: {base_url()}/s/{snap.pk}/")
         elif snap.status == Snapshot.Status.QUEUED:
             out.print("queued: a running `snapshelf serve` or `snapshelf worker` will capture it")
     if snap.status == Snapshot.Status.FAILED:
         raise CLIError(f"capture failed ({snap.error_code}): {snap.error}")
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from snapshelf.library import watch
+    from snapshelf.library.services import links_for
+
+    ensure_database()
+    user = resolve_user(args.user)
+    link = links_for(user).filter(pk=args.link_id).first()
+    if link is None:
+        raise CLIError(f"no link {args.link_id}")
+    try:
+        link = watch.set_watch(link, watch.parse_every(args.every))
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    result = {
+        "link_id": link.pk,
+        "watch_hours": link.watch_hours,
+        "next_check": link.next_check.isoformat() if link.next_check else None,
+    }
+    if args.json:
+        print_json(result)
+    elif link.watch_hours:
+        when = f"{link.next_check:%Y-%m-%d %H:%M}"
+        out.print(f"link {link.pk} · watched every {link.watch_hours} h · next check {when}")
+    else:
+        out.print(f"link {link.pk} · not watched")
     return 0
 
 
@@ -569,7 +603,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     ensure_database()
     user = resolve_user(args.user)
-    page = search(user, args.query, limit=max(1, min(args.limit, 1000)))
+    page = search(
+        user, args.query, limit=max(1, min(args.limit, 1000)), all_versions=args.all_versions
+    )
     rows = [
         {
             "link_id": h.link_id,
@@ -578,6 +614,8 @@ def cmd_search(args: argparse.Namespace) -> int:
             "url": h.url,
             "score": h.score,
             "snippet": h.snippet_text,
+            "version": h.version,  # the older version the snippet is from (--all-versions)
+            "matched_snapshot_id": h.matched_snapshot_id,
         }
         for h in page.hits
     ]
@@ -661,6 +699,161 @@ def cmd_related(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from snapshelf.jobs.status import queue_status
+
+    ensure_database()
+    owner = resolve_user(args.user) if args.user else None
+    status = queue_status(owner, limit=max(1, args.limit))
+    if args.json:
+        print_json(status)
+        return 0
+    from rich.markup import escape
+
+    oldest = status["oldest_queued"]
+    out.print(
+        f"queued {status['queued']} (retrying {status['retrying']}), "
+        f"running {status['running']}; last 24 h: done {status['done_24h']}, "
+        f"failed {status['failed_24h']}"
+        + (f"; oldest queued since {oldest:%Y-%m-%d %H:%M:%S}" if oldest else "")
+    )
+    queue = status.get("queue")
+    if queue:
+        detail = queue.get("error") or (
+            f"{queue['pending_tasks']} tasks pending, {queue['scheduled_tasks']} scheduled"
+        )
+        out.print(f"queue ({queue['backend']}): {escape(detail)}")
+        busy = ", ".join(f"{h} {n}/{status['host_limit']}" for h, n in status["busy_hosts"].items())
+        if busy:
+            out.print(f"hosts being captured: {escape(busy)}")
+    for row in status["in_progress"]:
+        out.print(f"  {row['status']:8} #{row['snapshot_id']} {escape(row['url'])}")
+    if status["recent_failures"]:
+        out.print("recent failures:")
+    for row in status["recent_failures"]:
+        out.print(
+            f"  #{row['snapshot_id']} {escape(row['url'])}  "
+            f"[red]{escape(row['error_code'])}[/red] {escape(row['error'][:200])}"
+        )
+    return 0
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    """Reclaim blobs referenced by nothing (older than SNAPSHELF_GC_GRACE) and queue
+    again the captures whose worker died; --dry-run only reports."""
+    from snapshelf.library.housekeeping import count_stale, sweep
+
+    ensure_database()
+    try:
+        report = sweep(dry_run=args.dry_run)
+    except Exception as exc:  # e.g. the S3 endpoint is unreachable
+        raise CLIError(f"gc failed: {type(exc).__name__}: {exc}") from None
+    if args.dry_run:
+        report.stale_jobs = count_stale()
+    else:
+        from snapshelf.jobs.tasks import requeue_stale
+
+        report.stale_jobs = requeue_stale()
+    if args.json:
+        print_json(report.as_dict())
+        return 0
+    verb = "would reclaim" if args.dry_run else "reclaimed"
+    out.print(
+        f"{verb} {report.bytes:,} bytes: {report.orphan_rows} blob row(s) referenced by "
+        f"nothing ({report.orphan_row_bytes:,} bytes), {report.orphan_objects} stored "
+        f"object(s) without a row ({report.orphan_object_bytes:,} bytes)"
+    )
+    if report.objects_kept_recent:
+        out.print(f"{report.objects_kept_recent} object(s) kept: put again recently")
+    stale = "would queue again" if args.dry_run else "queued again"
+    out.print(f"{stale} {report.stale_jobs} capture(s) whose worker stopped")
+    return 0
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    """Tags the user already uses that fit one of their links (the link page's suggestions)."""
+    from snapshelf.library.models import Link
+    from snapshelf.search.suggest import suggest_tags
+
+    ensure_database()
+    user = resolve_user(args.user)
+    link = Link.objects.filter(pk=args.link_id, owner=user).first()
+    if link is None:  # another user's link answers as a missing one
+        raise CLIError(f"no link {args.link_id} for user {user.get_username()!r}")
+    names = suggest_tags(link, limit=max(1, min(args.limit, 50)))
+    if args.json:
+        print_json(names)
+        return 0
+    if not names:
+        err.print("no suggestions", markup=False)
+    for name in names:
+        out.print(name, markup=False)
+    return 0
+
+
+def _phase_progress():
+    """A progress bar on stderr for work reported as progress(phase, done, total)."""
+    from rich.progress import Progress
+
+    bar = Progress(console=err, transient=True, disable=not err.is_terminal)
+    task = bar.add_task("", total=None)
+
+    def step(phase: str, done: int, total: int) -> None:
+        bar.update(task, description=phase, completed=done, total=total or None)
+
+    return bar, step
+
+
+def _counts_line(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {name}" for name, n in counts.items())
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """A consistent backup of the whole instance while the server runs."""
+    from snapshelf.library.backup import BackupError, backup
+
+    bar, step = _phase_progress()
+    try:
+        with bar:
+            summary = backup(args.path, progress=step)
+    except BackupError as exc:
+        raise CLIError(str(exc)) from None
+    if args.json:
+        print_json(summary)
+    else:
+        out.print(
+            f"backed up {_counts_line(summary['counts'])} "
+            f"({summary['blob_bytes']:,} blob bytes) to {summary['path']}",
+            markup=False,
+        )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Restore a backup onto an empty instance (server stopped)."""
+    from snapshelf.library.backup import BackupError, restore
+
+    bar, step = _phase_progress()
+    try:
+        with bar:
+            summary = restore(args.path, progress=step)
+    except BackupError as exc:
+        raise CLIError(str(exc)) from None
+    if args.json:
+        print_json(summary)
+        return 0
+    out.print(f"restored {_counts_line(summary['counts'])} from {args.path}", markup=False)
+    if summary["replaced_users"]:
+        err.print(f"replaced the user(s) {', '.join(summary['replaced_users'])}", markup=False)
+    if summary["requeued_captures"]:
+        out.print(
+            f"{summary['requeued_captures']} capture(s) in flight at backup time are queued "
+            "again: a running `snapshelf serve` or `snapshelf worker` will take them",
+            markup=False,
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="snapshelf", description="Save links as faithful, permanent snapshots."
@@ -703,6 +896,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="how to capture this link from now on (default: the link's mode, auto)",
     )
     p.add_argument("--wait", action="store_true", help="capture now and wait for the result")
+    p.add_argument(
+        "--force", action="store_true", help="keep a new version even if the text did not change"
+    )
+    p.add_argument("--json", action="store_true")
+    user_option(p)
+
+    p = command("watch", cmd_watch, "re-capture a link on a schedule; keep changed versions")
+    p.add_argument("link_id", type=int)
+    p.add_argument(
+        "--every", required=True, metavar="daily|weekly|Nh|off", help="how often to check"
+    )
     p.add_argument("--json", action="store_true")
     user_option(p)
 
@@ -737,18 +941,47 @@ def build_parser() -> argparse.ArgumentParser:
     user_option(p)
 
     p = command("search", cmd_search, "search the saved links' full text")
-    p.add_argument("query", help='words, "phrases", -exclusions, OR, tag:, site:, is:, lang:…')
+    p.add_argument(
+        "query", help='words, "phrases", -exclusions, OR, tag:, site:, is:, lang:, in:versions…'
+    )
     p.add_argument("--limit", type=int, default=50)
+    p.add_argument(
+        "--all-versions",
+        action="store_true",
+        help="also match text only older versions hold (as in:versions in the query)",
+    )
     p.add_argument("--json", action="store_true")
     user_option(p)
 
     command("reindex", cmd_reindex, "rebuild the search index from the library")
+
+    p = command("gc", cmd_gc, "reclaim unreferenced blobs and recover stale captures")
+    p.add_argument("--dry-run", action="store_true", help="only show what would be reclaimed")
+    p.add_argument("--json", action="store_true")
+
+    p = command("status", cmd_status, "the capture queue: depth, running, recent failures")
+    p.add_argument("--limit", type=int, default=20, help="rows of running and failed captures")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--user", metavar="NAME", help="only this user's captures")
 
     p = command("related", cmd_related, "links related to one of yours (shared terms and tags)")
     p.add_argument("link_id", type=int)
     p.add_argument("--limit", type=int, default=5)
     p.add_argument("--json", action="store_true")
     user_option(p)
+
+    p = command("suggest", cmd_suggest, "tags you already use that fit one of your links")
+    p.add_argument("link_id", type=int)
+    p.add_argument("--limit", type=int, default=5)
+    p.add_argument("--json", action="store_true", help="a JSON array of tag names, best first")
+    user_option(p)
+    p = command("backup", cmd_backup, "back up the whole instance (while it runs)")
+    p.add_argument("path", help="a new or empty directory")
+    p.add_argument("--json", action="store_true")
+
+    p = command("restore", cmd_restore, "restore a backup onto an empty instance (server stopped)")
+    p.add_argument("path", help="a directory written by `snapshelf backup`")
+    p.add_argument("--json", action="store_true")
     return parser
 
 

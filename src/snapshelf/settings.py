@@ -147,6 +147,14 @@ HUEY = {
 }
 if SNAPSHELF_REDIS_URL:
     HUEY.update(huey_class="huey.RedisHuey", url=SNAPSHELF_REDIS_URL)
+    # Rate limits (log-in, captures per user) then hold across web processes.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": SNAPSHELF_REDIS_URL,
+            "KEY_PREFIX": "snapshelf",
+        }
+    }
 else:
     HUEY.update(huey_class="huey.SqliteHuey", filename=str(DATA_DIR / "queue.sqlite3"))
 
@@ -182,6 +190,14 @@ SNAPSHELF_RETRY = {
     "lease": float(os.environ.get("SNAPSHELF_CAPTURE_LEASE", "0"))
     or SNAPSHELF_CAPTURE["deadline"] * 2 + 60,
 }
+#: The daily orphan sweep removes blobs referenced by nothing only once they are this old
+#: (seconds), so a capture or upload still writing its blobs is never swept.
+SNAPSHELF_GC_GRACE = float(os.environ.get("SNAPSHELF_GC_GRACE", str(24 * 3600)))
+#: Captures of one destination host running at once, over all workers (0: no limit).
+SNAPSHELF_HOST_CAPTURES = int(os.environ.get("SNAPSHELF_HOST_CAPTURES", "4"))
+#: Captures one user may queue per hour from the web UI (add, save page, re-snapshot;
+#: 0: no limit). The CLI is the operator's and is not limited.
+SNAPSHELF_USER_CAPTURES_PER_HOUR = int(os.environ.get("SNAPSHELF_USER_CAPTURES_PER_HOUR", "1000"))
 #: Archived-content URLs carry a signed capability valid this long (seconds).
 SNAPSHELF_ARCHIVE_TOKEN_AGE = 6 * 3600
 SNAPSHELF_ARCHIVE_ORIGIN = os.environ.get("SNAPSHELF_ARCHIVE_ORIGIN", "").rstrip("/")

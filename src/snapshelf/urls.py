@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("snapshelf.web.urls.library")),
     path("", include("snapshelf.web.urls.links")),
     path("", include("snapshelf.web.urls.tags")),
+    path("", include("snapshelf.web.urls.jobs")),
     path("", include("snapshelf.web.urls.accounts")),
     path("", include("snapshelf.web.urls.public")),
     path("", include("snapshelf.web.urls.replay")),

@@ -41,6 +41,9 @@ def _pages(server, count: int) -> list[str]:
 def test_saving_again_adds_a_version_not_a_link(fixture_server, user):
     url = _pages(fixture_server, 1)[0]
     first = capture(user, url, tags=["docker"])
+    # the page changed: identical text would keep v1 (tests/library/test_versions.py)
+    changed = PAGE.format(n=0, body=LOREM + " Updated since.")
+    fixture_server.route("/p0.html", lambda req: Reply.html(changed))
     second = capture(user, url + "#fragment", tags=["windows"])
     assert Link.objects.filter(owner=user).count() == 1
     link = Link.objects.get(owner=user)

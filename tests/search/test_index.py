@@ -130,3 +130,18 @@ def test_longest_chinese_body_fits_a_tsvector(user):
         index._delete_rows(cur, [link.pk])
         index._insert_rows(cur, [_doc(link_id=link.pk, owner_id=user.pk, body=doc.body)])
     assert index.doc_count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flushing_the_database_empties_the_index():
+    """Transactional tests reset the database by flushing it: no document may survive
+    for a later link that reuses its id."""
+    from django.core.management import call_command
+
+    owner = get_user_model().objects.create_user("flush", "", "pw-123456789")
+    link, _snap = add_link(owner, "https://example.org/flushed")
+    link.note = "zebra crossing"
+    link.save()
+    assert index.doc_count() == 1
+    call_command("flush", interactive=False, verbosity=0)
+    assert index.doc_count() == 0

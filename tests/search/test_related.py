@@ -13,9 +13,11 @@ from django.utils import timezone
 
 from snapshelf.capture.fingerprint import fingerprint
 from snapshelf.cli import main as cli_main
+from snapshelf.library.bulk import apply
 from snapshelf.library.models import Link, Snapshot
 from snapshelf.library.related import related_links
-from snapshelf.library.services import add_link
+from snapshelf.library.services import add_link, get_or_create_tags
+from snapshelf.library.stamp import library_version
 from snapshelf.search import related as engine
 from tests.library.conftest import other_user, user  # noqa: F401
 
@@ -188,6 +190,31 @@ def test_cache_is_used_and_invalidated_by_changes(user, library, django_assert_m
     Link.objects.get(pk=library["docker2"].pk).tags.clear()
     first = related_links(docker)[0]
     assert first.link.pk == library["docker2"].pk and "Shared tags" not in first.reason
+
+
+def test_a_link_made_private_leaves_public_pages_at_once(user, library):
+    guide = "Docker volume drivers store container data on remote hosts; a volume plugin"
+    public = page(user, "public", "Docker volume guide", guide, visibility="public")
+    assert names(related_links(library["docker"], public_only=True)) == ["public"]
+    Link.objects.filter(pk=public.pk).update(visibility="private")  # no signal, no stamp
+    assert related_links(library["docker"], public_only=True) == []
+
+
+def test_every_index_write_bumps_the_library_version(user, other_user, library):
+    theirs = library_version(other_user.pk)
+    seen = [library_version(user.pk)]
+    link = library["bread"]
+    link.note = "with rye"
+    link.save()
+    seen.append(library_version(user.pk))
+    link.tags.add(*get_or_create_tags(user, ["baking"]))
+    seen.append(library_version(user.pk))
+    apply(user, [link.pk], "make_public")
+    seen.append(library_version(user.pk))
+    link.delete()
+    seen.append(library_version(user.pk))
+    assert seen == sorted(set(seen))  # each change moved it on
+    assert library_version(other_user.pk) == theirs
 
 
 def test_engine_signature_prefers_distinctive_terms():

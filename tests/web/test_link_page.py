@@ -131,8 +131,8 @@ def test_queued_snapshot_polls_status_until_done(client_a, saved):
     finish(snap)
     r = client_a.get(status_url)
     assert r["HX-Refresh"] == "true"
-    assert "hx-trigger" not in r.content.decode()
-    assert "hx-trigger" not in page(client_a, link)
+    assert 'hx-trigger="every 1s"' not in r.content.decode()
+    assert 'hx-trigger="every 1s"' not in page(client_a, link)
 
 
 def test_failed_snapshot_shows_error_and_retry(client_a, saved, django_capture_on_commit_callbacks):
@@ -144,7 +144,7 @@ def test_failed_snapshot_shows_error_and_retry(client_a, saved, django_capture_o
     assert "dns" in html and "no such host: example.org" in html
     retry = reverse("link-resnapshot", args=[link.pk])
     assert f'action="{retry}"' in html and "Retry" in html
-    assert "hx-trigger" not in html
+    assert 'hx-trigger="every 1s"' not in html
     r = client_a.get(reverse("link-status", args=[link.pk]))
     assert r["HX-Refresh"] == "true"
     with django_capture_on_commit_callbacks() as callbacks:

@@ -18,6 +18,9 @@ class Profile(models.Model):
     )
     nickname = models.CharField(max_length=40, unique=True, default=default_nickname)
     language = models.CharField(max_length=10, blank=True, default="")
+    library_version = models.PositiveBigIntegerField(
+        default=0, help_text="bumped by every change to the user's library (cache stamps)"
+    )
 
     def __str__(self) -> str:
         return self.nickname

@@ -3,16 +3,34 @@ captures whose worker died."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import transaction
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from snapshelf.jobs import hosts
 from snapshelf.library.capture import recover_stale, run_capture
+from snapshelf.library.models import Snapshot
 
 
 @db_task(context=False)
 def capture_snapshot(snapshot_id: int) -> str:
-    snap = run_capture(snapshot_id)
+    url = (
+        Snapshot.objects.filter(pk=snapshot_id, status=Snapshot.Status.QUEUED)
+        .values_list("link__url_normalized", flat=True)
+        .first()
+    )
+    if url is None:  # done, running elsewhere, or deleted: nothing to do
+        return "skipped"
+    host = hosts.host_of(url)
+    if not hosts.acquire(host, snapshot_id):  # the host is busy: try again shortly
+        capture_snapshot.schedule((snapshot_id,), delay=hosts.wait_seconds())
+        return "waiting"
+    try:
+        snap = run_capture(snapshot_id)
+    finally:
+        hosts.release(host, snapshot_id)
     if snap.retry_in is not None:
         capture_snapshot.schedule((snapshot_id,), delay=snap.retry_in)
     return snap.status
@@ -29,6 +47,37 @@ def requeue_stale() -> int:
 @db_periodic_task(crontab(minute="*"))
 def requeue_stale_captures() -> int:
     return requeue_stale()
+
+
+@db_periodic_task(crontab(hour="4", minute="17"))
+def sweep_orphan_blobs() -> dict:
+    """Daily: blobs referenced by nothing for longer than SNAPSHELF_GC_GRACE."""
+    from snapshelf.library.housekeeping import sweep
+
+    return sweep().as_dict()
+
+
+@db_task(context=False)
+def delete_blob_bytes(shas: list[str], put_before: datetime) -> int:
+    """The bytes of blobs whose rows housekeeping.free_blobs deleted."""
+    from snapshelf.library.housekeeping import delete_bytes
+
+    return delete_bytes(shas, put_before)[0]
+
+
+def queue_watched() -> int:
+    """Queue the captures of watched links that are due (library.watch); every 5 minutes."""
+    from snapshelf.library.watch import queue_due
+
+    queued = queue_due()
+    for snapshot_id in queued:
+        enqueue_capture(snapshot_id)
+    return len(queued)
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def check_watched_links() -> int:
+    return queue_watched()
 
 
 def enqueue_capture(snapshot_id: int) -> None:

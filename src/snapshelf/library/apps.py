@@ -5,3 +5,9 @@ class LibraryConfig(AppConfig):
     name = "snapshelf.library"
     label = "library"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from snapshelf.library import (
+            housekeeping,  # noqa: F401  (frees blobs of deleted rows)
+            stamp,  # noqa: F401  (versions libraries for caches)
+        )

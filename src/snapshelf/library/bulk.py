@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from snapshelf.jobs.tasks import enqueue_capture
+from snapshelf.library import stamp
 from snapshelf.library.models import Link
 from snapshelf.library.services import get_or_create_tags, new_snapshot
 from snapshelf.search.index import reindex_links
@@ -53,6 +54,8 @@ def apply(
     """Run `action` on the owner's links among `ids`; returns how many links it touched."""
     links = owned(owner, ids)
     if action in _UPDATES:
+        if "visibility" in _UPDATES[action]:  # public pages' cached answers change
+            stamp.touch_owners([owner.pk])
         return links.update(**_UPDATES[action])
     if action == "delete":
         count = links.count()

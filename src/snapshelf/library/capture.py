@@ -24,6 +24,7 @@ from snapshelf.capture.browser import capture_browser
 from snapshelf.capture.browser_service import BrowserService, browser_available, browser_path
 from snapshelf.capture.static import CaptureResult, Limits, capture_static, capture_uploaded
 from snapshelf.errors import CaptureError, Unsupported, is_transient
+from snapshelf.library import versions
 from snapshelf.library.models import Blob, Link, Resource, Snapshot, sort_key
 from snapshelf.net import Fetcher, Guard
 from snapshelf.search.index import reindex_links
@@ -115,7 +116,7 @@ def run_capture(snapshot_id: int, *, retry: bool = True) -> Snapshot:
     try:
         with make_fetcher(limits) as fetcher:
             result = capture_document(snap, fetcher, limits)
-        commit_result(snap, result, t0)
+        kept = commit_result(snap, result, t0)
     except CaptureError as exc:
         retry_in = _fail_or_requeue(snap, exc, retry)
     except Exception as exc:  # a bug must not leave the snapshot running forever
@@ -124,6 +125,10 @@ def run_capture(snapshot_id: int, *, retry: bool = True) -> Snapshot:
         retry_in = _fail_or_requeue(snap, crash, retry)
     else:
         retry_in = None
+        if kept is not None:  # nothing changed: the snapshot row is gone, the kept one answers
+            snap = Snapshot.objects.select_related("link").get(pk=kept)
+            snap.unchanged, snap.discarded_id, snap.retry_in = True, snapshot_id, None
+            return snap
     snap.refresh_from_db()
     snap.retry_in = retry_in
     return snap
@@ -177,9 +182,22 @@ def _blob_row(info: BlobInfo) -> Blob:
     return Blob(sha256=info.sha256, size=info.size, stored_size=info.stored_size)
 
 
-def commit_result(snap: Snapshot, result: CaptureResult, started: float) -> None:
-    store = get_blob_store()
+def commit_result(snap: Snapshot, result: CaptureResult, started: float) -> int | None:
+    """Store and mark done (None); or, when the text equals the previous version and the
+    snapshot was not forced, drop it, record the check on that version and return its id
+    (nothing is stored)."""
     doc = result.document
+    previous = versions.previous_done(snap)
+    ex = doc.extracted
+    if (
+        previous is not None
+        and not snap.force
+        and versions.is_unchanged(previous, title=ex.title, text=ex.text, body=doc.body)
+        and versions.keep_previous(snap, previous)
+    ):
+        return previous.pk
+    changes = versions.changes_since(previous, title=ex.title, text=ex.text) if previous else {}
+    store = get_blob_store()
     blobs: dict[str, Blob] = {}
 
     def put(data: bytes) -> str:
@@ -215,7 +233,6 @@ def commit_result(snap: Snapshot, result: CaptureResult, started: float) -> None
     stored = [r for r in resources if r.blob_id]
     total = len(doc.body) + sum(len(r.original) for r in result.resources if not r.error_code)
     t1 = time.perf_counter()
-    ex = doc.extracted
     timings = dict(result.timings, store_ms=round((t1 - t0) * 1000, 1))
     with transaction.atomic():
         Blob.objects.bulk_create(list(blobs.values()), ignore_conflicts=True)
@@ -252,8 +269,11 @@ def commit_result(snap: Snapshot, result: CaptureResult, started: float) -> None
             mode=getattr(result, "mode", Snapshot.Mode.STATIC),
             screenshot_blob_id=screenshot,
             pdf_blob_id=pdf,
+            changes=changes,
         )
+        versions.flag_watched_change(snap.link_id, changes)
         Link.objects.filter(pk=snap.link_id, title="", latest_snapshot_id=snap.pk).update(
             sort_title=sort_key(ex.title or snap.link.url)
         )
         reindex_links([snap.link_id])  # the new text is searchable as it commits
+    return None

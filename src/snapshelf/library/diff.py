@@ -43,27 +43,52 @@ class TextDiff:
     def identical(self) -> bool:
         return not self.title_changed and all(b.kind == "same" for b in self.blocks)
 
+    def counts(self) -> dict:
+        """What changed as numbers: cheap to store with a version and to word later."""
+        return {
+            "changed": self.count("changed"),
+            "added": self.count("added"),
+            "removed": self.count("removed"),
+            "title_changed": self.title_changed,
+        }
+
     def summary(self) -> str:
         """ "3 paragraphs changed, 1 paragraph added, title changed" (or nothing changed)."""
-        changed, added, removed = self.count("changed"), self.count("added"), self.count("removed")
-        parts = []
-        if changed:
-            parts.append(
-                ngettext("%(n)d paragraph changed", "%(n)d paragraphs changed", changed)
-                % {"n": changed}
-            )
-        if added:
-            parts.append(
-                ngettext("%(n)d paragraph added", "%(n)d paragraphs added", added) % {"n": added}
-            )
-        if removed:
-            parts.append(
-                ngettext("%(n)d paragraph removed", "%(n)d paragraphs removed", removed)
-                % {"n": removed}
-            )
-        if self.title_changed:
-            parts.append(_("title changed"))
-        return ", ".join(parts) if parts else _("No changes in the text.")
+        return describe(self.counts())
+
+
+def describe(counts: dict) -> str:
+    """The one-line summary of stored counts (see TextDiff.counts), in the user's language."""
+    changed, added, removed = (int(counts.get(k) or 0) for k in ("changed", "added", "removed"))
+    parts = []
+    if changed:
+        parts.append(
+            ngettext("%(n)d paragraph changed", "%(n)d paragraphs changed", changed)
+            % {"n": changed}
+        )
+    if added:
+        parts.append(
+            ngettext("%(n)d paragraph added", "%(n)d paragraphs added", added) % {"n": added}
+        )
+    if removed:
+        parts.append(
+            ngettext("%(n)d paragraph removed", "%(n)d paragraphs removed", removed)
+            % {"n": removed}
+        )
+    if counts.get("title_changed"):
+        parts.append(_("title changed"))
+    return ", ".join(parts) if parts else _("No changes in the text.")
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def same_text(old: str, new: str, *, old_title: str = "", new_title: str = "") -> bool:
+    """True when a diff would find nothing: same paragraphs, same title (whitespace aside).
+
+    Cheaper than diff_texts; used to decide whether a re-capture is a new version."""
+    return _squash(old_title) == _squash(new_title) and paragraphs(old) == paragraphs(new)
 
 
 def paragraphs(text: str) -> list[str]:
@@ -74,7 +99,7 @@ def paragraphs(text: str) -> list[str]:
 def diff_texts(old: str, new: str, *, old_title: str = "", new_title: str = "") -> TextDiff:
     a, b = paragraphs(old), paragraphs(new)
     out = TextDiff(
-        title_changed=" ".join(old_title.split()) != " ".join(new_title.split()),
+        title_changed=_squash(old_title) != _squash(new_title),
         old_title=old_title,
         new_title=new_title,
     )

@@ -22,7 +22,7 @@ SORTS = {
     "oldest": ("created", "id"),
     "title": ("sort_title", "id"),
 }
-FLAGS = ("unread", "favorite", "archived", "public")
+FLAGS = ("unread", "favorite", "archived", "public", "changed")
 EXCERPT_CHARS = 200
 _HEAVY = ("text", "readable_html", "markdown", "timings")
 
@@ -101,6 +101,8 @@ def filtered(owner: AbstractBaseUser, f: Filters) -> QuerySet[Link]:
         qs = qs.filter(favorite=True)
     if "public" in f.flags:
         qs = qs.filter(visibility=Link.Visibility.PUBLIC)
+    if "changed" in f.flags:  # watched links whose text changed since the owner looked
+        qs = qs.filter(changed__isnull=False)
     return qs
 
 

@@ -80,6 +80,18 @@ class Link(models.Model):
     sort_title = models.CharField(
         max_length=SORT_TITLE_CHARS, blank=True, default="", help_text="sort_key(display_title)"
     )
+    watch_hours = models.PositiveIntegerField(
+        default=0, help_text="re-capture every this many hours; 0: not watched"
+    )
+    next_check = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="when the watch captures it next"
+    )
+    changed = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="when a watched re-capture kept a changed version; cleared when the owner "
+        "opens the link",
+    )
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -177,6 +189,24 @@ class Snapshot(models.Model):
     )
     total_bytes = models.BigIntegerField(default=0)
     resource_count = models.PositiveIntegerField(default=0)
+
+    force = models.BooleanField(
+        default=False, help_text="keep this version even if its text equals the previous one"
+    )
+    changes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="counts of what changed since the previous done version (see library.diff)",
+    )
+    checks = models.PositiveIntegerField(
+        default=0, help_text="later captures that found the same text and kept this version"
+    )
+    last_checked = models.DateTimeField(null=True, blank=True)
+    last_check_id = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="the id the latest such capture had, so a page polling it finds this version",
+    )
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -9,9 +9,9 @@ tags; same URL and near-duplicates (simhash fingerprints) are left out.
 A link without text (nothing captured yet, no title) falls back to "links sharing the
 most tags", rarer shared tags breaking ties.
 
-Results are cached per link until the owner's library changes: the cache key holds a
-stamp of the library (number and last change of links, link-tag rows and captures), so
-any edit, capture or tag change gives a new key and a lazy recomputation.
+Results are cached per link until the owner's library changes: the cache key holds the
+library's version (snapshelf.library.stamp), which every edit, capture or tag change
+bumps, so the next call recomputes lazily.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from snapshelf.library.models import Link, Snapshot, Tag
+from snapshelf.library.stamp import library_version
 from snapshelf.library.tags import link_count_subquery
 from snapshelf.search import index
 from snapshelf.search import related as engine
@@ -138,7 +139,8 @@ def related_links(link: Link, *, public_only: bool = False, limit: int = 5) -> l
     """
     if limit <= 0 or link.pk is None:
         return []
-    key = f"related:v1:{link.pk}:{int(public_only)}:{limit}:{library_stamp(link.owner_id)}"
+    version = library_version(link.owner_id)
+    key = f"related:v2:{link.pk}:{int(public_only)}:{limit}:{version}"
     found = cache.get(key)
     if found is None:
         found = [(m.doc_id, m.score, _reason(m)) for m in _by_text(link, public_only, limit)]
@@ -146,6 +148,8 @@ def related_links(link: Link, *, public_only: bool = False, limit: int = 5) -> l
     if not found:
         return _by_tags(link, public_only=public_only, limit=limit)
     rows = Link.objects.filter(owner_id=link.owner_id, pk__in=[pk for pk, _s, _r in found])
+    if public_only:  # checked again on every call: what may be shown is not cached
+        rows = rows.filter(visibility=Link.Visibility.PUBLIC)
     links = {
         x.pk: x
         for x in rows.select_related("latest_snapshot").defer(
@@ -157,35 +161,6 @@ def related_links(link: Link, *, public_only: bool = False, limit: int = 5) -> l
         for pk, score, reason in found
         if pk in links
     ]
-
-
-def library_stamp(owner_id: int) -> str:
-    """Changes whenever the owner's links, their tags or their captures change (one query).
-
-    Count and latest change of the links (saving a link bumps `updated`; a new capture
-    moves `latest_snapshot`), count and newest id of the link-tag rows and of the tags,
-    and the newest finished capture. Renaming a tag is the one edit it misses (the
-    reason then shows the old name until the next change).
-    """
-    quote = connection.ops.quote_name
-    links = quote(Link._meta.db_table)
-    through = quote(Link.tags.through._meta.db_table)
-    snaps, tags = quote(Snapshot._meta.db_table), quote(Tag._meta.db_table)
-    sql = f"""
-        SELECT (SELECT COUNT(*) FROM {links} WHERE owner_id = %s),
-               (SELECT MAX(updated) FROM {links} WHERE owner_id = %s),
-               (SELECT MAX(latest_snapshot_id) FROM {links} WHERE owner_id = %s),
-               (SELECT COUNT(*) FROM {tags} WHERE owner_id = %s),
-               (SELECT COUNT(*) FROM {through} t JOIN {tags} g ON g.id = t.tag_id
-                WHERE g.owner_id = %s),
-               (SELECT MAX(t.id) FROM {through} t JOIN {tags} g ON g.id = t.tag_id
-                WHERE g.owner_id = %s),
-               (SELECT MAX(s.id) FROM {snaps} s JOIN {links} l ON l.id = s.link_id
-                WHERE l.owner_id = %s AND s.status = %s)"""  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [owner_id] * 7 + [Snapshot.Status.DONE])
-        row = cursor.fetchone()
-    return "-".join(str(part) for part in row).replace(" ", "_")
 
 
 def _reason(match: engine.Match) -> str:
@@ -251,13 +226,15 @@ def _entries(ids: list[int]) -> dict[int, tuple[engine.Entry, Counter]]:
         "link_id", "tag__name"
     ):
         names.setdefault(link_id, set()).add(name)
+    # The latest finished capture's fingerprint, picked here: with the status in the
+    # query SQLite walked the status index over every finished capture (~370 ms at 100k).
     prints: dict[int, str] = {}
-    for link_id, fp in (
-        Snapshot.objects.filter(link_id__in=ids, status=Snapshot.Status.DONE)
-        .order_by("link_id", "-id")
-        .values_list("link_id", "fingerprint")
+    newest: dict[int, int] = {}
+    for pk, link_id, status, fp in Snapshot.objects.filter(link_id__in=ids).values_list(
+        "pk", "link_id", "status", "fingerprint"
     ):
-        prints.setdefault(link_id, fp)
+        if status == Snapshot.Status.DONE and pk > newest.get(link_id, 0):
+            newest[link_id], prints[link_id] = pk, fp
     out = {}
     for pk, url_hash, created, visibility in rows:
         entry = engine.Entry(
@@ -299,7 +276,7 @@ def _related_to(
     link: Link, source: engine.Entry, df: dict[str, int], n: int, public_only: bool, limit: int
 ) -> list[engine.Match]:
     """Candidates from the index for the source's signature, re-ranked by the engine."""
-    signature = engine.signature_of(source.vector, df)
+    signature = engine.signature_of(source.vector, df, n)
     if not signature:
         return []
     found = index.candidates(

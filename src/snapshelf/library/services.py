@@ -60,11 +60,12 @@ def get_or_create_link(owner: AbstractBaseUser, url: str) -> tuple[Link, bool]:
         return Link.objects.get(owner=owner, url_hash=key), False
 
 
-def new_snapshot(link: Link, mode: str | None = None) -> Snapshot:
+def new_snapshot(link: Link, mode: str | None = None, *, force: bool = False) -> Snapshot:
     """A queued snapshot with the next version number of its link.
 
     Its `mode` is the one asked for (the link's capture mode unless given); the capture
-    replaces it with the mode it actually used (static or browser)."""
+    replaces it with the mode it actually used (static or browser). Unless `force`, a
+    capture whose text equals the previous version's is folded into that version."""
     mode = mode or link.capture_mode
     # The previous title stays on show while the new version is captured.
     previous = link.snapshots.exclude(title="").values_list("title", flat=True).first() or ""
@@ -73,7 +74,7 @@ def new_snapshot(link: Link, mode: str | None = None) -> Snapshot:
         try:
             with transaction.atomic():
                 snap = Snapshot.objects.create(
-                    link=link, version=version, mode=mode, title=previous
+                    link=link, version=version, mode=mode, title=previous, force=force
                 )
                 Link.objects.filter(pk=link.pk).update(latest_snapshot=snap)
                 link.latest_snapshot = snap
@@ -88,8 +89,11 @@ def add_link(
     url: str,
     tags: Iterable[str] = (),
     mode: str | None = None,
+    *,
+    force: bool = False,
 ) -> tuple[Link, Snapshot]:
-    """Save a link (or find the existing one) and queue a new snapshot version of it."""
+    """Save a link (or find the existing one) and queue a new snapshot version of it
+    (kept only if its text changed, unless `force`)."""
     link, _created = get_or_create_link(owner, url)
     tag_objs = get_or_create_tags(owner, tags)
     if tag_objs:
@@ -97,7 +101,7 @@ def add_link(
     if mode and mode != link.capture_mode:  # asking for a mode sets the link's preference
         link.capture_mode = mode
         link.save(update_fields=["capture_mode"])
-    return link, new_snapshot(link)
+    return link, new_snapshot(link, force=force)
 
 
 def links_for(owner: AbstractBaseUser) -> QuerySet[Link]:

@@ -8,6 +8,9 @@ text, so the index backends only ever split on spaces:
 - site:  the capture's site name, the URL host and the URL
 - note:  the user's note
 - body:  the latest finished capture's plain main text (capped at BODY_CHARS)
+
+Older finished captures of a link (every done version but the latest) have a second,
+body-only document each (VersionDocument), for searches with ``in:versions``.
 """
 
 from __future__ import annotations
@@ -94,3 +97,36 @@ def documents(link_ids: Iterable[int]) -> Iterator[Document]:
         names.setdefault(link_id, []).append(name)
     for link in links:
         yield build(link, snaps.get(link.pk), sorted(names.get(link.pk, [])))
+
+
+@dataclass(frozen=True)
+class VersionDocument:
+    """The analyzed text of an older finished capture, searched only with in:versions."""
+
+    snapshot_id: int
+    link_id: int
+    body: str
+
+
+def older_versions(link_ids: Iterable[int]) -> tuple[dict[int, int], list[int]]:
+    """({snapshot id: link id} of every finished capture that is not its link's latest
+    finished one, [every snapshot id of these links]), in one query."""
+    ids = list(link_ids)
+    if not ids:
+        return {}, []
+    done: dict[int, list[int]] = {}
+    every: list[int] = []
+    rows = Snapshot.objects.filter(link_id__in=ids).values_list("id", "link_id", "status")
+    for pk, link_id, status in rows:
+        every.append(pk)
+        if status == Snapshot.Status.DONE:
+            done.setdefault(link_id, []).append(pk)
+    older = {pk: link_id for link_id, pks in done.items() for pk in sorted(pks)[:-1]}
+    return older, every
+
+
+def version_documents(snapshot_ids: Iterable[int]) -> Iterator[VersionDocument]:
+    """Body documents of these captures (the caller picks which: see older_versions)."""
+    rows = Snapshot.objects.filter(pk__in=list(snapshot_ids)).values_list("id", "link_id", "text")
+    for pk, link_id, text in rows:
+        yield VersionDocument(snapshot_id=pk, link_id=link_id, body=analyze(text[:BODY_CHARS]))

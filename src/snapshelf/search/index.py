@@ -15,6 +15,15 @@ Keeping it current (every path runs inside the transaction that makes the change
 - Capture finished: library.capture.commit_result calls reindex_links.
 - Bulk tag actions, which write the link-tag table directly: library.bulk calls reindex_links.
 - Everything: rebuild() (``snapshelf reindex``).
+
+Older versions (``in:versions``, ``snapshelf search --all-versions``): a second table
+holds one body-only document per finished capture that is not its link's latest one
+(SQLite FTS5 ``search_version_fts``, rowid = snapshot id; PostgreSQL ``search_version``
+with a tsvector and GIN index). reindex_links brings a link's rows in line with its
+captures, so the capture that makes a version older moves it there in its own
+transaction; a deleted snapshot loses its row (signals; on PostgreSQL also the foreign
+key). A link matches with the flag when each of the query's positive clauses matches
+its current document or one of its older versions; current matches rank first.
 """
 
 # SQL here names only this module's table constants; every value goes as a parameter.
@@ -22,6 +31,7 @@ Keeping it current (every path runs inside the transaction that makes the change
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -34,9 +44,17 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from snapshelf.library.models import Link
+from snapshelf.library import stamp
+from snapshelf.library.models import Link, Snapshot
 from snapshelf.search.analyzer import QueryTokens
-from snapshelf.search.documents import Document, documents, latest_done
+from snapshelf.search.documents import (
+    Document,
+    VersionDocument,
+    documents,
+    latest_done,
+    older_versions,
+    version_documents,
+)
 from snapshelf.search.query import Clause, Query, parse
 from snapshelf.search.snippets import snippet
 
@@ -45,6 +63,8 @@ log = logging.getLogger(__name__)
 FTS = "search_fts"
 VOCAB = "search_fts_vocab"
 PG_TABLE = "search_document"
+VFTS = "search_version_fts"  # older versions, SQLite: rowid = snapshot id
+PG_VTABLE = "search_version"  # older versions, PostgreSQL
 #: Column weights: title, tags, site, note, body (DESIGN.md §8: title and tags weigh most).
 BM25 = "bm25(search_fts, 10.0, 8.0, 3.0, 3.0, 1.0)"
 #: ts_rank_cd weights in PostgreSQL's order {D, C, B, A}: body, site+note, tags, title.
@@ -56,6 +76,8 @@ PG_MAX_POSITIONS = 256  # per lexeme, as to_tsvector keeps
 #: long CJK texts get there; their tail then matches on SQLite but not on PostgreSQL).
 PG_MAX_LEXEMES = 50_000
 CHUNK = 500
+DF_CHUNK = 200  # terms per document-frequency statement
+VERSION_CHUNK = 100  # older versions' texts loaded at a time (each up to BODY_CHARS)
 SNIPPET_CHARS = 240
 SNIPPET_WINDOW = 600  # characters of text handed to the snippet maker
 
@@ -74,9 +96,13 @@ def _pg_escape(token: str) -> str:
 def tsvector_literal(doc: Document) -> str:
     """The document as a tsvector literal: positions run over the columns in order, with
     a gap between columns so no phrase spans two; the weight tells the column."""
+    return _tsvector(doc.columns(), PG_WEIGHTS)
+
+
+def _tsvector(columns: Iterable[str], weights: Iterable[str]) -> str:
     pos = 0
     entries: dict[str, list[str]] = {}
-    for text, weight in zip(doc.columns(), PG_WEIGHTS, strict=True):
+    for text, weight in zip(columns, weights, strict=True):
         for tok in text.split():
             pos = min(pos + 1, PG_MAX_POS)
             positions = entries.get(tok)
@@ -114,6 +140,59 @@ def _insert_rows(cursor, docs: list[Document]) -> None:
         )
 
 
+def _delete_versions(cursor, snapshot_ids: list[int]) -> None:
+    for chunk in _chunks(snapshot_ids):
+        marks = ",".join(["%s"] * len(chunk))
+        if _pg():
+            cursor.execute(f"DELETE FROM {PG_VTABLE} WHERE snapshot_id IN ({marks})", chunk)
+        else:
+            cursor.execute(f"DELETE FROM {VFTS} WHERE rowid IN ({marks})", chunk)
+
+
+def _insert_versions(cursor, docs: list[VersionDocument]) -> None:
+    if not docs:
+        return
+    if _pg():
+        cursor.executemany(
+            f"INSERT INTO {PG_VTABLE} (snapshot_id, link_id, doc) VALUES (%s, %s, %s::tsvector)",
+            [(d.snapshot_id, d.link_id, _tsvector((d.body,), ("D",))) for d in docs],
+        )
+    else:
+        cursor.executemany(
+            f"INSERT INTO {VFTS} (rowid, body, link_id) VALUES (%s, %s, %s)",
+            [(d.snapshot_id, d.body, d.link_id) for d in docs],
+        )
+
+
+def _indexed_versions(cursor, link_ids: list[int], snapshot_ids: list[int]) -> set[int]:
+    """Which of these links' snapshots have an older-version row (by link on PostgreSQL,
+    by snapshot id on SQLite, where the table has no index on the link)."""
+    found: set[int] = set()
+    keys = link_ids if _pg() else snapshot_ids
+    for chunk in _chunks(keys):
+        marks = ",".join(["%s"] * len(chunk))
+        if _pg():
+            cursor.execute(f"SELECT snapshot_id FROM {PG_VTABLE} WHERE link_id IN ({marks})", chunk)
+        else:
+            cursor.execute(f"SELECT rowid FROM {VFTS} WHERE rowid IN ({marks})", chunk)
+        found.update(row[0] for row in cursor.fetchall())
+    return found
+
+
+def _add_versions(cursor, snapshot_ids: Iterable[int]) -> None:
+    for chunk in _chunks(sorted(snapshot_ids), VERSION_CHUNK):
+        _insert_versions(cursor, list(version_documents(chunk)))
+
+
+def _sync_versions(cursor, link_ids: list[int]) -> None:
+    """Make these links' older-version rows match their finished captures: only rows that
+    appear or go are written, so a tag edit does not re-analyze old texts."""
+    older, every = older_versions(link_ids)
+    have = _indexed_versions(cursor, link_ids, every)
+    _delete_versions(cursor, sorted(have - older.keys()))
+    _add_versions(cursor, older.keys() - have)
+
+
 def _chunks(ids: Iterable[int], size: int = CHUNK) -> Iterable[list[int]]:
     chunk: list[int] = []
     for pk in ids:
@@ -139,11 +218,13 @@ def reindex_links(link_ids: Iterable[int]) -> None:
     """Rewrite the documents of these links; ids of deleted links lose their document."""
     _changed()
     ids = sorted({int(pk) for pk in link_ids})
+    stamp.touch_links(ids)  # what was computed over these libraries is stale now
     with connection.cursor() as cursor:
         for chunk in _chunks(ids):
             docs = list(documents(chunk))
             _delete_rows(cursor, chunk)
             _insert_rows(cursor, docs)
+            _sync_versions(cursor, chunk)
 
 
 def delete_links(link_ids: Iterable[int]) -> None:
@@ -153,12 +234,23 @@ def delete_links(link_ids: Iterable[int]) -> None:
     with connection.cursor() as cursor:
         for chunk in _chunks(ids):
             _delete_rows(cursor, chunk)
+            if _pg():  # SQLite: the snapshots' post_delete signals took their rows already
+                marks = ",".join(["%s"] * len(chunk))
+                cursor.execute(f"DELETE FROM {PG_VTABLE} WHERE link_id IN ({marks})", chunk)
+
+
+def delete_versions(snapshot_ids: Iterable[int]) -> None:
+    """Drop the older-version rows of these snapshots (deleted captures). Related
+    articles' statistics read only current documents: no _changed() here."""
+    with connection.cursor() as cursor:
+        _delete_versions(cursor, sorted({int(pk) for pk in snapshot_ids}))
 
 
 def clear() -> None:
     _changed()
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {PG_TABLE if _pg() else FTS}")
+        cursor.execute(f"DELETE FROM {PG_VTABLE if _pg() else VFTS}")
 
 
 def rebuild(progress: Callable[[int, int], None] | None = None, chunk: int = 1000) -> int:
@@ -178,6 +270,7 @@ def rebuild(progress: Callable[[int, int], None] | None = None, chunk: int = 100
             if not ids:
                 break
             _insert_rows(cursor, list(documents(ids)))
+            _add_versions(cursor, older_versions(ids)[0])
             last = ids[-1]
             done += len(ids)
             if progress:
@@ -185,7 +278,38 @@ def rebuild(progress: Callable[[int, int], None] | None = None, chunk: int = 100
     if not _pg():
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {FTS}({FTS}) VALUES ('optimize')")
+            cursor.execute(f"INSERT INTO {VFTS}({VFTS}) VALUES ('optimize')")
     return done
+
+
+def versions_missing() -> bool:
+    """True when no older version is indexed although some link has one (an instance
+    upgraded from before the older-versions index): one indexed probe each way."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {PG_VTABLE if _pg() else VFTS} LIMIT 1")
+        if cursor.fetchone():
+            return False
+    done = Snapshot.objects.filter(status=Snapshot.Status.DONE)
+    return done.filter(
+        Exists(done.filter(link_id=OuterRef("link_id"), pk__lt=OuterRef("pk")))
+    ).exists()
+
+
+def index_versions(chunk: int = 1000) -> int:
+    """Bring every link's older-version rows up to date (without touching the main
+    documents); returns how many rows the table holds for them afterwards."""
+    last = 0
+    with connection.cursor() as cursor:
+        while True:
+            ids = list(
+                Link.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:chunk]
+            )
+            if not ids:
+                break
+            _sync_versions(cursor, ids)
+            last = ids[-1]
+        cursor.execute(f"SELECT count(*) FROM {PG_VTABLE if _pg() else VFTS}")
+        return cursor.fetchone()[0]
 
 
 def doc_count() -> int:
@@ -194,6 +318,20 @@ def doc_count() -> int:
         # FTS5 has no cheap count(*); its docsize shadow table has one plain row per document
         cursor.execute(f"SELECT count(*) FROM {PG_TABLE if _pg() else FTS + '_docsize'}")
         return cursor.fetchone()[0]
+
+
+def analyzed_text(link_id: int) -> tuple[str, str] | None:
+    """The link's analyzed (title, body) as indexed; None when it has no document.
+
+    SQLite reads the FTS row back; PostgreSQL keeps only the tsvector, so the text is
+    analyzed again from the capture."""
+    if _pg():
+        doc = next(documents([link_id]), None)
+        return (doc.title, doc.body) if doc else None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT title, body FROM {FTS} WHERE rowid = %s", [link_id])
+        row = cursor.fetchone()
+    return (row[0] or "", row[1] or "") if row else None
 
 
 def df(tokens: Iterable[str]) -> dict[str, int]:
@@ -207,19 +345,23 @@ def df(tokens: Iterable[str]) -> dict[str, int]:
     if not toks:
         return out
     with connection.cursor() as cursor:
-        if _pg():
-            parts = " UNION ALL ".join(
-                [f"SELECT %s, count(*) FROM {PG_TABLE} WHERE doc @@ %s::tsquery"] * len(toks)
-            )
-            params: list = []
-            for tok in toks:
-                params += [tok, f"'{_pg_escape(tok)}'"]
-            cursor.execute(parts, params)
-        else:
-            marks = ",".join(["%s"] * len(toks))
-            cursor.execute(f"SELECT term, doc FROM {VOCAB} WHERE term IN ({marks})", toks)
-        for term, n in cursor.fetchall():
-            out[term] = n
+        # in chunks: PostgreSQL's parser recurses per UNION ALL arm (thousands of terms hit
+        # "stack depth limit exceeded"), SQLite caps the number of parameters
+        for start in range(0, len(toks), DF_CHUNK):
+            chunk = toks[start : start + DF_CHUNK]
+            if _pg():
+                parts = " UNION ALL ".join(
+                    [f"SELECT %s, count(*) FROM {PG_TABLE} WHERE doc @@ %s::tsquery"] * len(chunk)
+                )
+                params: list = []
+                for tok in chunk:
+                    params += [tok, f"'{_pg_escape(tok)}'"]
+                cursor.execute(parts, params)
+            else:
+                marks = ",".join(["%s"] * len(chunk))
+                cursor.execute(f"SELECT term, doc FROM {VOCAB} WHERE term IN ({marks})", chunk)
+            for term, n in cursor.fetchall():
+                out[term] = n
     return out
 
 
@@ -300,6 +442,8 @@ def filtered_links(
         qs = qs.filter(archived=True)
     if "public" in flags or public_only:
         qs = qs.filter(visibility=Link.Visibility.PUBLIC)
+    if "changed" in flags:
+        qs = qs.filter(changed__isnull=False)
     if not include_archived and "archived" not in flags:
         qs = qs.filter(archived=False)
     if query.langs:
@@ -347,6 +491,45 @@ def _matching(qs: QuerySet[Link], expr: str) -> QuerySet[Link]:
     )
 
 
+def _current_or_older(expr: str) -> tuple[str, list[str]]:
+    """SQL: the link's current document or one of its older versions matches `expr`."""
+    if _pg():
+        sql = (
+            f"(library_link.id IN (SELECT link_id FROM {PG_TABLE} WHERE doc @@ %s::tsquery)"
+            f" OR library_link.id IN (SELECT link_id FROM {PG_VTABLE} WHERE doc @@ %s::tsquery))"
+        )
+    else:
+        snaps = Snapshot._meta.db_table
+        sql = (
+            f"(library_link.id IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s)"
+            f" OR library_link.id IN (SELECT s.link_id FROM {VFTS} JOIN {snaps} s"
+            f" ON s.id = {VFTS}.rowid AND s.link_id = {VFTS}.link_id WHERE {VFTS} MATCH %s))"
+        )
+    return sql, [expr, expr]
+
+
+def _ranked_with_versions(
+    qs: QuerySet[Link], query: Query, positive: str, limit: int, offset: int
+) -> list[tuple[int, float]]:
+    """in:versions: links whose current document matches, ranked as usual, then links
+    matching only through older versions (each positive clause in the current document
+    or in an older version's text), newest first with score 0."""
+    want = offset + limit + 1
+    rows = _matching(qs, positive).order_by("-score", "-created", "-id").values_list("id", "score")
+    current = [(pk, float(score)) for pk, score in rows[:want]]
+    if len(current) >= want:
+        return current[offset:]
+    older = _exclude_matching(qs, positive)
+    for clause in query.clauses:
+        if not clause.negated and (expr := compile_clauses([clause])):
+            sql, params = _current_or_older(expr)
+            older = older.extra(where=[sql], params=params)
+    start = max(0, offset - len(current))
+    need = limit + 1 - max(0, len(current) - offset)
+    ids = older.order_by("-created", "-id").values_list("id", flat=True)[start : start + need]
+    return current[offset:] + [(pk, 0.0) for pk in ids]
+
+
 # ---------------------------------------------------------------- searching
 
 
@@ -359,6 +542,9 @@ class Hit:
     score: float
     snippet_html: str = ""
     snippet_text: str = ""
+    #: With in:versions, the older version the snippet was cut from (None: the latest).
+    version: int | None = None
+    matched_snapshot_id: int | None = None
 
 
 @dataclass
@@ -395,6 +581,8 @@ def ranked_ids(
     qs = _exclude_matching(qs, negative)
     if query.has_text and not positive:  # words that have no token (punctuation only)
         return []
+    if positive and query.all_versions and not public_only:  # older versions stay private
+        return _ranked_with_versions(qs, query, positive, limit, offset)
     if positive:
         qs = _matching(qs, positive).order_by("-score", "-created", "-id")
         rows = qs.values_list("id", "score")
@@ -442,10 +630,65 @@ def _snippet(text: str, query: Query) -> tuple[str, str]:
     return escape(plain), plain
 
 
+def _version_snippet(snap: Snapshot, query: Query) -> tuple[str, str]:
+    """A snippet of an older version's text, led by the version's name ("v2")."""
+    html, text = _snippet(snap.text, query)
+    label = f"v{snap.version}"
+    return (
+        mark_safe(f'<span class="snippet-version">{label}</span> {html}'),  # noqa: S308
+        f"[{label}] {text}",
+    )
+
+
+def _ids_matching(table: str, key: str, expr: str, ids: list[int]) -> set[int]:
+    """Which of `ids` (values of the table's `key`) have a row matching `expr`."""
+    found: set[int] = set()
+    with connection.cursor() as cursor:
+        for chunk in _chunks(ids):
+            marks = ",".join(["%s"] * len(chunk))
+            if _pg():
+                cursor.execute(
+                    f"SELECT {key} FROM {table} WHERE doc @@ %s::tsquery AND {key} IN ({marks})",
+                    [expr, *chunk],
+                )
+            else:
+                cursor.execute(
+                    f"SELECT rowid FROM {table} WHERE {table} MATCH %s AND rowid IN ({marks})",
+                    [expr, *chunk],
+                )
+            found.update(row[0] for row in cursor.fetchall())
+    return found
+
+
+def older_matches(link_ids: list[int], query: Query) -> dict[int, Snapshot]:
+    """With in:versions, for each of these links whose current document does not match
+    the query, the newest older version whose text matches one of its words."""
+    if not (query.all_versions and query.has_text and link_ids):
+        return {}
+    clauses = [c for c in query.clauses if not c.negated]
+    positive, any_word = compile_clauses(clauses), compile_clauses(clauses, any_of=True)
+    if not positive:
+        return {}
+    current = _ids_matching(PG_TABLE if _pg() else FTS, "link_id", positive, link_ids)
+    older, _every = older_versions(pk for pk in link_ids if pk not in current)
+    matched = _ids_matching(PG_VTABLE if _pg() else VFTS, "snapshot_id", any_word, list(older))
+    best: dict[int, int] = {}
+    for pk in matched:
+        best[older[pk]] = max(pk, best.get(older[pk], 0))
+    snaps = Snapshot.objects.filter(pk__in=list(best.values())).only(
+        "id", "link_id", "version", "text"
+    )
+    return {s.link_id: s for s in snaps}
+
+
 def snippets_for(link_ids: list[int], query: Query) -> dict[int, tuple[str, str]]:
-    """(html, plain) snippet of each link's latest capture text around the query words."""
+    """(html, plain) snippet of each link's latest capture text around the query words
+    (with in:versions, of the older version that matched when the latest did not)."""
     snaps = latest_done(link_ids)
-    return {pk: _snippet(snap.text, query) for pk, snap in snaps.items()}
+    out = {pk: _snippet(snap.text, query) for pk, snap in snaps.items()}
+    for pk, snap in older_matches(link_ids, query).items():
+        out[pk] = _version_snippet(snap, query)
+    return out
 
 
 def hits_for(rows: list[tuple[int, float]], query: Query) -> list[Hit]:
@@ -458,6 +701,7 @@ def hits_for(rows: list[tuple[int, float]], query: Query) -> list[Hit]:
         .only("id", "url", "title", "latest_snapshot__id", "latest_snapshot__title")
     }
     snaps = latest_done(ids)
+    older = older_matches(ids, query)
     hits = []
     for pk, score in rows:
         link = links.get(pk)
@@ -465,7 +709,11 @@ def hits_for(rows: list[tuple[int, float]], query: Query) -> list[Hit]:
             continue
         snap = snaps.get(pk)
         title = link.title or (snap.title if snap else "") or link.url
-        html, text = _snippet(snap.text if snap else "", query)
+        old = older.get(pk)
+        if old is not None:
+            html, text = _version_snippet(old, query)
+        else:
+            html, text = _snippet(snap.text if snap else "", query)
         hits.append(
             Hit(
                 link_id=pk,
@@ -475,6 +723,8 @@ def hits_for(rows: list[tuple[int, float]], query: Query) -> list[Hit]:
                 score=round(score, 6),
                 snippet_html=html,
                 snippet_text=text,
+                version=old.version if old else None,
+                matched_snapshot_id=old.pk if old else None,
             )
         )
     return hits
@@ -488,13 +738,19 @@ def search(
     offset: int = 0,
     public_only: bool = False,
     include_archived: bool = True,
+    all_versions: bool = False,
 ) -> SearchPage:
     """One page of the owner's links matching `q`, best first (newest first on ties).
 
     A query with only exclusions or filters lists the owner's other links, newest first.
+    `all_versions` is the in:versions operator: words may match older versions' text.
     """
     owner_id = owner if isinstance(owner, int) else owner.pk
     query = parse_query(q)
+    # public searches never look into older versions (they are the owner's history)
+    wanted = (all_versions or query.all_versions) and not public_only
+    if wanted != query.all_versions:
+        query = dataclasses.replace(query, all_versions=wanted)
     if query.is_empty:
         return SearchPage(hints=list(query.hints))
     rows = ranked_ids(
@@ -543,6 +799,8 @@ __all__ = [
     "SearchPage",
     "candidates",
     "delete_links",
+    "delete_versions",
+    "older_matches",
     "df",
     "parse_query",
     "doc_count",

@@ -24,3 +24,52 @@ class SearchDocument(models.Model):
 
     def __str__(self) -> str:
         return f"search document of link {self.link_id}"
+
+
+class SearchVersion(models.Model):
+    """PostgreSQL's older-versions table (search_version, migration 0003), declared for
+    the same reason as SearchDocument; SQLite keeps these rows in FTS5 instead."""
+
+    snapshot = models.OneToOneField(
+        "library.Snapshot",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # the database cascades (PostgreSQL FK, or signals)
+        db_constraint=False,
+        related_name="+",
+    )
+    link = models.ForeignKey(
+        "library.Link", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    class Meta:
+        db_table = "search_version"
+        managed = True
+
+    def __str__(self) -> str:
+        return f"older-version search document of snapshot {self.snapshot_id}"
+
+
+class SearchFTS(models.Model):
+    """SQLite's FTS5 tables, declared (state only, migration 0004) so that flushing the
+    database empties them too: otherwise a flushed test database keeps documents whose
+    row ids the next links reuse. PostgreSQL has no such tables; flush skips them."""
+
+    rowid = models.BigIntegerField(primary_key=True)
+
+    class Meta:
+        db_table = "search_fts"
+        managed = True
+
+    def __str__(self) -> str:
+        return f"search document {self.rowid}"
+
+
+class SearchVersionFTS(models.Model):
+    rowid = models.BigIntegerField(primary_key=True)
+
+    class Meta:
+        db_table = "search_version_fts"
+        managed = True
+
+    def __str__(self) -> str:
+        return f"older-version search document {self.rowid}"

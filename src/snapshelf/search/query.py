@@ -1,7 +1,8 @@
 """The query language (DESIGN.md §8) parsed into a backend-neutral Query.
 
 Words, "exact phrase", -exclude, OR, tag:name / #name, site:example.com,
-is:unread|favorite|archived|public, lang:zh, type:pdf, before:/after: dates.
+is:unread|favorite|archived|public|changed, lang:zh, type:pdf, before:/after: dates, and
+in:versions (words also match text only an older finished version of a link holds).
 Malformed input never raises: it degrades to plain words and says so in `hints`.
 """
 
@@ -32,11 +33,12 @@ class Query:
     tags: list[str] = field(default_factory=list)  # tag:x / #x, every one required
     exclude_tags: list[str] = field(default_factory=list)  # -tag:x
     sites: list[str] = field(default_factory=list)  # site:host (host or any subdomain), any
-    flags: list[str] = field(default_factory=list)  # is:unread|favorite|archived|public
+    flags: list[str] = field(default_factory=list)  # is:unread|favorite|archived|public|changed
     langs: list[str] = field(default_factory=list)  # lang:zh (prefix of the language code)
     types: list[str] = field(default_factory=list)  # type:html|pdf|image|text
     before: date | None = None  # saved before this day (exclusive)
     after: date | None = None  # saved on or after this day
+    all_versions: bool = False  # in:versions: words may match older versions' text too
     hints: list[str] = field(default_factory=list)  # what was not understood, for the user
 
     @property
@@ -62,13 +64,14 @@ class Query:
 
 MAX_INPUT = 500
 MAX_CLAUSES = 32
-_FILTER_KEYS = frozenset({"tag", "site", "is", "lang", "type", "before", "after"})
+_FILTER_KEYS = frozenset({"tag", "site", "is", "lang", "type", "before", "after", "in"})
 _FLAGS = {
     "unread": "unread",
     "favorite": "favorite",
     "favourite": "favorite",
     "archived": "archived",
     "public": "public",
+    "changed": "changed",
 }
 _TYPES = frozenset({"html", "pdf", "image", "text"})
 _KEY = re.compile(r"([A-Za-z]+):(.*)", re.DOTALL)
@@ -194,7 +197,12 @@ class _Parser:
         elif key == "is":
             flag = _FLAGS.get(value.lower())
             if flag is None:
-                self.hint(_("Unknown is: value ignored; use unread, favorite, archived or public."))
+                self.hint(
+                    _(
+                        "Unknown is: value ignored; "
+                        "use unread, favorite, archived, public or changed."
+                    )
+                )
             elif flag not in q.flags:
                 q.flags.append(flag)
         elif key == "lang":
@@ -203,6 +211,11 @@ class _Parser:
                 q.langs.append(lang)
             else:
                 self.hint(_("Unknown language in lang: ignored; use a code such as en or zh."))
+        elif key == "in":
+            if value.lower() in ("versions", "version", "all"):
+                q.all_versions = True
+            else:
+                self.hint(_("Unknown in: value ignored; use in:versions to search older versions."))
         elif key == "type":
             kind = value.lower()
             if kind in _TYPES:

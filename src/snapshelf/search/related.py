@@ -7,7 +7,8 @@ The maths (DESIGN.md §8), the same for the product and for bench/related_qualit
 - a term weighs (1 + log tf) * idf with idf = log(N / df): sublinear, so one word
   repeated forty times does not drown the rest; each link keeps its VECTOR_TERMS
   heaviest terms as a unit vector;
-- its signature is its SIGNATURE_TERMS heaviest terms that some other link also has;
+- its signature is its SIGNATURE_TERMS heaviest terms that some other link also has
+  and that are not common to much of the library (MAX_DF_SHARE);
 - candidates are the links that share signature terms, scored BM25 (rarer shared
   terms count more, long texts are not favoured); the best RERANK of them are
   re-ranked by cosine of the full vectors, plus a bonus for shared tags.
@@ -31,7 +32,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 TITLE_WEIGHT = 2
-SIGNATURE_TERMS = 50
+SIGNATURE_TERMS = 30
+#: Signature terms are those in at most this share of the library (but at least
+#: MIN_DF_CAP links): at 100,000 links this halved the candidate lookup; precision@5
+#: moved from 0.816 to 0.816 (20 Newsgroups) and 0.910 to 0.906 (Sina) with 30 terms.
+MAX_DF_SHARE = 0.05
+MIN_DF_CAP = 100
 VECTOR_TERMS = 1000
 RERANK = 50
 BM25_K1 = 1.2
@@ -80,9 +86,15 @@ def weigh(counts: Counter[str], df: Mapping[str, int], n: int) -> dict[str, floa
     return {term: w / norm for term, w in top}
 
 
-def signature_of(vector: dict[str, float], df: Mapping[str, int]) -> list[tuple[str, float]]:
-    """The heaviest terms that some other document also has: what is worth looking up."""
-    shared = [(t, w) for t, w in vector.items() if df.get(t, 0) > 1]
+def signature_of(
+    vector: dict[str, float], df: Mapping[str, int], n: int
+) -> list[tuple[str, float]]:
+    """The heaviest terms that some other document also has: what is worth looking up.
+
+    Terms in more than MAX_DF_SHARE of a big library are left out: their postings are
+    the longest to read and their low idf hardly moves the candidates' order."""
+    cap = max(MAX_DF_SHARE * n, MIN_DF_CAP)
+    shared = [(t, w) for t, w in vector.items() if 1 < df.get(t, 0) <= cap]
     return heapq.nlargest(SIGNATURE_TERMS, shared, key=lambda kv: kv[1])
 
 
@@ -178,7 +190,7 @@ class RelatedIndex:
     def signature(self, doc_id: int) -> list[tuple[str, float]]:
         """The link's most distinctive terms that other links share, heaviest first."""
         entry = self.entries.get(doc_id)
-        return signature_of(entry.vector, self.df) if entry else []
+        return signature_of(entry.vector, self.df, len(self.entries)) if entry else []
 
     def _candidates(self, source: Entry, signature: list[tuple[str, float]]) -> dict[int, float]:
         """BM25 of the signature terms (weighted by their signature weight) per link."""

@@ -15,13 +15,32 @@ from __future__ import annotations
 from collections import defaultdict
 
 from snapshelf.library.models import Link, Tag
-from snapshelf.library.related import link_terms, related_links
+from snapshelf.library.related import cached_df, related_links
+from snapshelf.search import index
+from snapshelf.search import related as engine
 from snapshelf.search.analyzer import analyze
 
 #: How many related links vote.
 NEIGHBOURS = 10
 #: A tag named by one of the link's own terms counts this much per unit of term weight.
 TERM_WEIGHT = 2.0
+
+
+def link_terms(link: Link) -> dict[str, float]:
+    """The link's TF-IDF term vector (unit length); {} without a document.
+
+    Document frequencies come from related articles' per-process cache: related_links,
+    called just before, has looked up these very terms, so this costs no df queries
+    (uncached, they took ~0.6 s per link on PostgreSQL at 3,000 links).
+    """
+    found = index.analyzed_text(link.pk)
+    if found is None:
+        return {}
+    counts = engine.term_counts(*found)
+    if not counts:
+        return {}
+    n = index.doc_count()
+    return engine.weigh(counts, cached_df(counts, n), n)
 
 
 def suggest_tags(link: Link, limit: int = 5) -> list[str]:

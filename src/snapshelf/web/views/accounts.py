@@ -19,6 +19,7 @@ from django.views.i18n import set_language
 
 from snapshelf.accounts.models import Profile
 from snapshelf.capture.browser_service import browser_available
+from snapshelf.jobs import quota
 from snapshelf.jobs.tasks import enqueue_capture
 from snapshelf.library.models import Link
 from snapshelf.library.services import add_link, add_uploaded
@@ -179,6 +180,8 @@ def bookmarklet_save(request: HttpRequest) -> HttpResponse:
     """The bookmarklet's popup: GET only shows the prefilled form, POST saves."""
     if request.method == "POST":
         form = PageSaveForm(request.POST)
+        if form.is_valid() and (wait := quota.take(request.user.pk)):
+            form.add_error(None, quota.refusal(wait))
         if form.is_valid():
             link = _save_from_bookmarklet(request, form)
             return render(request, "snapshelf/accounts/bookmarklet_saved.html", {"link": link})

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from snapshelf.jobs import quota
 from snapshelf.jobs.tasks import enqueue_capture
 from snapshelf.library import bulk
 from snapshelf.library.artefacts import served_content_type
@@ -38,6 +39,7 @@ def _flag_label(flag: str) -> str:
         "favorite": _("Favourites"),
         "archived": _("Archived"),
         "public": _("Public"),
+        "changed": _("Changed"),
     }[flag]
 
 
@@ -106,7 +108,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "active": x in f.flags,
             "url": _query(f, **{"is": [*f.flags, x]}),
         }
-        for x in ("unread", "favorite", "archived", "public")
+        for x in ("unread", "favorite", "archived", "public", "changed")
     ]
     return render(
         request,
@@ -133,6 +135,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def link_add(request: HttpRequest) -> HttpResponse:
     form = AddLinkForm(request.POST)
     htmx = request.headers.get("HX-Request") == "true"
+    if form.is_valid() and (wait := quota.take(request.user.pk)):
+        form.add_error(None, quota.refusal(wait))
     if not form.is_valid():
         if htmx:
             response = render(request, "snapshelf/library/_add_errors.html", {"form": form})
@@ -233,6 +237,11 @@ def links_bulk(request: HttpRequest) -> HttpResponse:
                 "back": back,
             },
         )
+    if data["action"] == "resnapshot":
+        wait = quota.take(request.user.pk, bulk.owned(request.user, data["ids"]).count())
+        if wait:
+            messages.error(request, quota.refusal(wait))
+            return redirect(back)
     count = bulk.apply(request.user, data["ids"], data["action"], data.get("tags") or [])
     messages.success(
         request,

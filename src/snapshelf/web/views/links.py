@@ -15,15 +15,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from snapshelf.capture.extract import sanitize_html
+from snapshelf.jobs import quota
 from snapshelf.jobs.tasks import enqueue_capture
+from snapshelf.library import versions as version_list
+from snapshelf.library import watch
 from snapshelf.library.diff import diff_texts, render_html
 from snapshelf.library.models import Link, Snapshot, Tag
 from snapshelf.library.notes import render_note
 from snapshelf.library.related import related_links
+from snapshelf.library.removal import VersionInUse, delete_snapshot
 from snapshelf.library.services import get_or_create_tags, links_for, new_snapshot, snapshot_for
 from snapshelf.storage import BlobNotFound, get_blob_store
 from snapshelf.web.archive import archive_url, protect
 from snapshelf.web.forms.link import VISIBILITY_HELP, LinkEditForm
+from snapshelf.web.forms.watch import WatchForm
 
 TABS = ("reader", "archive", "screenshot", "pdf", "info")
 LIVE = (Snapshot.Status.QUEUED, Snapshot.Status.RUNNING)
@@ -67,6 +72,7 @@ def _selected_snapshot(link: Link, raw: str | None) -> Snapshot | None:
     if link.latest_snapshot_id == int(raw):
         return link.latest_snapshot
     snap = Snapshot.objects.filter(pk=int(raw), link=link).first()
+    snap = snap or version_list.kept_for(link, int(raw))  # no change: folded into that one
     if snap is None:
         raise Http404("no such version")
     return snap
@@ -124,9 +130,15 @@ def _render_page(
     tab: str,
     form: LinkEditForm | None = None,
     status: int = 200,
+    watch_form: WatchForm | None = None,
 ) -> HttpResponse:
-    versions = list(
-        link.snapshots.only("id", "link_id", "version", "status", "created", "finished", "title")
+    versions = version_list.annotate_versions(
+        list(
+            link.snapshots.only(
+                *("id", "link_id", "version", "status", "created", "finished", "title", "mode"),
+                *("force", "changes", "checks", "last_checked"),
+            )
+        )
     )
     for version in versions:
         version.status_label = status_label(version.status)
@@ -162,6 +174,9 @@ def _render_page(
             (Link.Visibility(k).label, text) for k, text in VISIBILITY_HELP.items()
         ],
         "related": related_links(link, limit=5),
+        "watch_form": watch_form or WatchForm.for_link(link),
+        "watch_open": watch_form is not None,
+        "watch_label": watch.describe(link.watch_hours),
         **_tab_context(snap, tab, link),
     }
     return render(request, "snapshelf/links/detail.html", context, status=status)
@@ -175,6 +190,7 @@ def link_detail(request: HttpRequest, pk: int) -> HttpResponse:
     tab = request.GET.get("tab", "reader")
     if tab not in _available_tabs(snap):
         tab = "reader"
+    watch.clear_changed(link)  # seen: the library stops highlighting it (this page still does)
     return _render_page(request, link, snap, tab)
 
 
@@ -187,6 +203,10 @@ def link_status(request: HttpRequest, pk: int) -> HttpResponse:
     if snap is None:
         raise Http404("no snapshot")
     live = snap.status in LIVE
+    if getattr(snap, "folded", False):
+        messages.info(
+            request, _("No change since v%(n)d: no new version was kept.") % {"n": snap.version}
+        )
     response = render(
         request,
         "snapshelf/links/_status.html",
@@ -255,10 +275,31 @@ def link_read(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def link_resnapshot(request: HttpRequest, pk: int) -> HttpResponse:
     link = _owned_link(request, pk)
-    snap = new_snapshot(link)
+    if wait := quota.take(request.user.pk):
+        messages.error(request, quota.refusal(wait))
+        return redirect("link", pk=link.pk)
+    snap = new_snapshot(link, force=request.POST.get("force") == "1")
     enqueue_capture(snap.pk)
     messages.success(request, _("A new snapshot is being taken."))
     return redirect("link", pk=link.pk)
+
+
+@login_required
+@require_POST
+def link_watch(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set how often the link is re-captured to look for changes (or stop)."""
+    link = _owned_link(request, pk)
+    form = WatchForm(request.POST)
+    if not form.is_valid():
+        snap = link.latest_snapshot
+        return _render_page(request, link, snap, "reader", watch_form=form, status=400)
+    watch.set_watch(link, form.watch_hours)
+    if link.watch_hours:
+        every = watch.describe(link.watch_hours)
+        messages.success(request, _("Watching for changes: %(every)s.") % {"every": every})
+    else:
+        messages.success(request, _("No longer watching this link."))
+    return redirect(_back(request, link))
 
 
 @login_required
@@ -272,6 +313,23 @@ def link_delete(request: HttpRequest, pk: int) -> HttpResponse:
     link.delete()
     messages.success(request, _("Deleted “%(title)s”.") % {"title": title})
     return redirect("home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def version_delete(request: HttpRequest, pk: int, snapshot_id: int) -> HttpResponse:
+    """GET asks for confirmation; the POST deletes this one version (the link stays)."""
+    snap = _owned_snapshot(request, pk, snapshot_id)
+    if request.method == "GET":
+        context = {"link": snap.link, "snap": snap, "live": snap.status in LIVE}
+        return render(request, "snapshelf/links/confirm_delete_version.html", context)
+    try:
+        delete_snapshot(request.user, snap.pk)
+    except VersionInUse:
+        messages.error(request, _("This version is still being captured; delete it later."))
+        return redirect(_page_url(snap.link, v=snap.pk))
+    messages.success(request, _("Deleted version %(n)d.") % {"n": snap.version})
+    return redirect("link", pk=pk)
 
 
 def _blob_response(sha: str | None, content_type: str) -> HttpResponse:

@@ -1,0 +1,63 @@
+"""Per-user submission limit: one user cannot flood a shared server's capture queue.
+
+Counted in Django's cache per user in a fixed one-hour window that starts with the
+user's first capture in it. The web UI asks before queuing (add, save page, re-snapshot,
+bulk re-snapshot); the CLI is the operator's and is not limited. With Redis configured
+the cache is Redis, so the limit holds across web processes.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+WINDOW_SECONDS = 3600
+_PREFIX = "snapshelf:captures"
+
+
+def _keys(user_id: int) -> tuple[str, str]:
+    key = f"{_PREFIX}:{user_id}"
+    return key, key + ":start"
+
+
+def take(user_id: int, count: int = 1) -> int | None:
+    """Count `count` new captures for the user; None when allowed, else the seconds until
+    the window ends (and nothing is counted)."""
+    limit = settings.SNAPSHELF_USER_CAPTURES_PER_HOUR
+    if limit <= 0 or count <= 0:
+        return None
+    key, start_key = _keys(user_id)
+    now = time.time()
+    cache.add(start_key, now, WINDOW_SECONDS)
+    cache.add(key, 0, WINDOW_SECONDS)
+    try:
+        used = cache.incr(key, count)
+    except ValueError:  # the window ended between add() and incr()
+        cache.set(key, count, WINDOW_SECONDS)
+        used = count
+    if used <= limit:
+        return None
+    cache.decr(key, count)  # refused captures are not counted
+    started = cache.get(start_key, now)
+    return max(1, int(started + WINDOW_SECONDS - now))
+
+
+def remaining(user_id: int) -> int | None:
+    """Captures the user may still queue in this window (None: unlimited)."""
+    limit = settings.SNAPSHELF_USER_CAPTURES_PER_HOUR
+    if limit <= 0:
+        return None
+    return max(0, limit - int(cache.get(_keys(user_id)[0], 0)))
+
+
+def refusal(wait_seconds: int) -> str:
+    """What the user is told when the limit refuses their captures."""
+    from django.utils.translation import gettext as _
+
+    minutes = max(1, -(-wait_seconds // 60))
+    return _(
+        "You have queued the most captures allowed in an hour (%(limit)d). "
+        "Try again in %(minutes)d min."
+    ) % {"limit": settings.SNAPSHELF_USER_CAPTURES_PER_HOUR, "minutes": minutes}
