@@ -73,3 +73,31 @@ class SearchVersionFTS(models.Model):
 
     def __str__(self) -> str:
         return f"older-version search document {self.rowid}"
+
+
+class SearchTermDF(models.Model):
+    """PostgreSQL's document frequencies (search_term_df, migration 0005), declared
+    (state only) so that a flush truncates them with search_document."""
+
+    term = models.TextField(primary_key=True)
+
+    class Meta:
+        db_table = "search_term_df"
+        managed = True
+
+    def __str__(self) -> str:
+        return f"document frequency of {self.term}"
+
+
+class SearchTermDelta(models.Model):
+    """PostgreSQL's not yet compacted document-frequency changes (search_term_delta):
+    declared for flushes only; the table has no key (a term has many rows)."""
+
+    term = models.TextField(primary_key=True)
+
+    class Meta:
+        db_table = "search_term_delta"
+        managed = True
+
+    def __str__(self) -> str:
+        return f"document-frequency change of {self.term}"
