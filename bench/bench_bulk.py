@@ -50,7 +50,7 @@ def page_paths(count: int) -> list[str]:
 
 def gzip_file(request) -> Reply:
     path = TFL / (request.path.removeprefix("/tfl/") + ".gz")
-    if not path.is_file() or TFL not in path.resolve().parents:
+    if not path.is_file() or TFL.resolve() not in path.resolve().parents:
         return Reply(status=404, headers={"Content-Type": "text/plain"}, body=b"missing\n")
     return Reply(
         headers={"Content-Type": "text/html", "Content-Encoding": "gzip"}, body=path.read_bytes()
