@@ -96,17 +96,18 @@ def test_concurrent_captures_of_one_host_never_exceed_the_limit(user, fixture_se
     pending_lock = threading.Lock()
 
     def worker():
-        while True:
-            with pending_lock:
-                if not pending:
-                    return
-                pk = pending.pop(0)
-            if capture_snapshot.call_local(pk) == "waiting":
-                time.sleep(0.05)
+        try:
+            while True:
                 with pending_lock:
-                    pending.append(pk)
-        # each thread has its own connection
-        connection.close()
+                    if not pending:
+                        return
+                    pk = pending.pop(0)
+                if capture_snapshot.call_local(pk) == "waiting":
+                    time.sleep(0.05)
+                    with pending_lock:
+                        pending.append(pk)
+        finally:
+            connection.close()  # each thread has its own connection: leave none open
 
     threads = [threading.Thread(target=worker) for _ in range(5)]
     for t in threads:
