@@ -1,5 +1,6 @@
-"""Huey tasks: captures (retried with backoff on transient failures) and recovery of
-captures whose worker died."""
+"""Huey tasks: captures (at most N per destination host at once, retried with backoff on
+transient failures), and the periodic jobs: recovery of captures whose worker died,
+re-capture of watched links, and the orphan-blob sweep."""
 
 from __future__ import annotations
 
