@@ -30,7 +30,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -45,6 +44,7 @@ from snapshelf.library.models import Blob, Link, Snapshot, Tag
 from snapshelf.storage import get_blob_store, sha256_hex
 from snapshelf.storage.base import BlobNotFound
 from snapshelf.storage.codec import valid_key
+from snapshelf.storage.filesystem import write_atomic
 
 FORMAT = "snapshelf-backup"
 FORMAT_VERSION = 1
@@ -133,7 +133,7 @@ def _write_backup(target: Path, progress: Progress) -> dict[str, Any]:
         "skipped_orphan_blobs": skipped,
     }
     os.sync()  # the database copy and the blob files are on disk before the manifest says so
-    _write_atomic(target / MANIFEST, json.dumps(manifest, indent=1).encode())
+    write_atomic(target / MANIFEST, json.dumps(manifest, indent=1).encode())
     return manifest
 
 
@@ -523,20 +523,6 @@ def _file_sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _version() -> str:

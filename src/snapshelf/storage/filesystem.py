@@ -14,6 +14,22 @@ from snapshelf.storage.base import BlobInfo, BlobNotFound, BlobStore, StoredBlob
 from snapshelf.storage.codec import pack, unpack, valid_key
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write through a temporary file and rename: readers see the old file or the whole
+    new one, never a part."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
 class FilesystemBlobStore(BlobStore):
     """`root/ab/cd/<sha256>.zst`; temp file + fsync + rename, so a reader never sees half a blob."""
 
@@ -37,17 +53,7 @@ class FilesystemBlobStore(BlobStore):
             pass
         target.parent.mkdir(parents=True, exist_ok=True)
         packed = pack(data)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(packed)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        write_atomic(target, packed)
         _fsync_dir(target.parent)
         return BlobInfo(digest, len(data), len(packed), created=True)
 
