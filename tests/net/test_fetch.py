@@ -329,32 +329,33 @@ def test_slow_drip_hits_deadline(fetcher: Fetcher, fixture_server: FixtureServer
     started = time.monotonic()
     with pytest.raises(errors.Timeout, match="1.5 s"):
         get(fetcher, fixture_server.url("/drip"), seconds=1.5)
-    assert 1.4 < time.monotonic() - started < 2.5
+    assert 1.4 < time.monotonic() - started < 4.0
 
 
 def test_slow_first_byte_hits_deadline(fetcher: Fetcher, fixture_server: FixtureServer) -> None:
-    fixture_server.route("/sleepy", lambda r: Reply(200, {}, b"late", delay=3))
+    fixture_server.route("/sleepy", lambda r: Reply(200, {}, b"late", delay=6))
     started = time.monotonic()
     with pytest.raises(errors.Timeout):
         get(fetcher, fixture_server.url("/sleepy"), seconds=1.0)
-    assert time.monotonic() - started < 1.8
+    assert time.monotonic() - started < 3.5
 
 
 def test_stall_after_first_bytes_ends_at_deadline(
     fetcher: Fetcher, fixture_server: FixtureServer
 ) -> None:
     # Each socket read must wait only until the deadline, not a full timeout
-    # computed when the request started.
+    # computed when the request started: that would end at 1.8 + 2.0 s, the deadline at 2.0 s.
+    # The margin is wide so that a loaded test machine cannot blur the two.
     def stalling() -> Iterator[bytes]:
         yield b"first bytes"
-        time.sleep(5)
+        time.sleep(8)
         yield b"never"
 
-    fixture_server.route("/stall", lambda r: Reply(200, {}, stalling(), delay=0.7))
+    fixture_server.route("/stall", lambda r: Reply(200, {}, stalling(), delay=1.8))
     started = time.monotonic()
     with pytest.raises(errors.Timeout):
-        get(fetcher, fixture_server.url("/stall"), seconds=1.0)
-    assert time.monotonic() - started < 1.4
+        get(fetcher, fixture_server.url("/stall"), seconds=2.0)
+    assert time.monotonic() - started < 3.2
 
 
 def test_deadline_spans_redirects(fetcher: Fetcher, fixture_server: FixtureServer) -> None:
@@ -366,7 +367,7 @@ def test_deadline_spans_redirects(fetcher: Fetcher, fixture_server: FixtureServe
     started = time.monotonic()
     with pytest.raises(errors.Timeout):
         get(fetcher, fixture_server.url("/slow/0"), seconds=1.0)
-    assert time.monotonic() - started < 1.8
+    assert time.monotonic() - started < 2.8
     assert len(fixture_server.requests) <= 4
 
 
@@ -378,14 +379,14 @@ def test_expired_deadline_sends_nothing(fetcher: Fetcher, fixture_server: Fixtur
 
 def test_slow_resolver_hits_deadline(fixture_server: FixtureServer) -> None:
     def slow(host: str) -> list[str]:
-        time.sleep(3)
+        time.sleep(6)
         return ["127.0.0.1"]
 
     guard = Guard(parse_allow_list(TEST_ALLOW), resolver=slow)
     started = time.monotonic()
     with Fetcher(guard) as f, pytest.raises(errors.Timeout):
         get(f, f"http://slow-dns.test:{fixture_server.port}/", seconds=1.0)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 3.5
     assert fixture_server.connections == 0
 
 
@@ -441,8 +442,8 @@ def test_content_length_over_cap_rejected_before_reading(
     )
     started = time.monotonic()
     with pytest.raises(errors.TooLarge, match="10000000000"):
-        get(fetcher, fixture_server.url("/huge"), max_bytes=MB, seconds=5)
-    assert time.monotonic() - started < 1.0
+        get(fetcher, fixture_server.url("/huge"), max_bytes=MB, seconds=10)
+    assert time.monotonic() - started < 4.0
 
 
 @pytest.fixture(scope="module")
