@@ -206,15 +206,23 @@ def cmd_worker(args: argparse.Namespace) -> int:
         options["workers"] = args.workers
     err.print(f"Snapshelf worker: {options['workers']} processes")
     parent = os.getpid()
+    forker = [parent]
+
+    def note_forker() -> None:
+        forker[0] = os.getpid()
 
     def tie_to_parent() -> None:
         # Forked workers and the scheduler die with this process, even on SIGKILL: no
-        # orphan keeps taking jobs from a shared queue unsupervised.
+        # orphan keeps taking jobs from a shared queue unsupervised. The hook is
+        # inherited, so it also runs in what a worker forks (Chromium, before exec):
+        # those are not ours to tie (the browser service ties them to its own thread).
+        if forker[0] != parent:
+            return
         die_with_parent()
         if os.getppid() != parent:  # the parent died before prctl took effect
             os._exit(0)
 
-    os.register_at_fork(after_in_child=tie_to_parent)
+    os.register_at_fork(before=note_forker, after_in_child=tie_to_parent)
 
     recovered = tasks.requeue_stale()
     if recovered:

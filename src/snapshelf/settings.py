@@ -207,5 +207,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("SNAPSHELF_LOG_LEVEL", "WARNING")},
-    "loggers": {"huey": {"level": "WARNING"}},
+    # trafilatura warns "discarding data" for every page without a main text: that is
+    # an outcome our extraction handles (it falls back), not a problem to log.
+    "loggers": {"huey": {"level": "WARNING"}, "trafilatura": {"level": "ERROR"}},
 }

@@ -195,3 +195,51 @@ def test_sigkilled_worker_capture_is_recovered_and_completes(tmp_path, fixture_s
     for sha in (root, original):
         assert (blobs / sha[:2] / sha[2:4] / f"{sha}.zst").is_file()
     db.close()
+
+
+def test_worker_process_captures_with_the_browser(tmp_path, fixture_server):
+    """A `snapshelf worker` process starts Chromium for a script-rendered page (its
+    fork hook once killed every process a worker started, Chromium included)."""
+    script = "document.getElementById('app').textContent = 'Rendered by script. '.repeat(40)"
+    fixture_server.route(
+        "/app",
+        lambda req: Reply.html(f"<title>App</title><div id=app></div><script>{script}</script>"),
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SNAPSHELF_", "DATABASE_URL", "DJANGO_"))
+    }
+    env.update(
+        SNAPSHELF_DATA_DIR=str(tmp_path / "data"),
+        SNAPSHELF_EGRESS_ALLOW=TEST_ALLOW,
+        SNAPSHELF_HOSTS=TEST_HOSTS,
+        SNAPSHELF_DNS="off",
+        SNAPSHELF_BROWSER="auto",
+    )
+    subprocess.run([str(SNAPSHELF), "init"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [str(SNAPSHELF), "add", fixture_server.url("/app"), "--mode", "browser"],
+        env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    db = sqlite3.connect(tmp_path / "data" / "snapshelf.sqlite3", timeout=30)
+    worker = subprocess.Popen(
+        [str(SNAPSHELF), "worker", "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    query = "SELECT status, error, text, screenshot_blob_id FROM library_snapshot"
+    try:
+        deadline = time.monotonic() + 90
+        while db.execute(query).fetchone()[0] in ("queued", "running"):
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+        status, error, text, screenshot = db.execute(query).fetchone()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+        db.close()
+    assert (status, error) == ("done", "")
+    assert "Rendered by script." in text
+    assert screenshot

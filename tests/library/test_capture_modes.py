@@ -27,11 +27,16 @@ def browser_on():
     mp.setenv("SNAPSHELF_BROWSER", "auto")
     assert svc_module.browser_available(refresh=True)[0], "make setup installs chromium"
     yield
+    stop_browser_service()
+    mp.undo()
+    svc_module.browser_available(refresh=True)
+
+
+def stop_browser_service() -> None:
+    """The next capture starts a browser service from the current settings."""
     if capture_module._service is not None:
         capture_module._service.stop()
         capture_module._service = None
-    mp.undo()
-    svc_module.browser_available(refresh=True)
 
 
 @pytest.fixture
@@ -86,3 +91,26 @@ def test_without_a_browser_auto_is_static_and_browser_is_refused(site, user, mon
     forced = run(user, site.url("/js/fetch"), mode="browser")
     assert forced.status == "failed" and forced.error_code == "unsupported"
     assert "SNAPSHELF_BROWSER=off" in forced.error
+
+
+def test_auto_keeps_the_static_capture_when_the_browser_dies(site, user, tmp_path, monkeypatch):
+    # A "Chromium" that answers --version (so it counts as installed) and dies at start.
+    broken = tmp_path / "chromium"
+    broken.write_text('#!/bin/sh\n[ "$1" = "--version" ] && echo "Chromium 1" && exit 0\nexit 1\n')
+    broken.chmod(0o755)
+    monkeypatch.setenv("SNAPSHELF_BROWSER", str(broken))
+    stop_browser_service()
+    assert svc_module.browser_available(refresh=True)[0]
+    try:
+        auto = run(user, site.url("/js/template"))
+        assert auto.status == "done", auto.error
+        assert auto.mode == "static" and auto.timings["auto_reason"]
+        assert "Chromium exited at start" in auto.timings["browser_error"]
+        assert auto.screenshot_blob_id is None and auto.root_blob_id
+        forced = run(user, site.url("/js/fetch"), mode="browser")
+        # a forced browser capture has nothing to fall back on: it is tried again later
+        assert forced.status == "queued" and "Chromium exited at start" in forced.error
+    finally:
+        stop_browser_service()
+        monkeypatch.undo()
+        svc_module.browser_available(refresh=True)

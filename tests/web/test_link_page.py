@@ -200,6 +200,13 @@ def test_real_capture_shows_title_reader_text_and_tabs(client_a, user, fixture_s
     assert reverse("download-singlefile", args=[snap.pk]) in info
     assert reverse("download-original", args=[snap.pk]) in info
     assert str(snap.http_status) in info
+    assert "fetch: " in info and "Browser failed" not in info
+    # auto mode's notes have rows of their own, not "ms" after them
+    snap.timings = dict(snap.timings, auto_reason="few words", browser_error="it crashed")
+    snap.save(update_fields=["timings"])
+    info = page(client_a, link, "?tab=info")
+    assert "<th>Browser failed</th><td>it crashed</td>" in info
+    assert "<th>Auto mode</th><td>few words</td>" in info and "it crashed ms" not in info
 
 
 def test_cjk_reader_is_marked_with_its_language(client_a, user, fixture_server):

@@ -304,10 +304,11 @@ async def _render_guarded(
     """Turn 'the browser went away' into BrowserFailed (code "browser")."""
     try:
         return await _render(session, url, limits, deadline, artefacts)
-    except CaptureError:
+    except CaptureError as exc:
         if service.browser_died():
             service.mark_broken()
-            raise BrowserFailed(f"the browser died while capturing {url}") from None
+            if not isinstance(exc, BrowserFailed):  # that one says why already
+                raise BrowserFailed(f"the browser died while capturing {url}") from None
         raise
     except Exception as exc:
         if service.browser_died():

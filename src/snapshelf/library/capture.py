@@ -58,7 +58,8 @@ def browser_service() -> BrowserService | None:
 
 
 def capture_document(snap: Snapshot, fetcher: Fetcher, limits: Limits) -> CaptureResult:
-    """Static, browser, or auto: static first, the browser when the page is script-rendered."""
+    """Static, browser, or auto: static first, the browser when the page is script-rendered
+    (and the static capture when the browser fails)."""
     url = snap.link.url_normalized
     if snap.mode == Snapshot.Mode.UPLOAD and snap.original_blob_id:
         body = get_blob_store().get(snap.original_blob_id)
@@ -75,7 +76,13 @@ def capture_document(snap: Snapshot, fetcher: Fetcher, limits: Limits) -> Captur
         decision = decide(result)
         service = browser_service() if decision.use_browser else None
         if service is not None:
-            result = capture_browser(url, limits, fetcher=fetcher, service=service)
+            try:
+                result = capture_browser(url, limits, fetcher=fetcher, service=service)
+            except CaptureError as exc:
+                # The static capture is a whole snapshot already: keep it rather than fail
+                # (or retry) the link because the browser could not add to it.
+                log.warning("auto capture of %s stays static: %s", url, exc)
+                result.timings["browser_error"] = str(exc)[:300]
             result.timings["auto_reason"] = decision.reason
     return result
 

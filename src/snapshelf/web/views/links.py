@@ -100,9 +100,14 @@ def _page_url(link: Link, **params: object) -> str:
 
 
 def _timings(snap: Snapshot) -> list[tuple[str, object]]:
-    """Capture timings as (step, milliseconds), in the order the capture recorded them."""
+    """Capture timings as (step, milliseconds), in the order the capture recorded them
+    (the same dict holds auto mode's notes, shown on their own rows)."""
     timings = snap.timings if isinstance(snap.timings, dict) else {}
-    return [(key.removesuffix("_ms").replace("_", " "), value) for key, value in timings.items()]
+    return [
+        (key.removesuffix("_ms").replace("_", " "), value)
+        for key, value in timings.items()
+        if key.endswith("_ms")
+    ]
 
 
 def _tab_context(snap: Snapshot | None, tab: str, link: Link) -> dict:
