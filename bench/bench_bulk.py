@@ -81,6 +81,16 @@ def peak_rss_mb(pids: list[int]) -> dict[int, float]:
     return peaks
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a live process (from /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def children(pid: int) -> list[int]:
     try:
         text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
@@ -160,14 +170,18 @@ def main() -> None:
     ]
     print(f"worker log: {log.name}", file=sys.stderr)
     peaks: dict[int, float] = {}
+    cpu: dict[int, float] = {}  # every process of the workers, Chromium included
     try:
         unfinished = Snapshot.Status.QUEUED, Snapshot.Status.RUNNING
         while Snapshot.objects.filter(status__in=unfinished).exists():
             pids = [p for w in workers for p in (w.pid, *children(w.pid))]
             for pid, mb in peak_rss_mb(pids).items():
                 peaks[pid] = max(mb, peaks.get(pid, 0.0))
+            for pid in [*pids, *(g for p in pids for g in children(p))]:
+                cpu[pid] = cpu_seconds(pid) or cpu.get(pid, 0.0)
             time.sleep(0.2)
         elapsed = time.perf_counter() - t0
+        server_cpu = cpu_seconds(server.pid)
     finally:
         for worker in workers:
             worker.terminate()
@@ -194,6 +208,10 @@ def main() -> None:
                     "seconds": round(elapsed, 2),
                     "pages_per_s": round(len(paths) / elapsed, 1),
                     "peak_rss_mb_per_process": sorted(round(v, 1) for v in peaks.values()),
+                    # CPU seconds: the fixture server shares the machine's cores with the
+                    # workers here, unlike a real remote site.
+                    "cpu_s_workers": round(sum(cpu.values()), 1),
+                    "cpu_s_fixture_server": round(server_cpu or 0.0, 1),
                 },
             },
             indent=2,

@@ -7,6 +7,8 @@ to stop. Bounds apply overall and per host so one capture cannot hammer one serv
 
 from __future__ import annotations
 
+import os
+import threading
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -59,6 +61,31 @@ def _fetch_one(fetch: Fetch, ref: Ref, document_charset: str | None) -> tuple[Fe
 _PRIORITY = {"stylesheet": 0, "font": 1}
 
 
+# Fetch threads are shared by every capture in the process (starting threads for each
+# capture cost more than some captures' own work); each capture bounds its own share.
+_POOL_THREADS = 64
+_pool_lock = threading.Lock()
+_shared_pool: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _shared_pool
+    with _pool_lock:
+        if _shared_pool is None:
+            _shared_pool = ThreadPoolExecutor(_POOL_THREADS, thread_name_prefix="snapshelf-fetch")
+        return _shared_pool
+
+
+def _forget_pool() -> None:
+    """A forked child has none of the parent's threads: it starts its own pool."""
+    global _shared_pool, _pool_lock
+    _shared_pool = None
+    _pool_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _host(url: str) -> str:
     try:
         return (urlsplit(url).hostname or "").lower()
@@ -89,15 +116,18 @@ def collect(
     results: dict[str, Fetched] = {}
     # Stylesheets first (what they reference is only known once they arrive), then fonts,
     # then the rest, each in document order: the order browsers give them, which keeps
-    # the longest chain (page -> stylesheet -> @import -> font) short.
-    queues: tuple[deque[Ref], ...] = (deque(), deque(), deque())
+    # the longest chain (page -> stylesheet -> @import -> font) short. Within a priority,
+    # one queue per host (in the order hosts were first seen), so a busy host is skipped
+    # in one step instead of by walking its whole queue on every completion.
+    queues: tuple[dict[str, deque[Ref]], ...] = ({}, {}, {})
     seen: set[str] = set()
 
     def enqueue(ref: Ref) -> None:
         if ref.url in seen or url_scheme(ref.url) not in ("http", "https"):
             return
         seen.add(ref.url)
-        queues[_PRIORITY.get(ref.kind, 2)].append(ref)
+        by_host = queues[_PRIORITY.get(ref.kind, 2)]
+        by_host.setdefault(_host(ref.url), deque()).append(ref)
 
     for ref in roots:
         enqueue(ref)
@@ -118,36 +148,32 @@ def collect(
             stopped = True
         return not stopped
 
-    def schedule(pool: ThreadPoolExecutor) -> None:
+    def schedule() -> None:
         nonlocal started
-        for pending in queues:
-            index = 0
-            while index < len(pending):
-                if len(inflight) >= concurrency or not may_start():
-                    return
-                ref = pending[index]
-                host = _host(ref.url)
-                if host_load[host] >= per_host:
-                    index += 1  # this host is busy; look further down the queue
-                    continue
-                del pending[index]
-                future = pool.submit(_fetch_one, fetch, ref, document_charset)
-                inflight[future] = (ref, host)
-                host_load[host] += 1
-                started += 1
+        for by_host in queues:
+            for host, pending in list(by_host.items()):
+                while pending and host_load[host] < per_host:
+                    if len(inflight) >= concurrency or not may_start():
+                        return
+                    ref = pending.popleft()
+                    future = _pool().submit(_fetch_one, fetch, ref, document_charset)
+                    inflight[future] = (ref, host)
+                    host_load[host] += 1
+                    started += 1
+                if not pending:
+                    del by_host[host]
 
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="snapshelf-fetch") as pool:
-        while True:
-            schedule(pool)
-            if not inflight:
-                break
-            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
-            for future in done:
-                ref, host = inflight.pop(future)
-                host_load[host] -= 1
-                fetched, children = future.result()
-                results[ref.url] = fetched
-                received += len(fetched.body or b"")
-                for child in children:
-                    enqueue(child)
+    while True:
+        schedule()
+        if not inflight:
+            break
+        done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+        for future in done:
+            ref, host = inflight.pop(future)
+            host_load[host] -= 1
+            fetched, children = future.result()
+            results[ref.url] = fetched
+            received += len(fetched.body or b"")
+            for child in children:
+                enqueue(child)
     return results
