@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import gzip
+import re
 from urllib.parse import urljoin
 
 import pytest
@@ -464,3 +466,60 @@ def test_token_tree_fallback_when_offsets_do_not_check_out(monkeypatch):
         'background:url("K[image:b.png]")'
     )
     module._SCAN_CACHE.clear()
+
+
+# ------------------------------------------------------------- tokenising only some rules
+#
+# Only the top-level rules that may hold a URL are tokenised (tinycss2 is slow); the
+# result must be what tokenising the whole stylesheet gives.
+
+_SPLIT_PIECES = [
+    *_PIECES,
+    "@import url(p.css)",  # no ";": the at-rule runs on into what follows
+    "@media screen{o{background:url(q.png)}",  # an unclosed block
+    "p{background:url(r{;}.png)}",  # brackets and ";" inside an unquoted url()
+    "q{x:'}';y:url(s.png)}",
+    "r{x:(};[{])}",
+    's{x:"a\\"}"}',
+    ".md\\:t{background:url(t.png)}",
+    "u;v{background:url(u.png)}",  # ";" in a qualified rule's prelude does not end it
+    "@font-face{src:url(v.woff)}",
+    "@x;",
+    "@ w{background:url(w.png)}",
+    "\n\n",
+    "xurl(y;)",
+    "y{background:url(z\\);}.png)}",  # an escaped ")" does not end the url()
+]
+
+
+@pytest.mark.parametrize("piece", _SPLIT_PIECES)
+def test_scanning_some_rules_on_each_tricky_piece(piece):
+    for css in (piece, piece + "z{background:url(after.png)}", "@import 'a.css';" + piece):
+        whole, split = _whole_and_split(css)
+        assert split == whole, css
+
+
+def _whole_and_split(css: str):
+    from snapshelf.capture import css as module
+
+    whole = module._scan_whole(css)
+    return whole, module._scan_uncached(css, False)
+
+
+@given(st.lists(st.sampled_from(_SPLIT_PIECES), max_size=14))
+def test_scanning_some_rules_finds_what_scanning_all_does(pieces):
+    whole, split = _whole_and_split("".join(pieces))
+    assert split == whole
+
+
+def test_scanning_some_rules_agrees_on_corpus_stylesheets():
+    texts = [p.read_text(errors="replace") for p in sorted(CORPORA.rglob("*.css"))]
+    for path in sorted((CORPORA / "trafilatura-eval").rglob("*.html.gz"))[::25]:
+        html = gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
+        texts += re.findall(r"<style[^>]*>(.*?)</style>", html, re.S | re.I)
+    checked = 0
+    for text in texts:
+        whole, split = _whole_and_split(text)
+        assert split == whole
+        checked += bool(whole and whole.urls)
+    assert checked >= 10

@@ -472,9 +472,8 @@ _URL_MARKERS = ("url(", "@import", "image-set(", "src(", "@charset")
 
 
 def _may_have_urls(css: str) -> bool:
-    """Cheap pre-check so big URL-free stylesheets skip tokenising (pure Python, slow).
-
-    Any backslash forces the full parse: CSS escapes can spell ``url(`` (``\\75 rl(``).
+    """Cheap pre-check so URL-free stylesheets (and rules) skip tokenising (pure Python,
+    slow). Any backslash counts as a maybe: CSS escapes can spell ``url(`` (``\\75 rl(``).
     """
     if "\\" in css:
         return True
@@ -575,27 +574,94 @@ def _token_at(text: str, start: int, end: int, node) -> bool:
 _CHARSET_RULE = re.compile(r'@charset "[^"]*";')
 
 
-def _scan_uncached(css: str, inline: bool) -> _Scan | None:
+# The few things that decide where a top-level rule ends: comments, strings (a newline
+# ends a bad one), unquoted url(...) tokens (which swallow brackets and semicolons up to
+# ")"), escapes, and brackets. "url(" counts only as a whole name (not the end of "xurl(").
+_RULE_TOKENS = re.compile(
+    r"""/\*.*?(?:\*/|\Z)|"(?:[^"\\\n]|\\.)*(?:"|\n|\Z)|'(?:[^'\\\n]|\\.)*(?:'|\n|\Z)"""
+    r"""|(?<![\w\-\u0080-\U0010ffff])url\([ \t\n]*(?!["' \t\n])(?:[^)\\]|\\.)*(?:\)|\Z)"""
+    r"|\\.|[{}()\[\];]",
+    re.DOTALL | re.IGNORECASE,
+)
+# An at-keyword first (after whitespace and comments): the rule may also end at ";".
+# Atomic and possessive, so a long run of blanks cannot backtrack.
+_AT_RULE_START = re.compile(
+    r"(?>[ \t\n]+|/\*.*?(?:\*/|\Z))*+@(?:-?[a-zA-Z_\u0080-\U0010ffff]|--)", re.DOTALL
+)
+_CLOSER = {"{": "}", "(": ")", "[": "]"}
+
+
+def _rules_with_urls(text: str) -> list[tuple[int, int]]:
+    """Spans of the top-level rules that may hold a URL, so only those get markised.
+
+    A rule ends where CSS ends it: an at-rule at its ";" or its block, a qualified rule
+    at its block, each counted only outside nested brackets, strings and comments.
+    Ending a span later than CSS would is harmless (two rules parse as two rules).
+    """
+    spans = []
+    start = 0
+    stack: list[str] = []
+    at_rule = bool(_AT_RULE_START.match(text))
+
+    def close(end: int) -> None:
+        nonlocal start, at_rule
+        if _may_have_urls(text[start:end]):
+            spans.append((start, end))
+        start = end
+        at_rule = bool(_AT_RULE_START.match(text, end))
+
+    for match in _RULE_TOKENS.finditer(text):
+        mark = match.group()
+        if mark[0] == "\\":
+            if mark[1:].isalnum() or mark[1:] >= "\x80":
+                # An escaped letter or digit outside strings could spell "url(" (as in
+                # "\75 rl("), whose contents this scan would misread: markise it all.
+                return [(0, len(text))]
+            continue  # an escaped punctuation mark ("md\:flex"): part of a name
+        if len(mark) != 1:
+            continue
+        if mark in _CLOSER:
+            stack.append(_CLOSER[mark])
+        elif stack and mark == stack[-1]:
+            stack.pop()
+            if not stack and mark == "}":
+                close(match.end())
+        elif mark == ";" and not stack and at_rule:
+            close(match.end())
+    if start < len(text):
+        close(len(text))
+    return spans
+
+
+def _scan_whole(css: str) -> _Scan | None:
+    """A stylesheet's scan from tokenising all of it (what the split scan must equal)."""
+    return _scan_uncached(css, False, split=False)
+
+
+def _scan_uncached(css: str, inline: bool, split: bool = True) -> _Scan | None:
     text = _preprocess(css)
-    recorder = _Recorder()
-    if inline:
-        recorder.values(_parse_values(text), "image")
-    else:
-        recorder.stylesheet(_parse_sheet(text))
-    line_starts = [0]
-    if recorder.found:
-        index = text.find("\n")
-        while index >= 0:
-            line_starts.append(index + 1)
-            index = text.find("\n", index + 1)
+    spans = _rules_with_urls(text) if split and not inline else [(0, len(text))]
     urls: list[_Url] = []
-    for node, kind in recorder.found:
-        start = line_starts[node.source_line - 1] + node.source_column - 1
-        quoted = node.type == "string"
-        end = _string_end(text, start) if quoted else _url_end(text, start)
-        if not _token_at(text, start, end, node):
-            return None  # never expected; the caller then rewrites the token tree
-        urls.append(_Url(start, end, node.value, kind, quoted))
+    for first, last in spans:
+        part = text[first:last]
+        recorder = _Recorder()
+        if inline:
+            recorder.values(_parse_values(part), "image")
+        else:
+            recorder.stylesheet(_parse_sheet(part))
+        line_starts = [0]
+        if recorder.found:
+            index = part.find("\n")
+            while index >= 0:
+                line_starts.append(index + 1)
+                index = part.find("\n", index + 1)
+        for node, kind in recorder.found:
+            start = first + line_starts[node.source_line - 1] + node.source_column - 1
+            quoted = node.type == "string"
+            end = _string_end(text, start) if quoted else _url_end(text, start)
+            if not _token_at(text, start, end, node):
+                return None  # never expected; the caller then rewrites the token tree
+            urls.append(_Url(start, end, node.value, kind, quoted))
     urls.sort(key=lambda u: u.start)
     charset = _CHARSET_RULE.match(text) if not inline else None
     return _Scan(text, tuple(urls), charset.end() if charset else 0)
