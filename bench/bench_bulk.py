@@ -102,7 +102,7 @@ def children(pid: int) -> list[int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pages", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--workers", type=int, help="processes per worker (default: its own)")
     parser.add_argument("--instances", type=int, default=1, help="`snapshelf worker` commands")
     parser.add_argument("--postgres", action="store_true", help="a fresh PostgreSQL database")
     parser.add_argument("--redis", action="store_true", help="the queue on Redis (db 13)")
@@ -139,6 +139,7 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -161,7 +162,7 @@ def main() -> None:
     log = open(Path(data_dir) / "worker.log", "wb")  # noqa: SIM115
     workers = [
         subprocess.Popen(
-            [str(snapshelf), "worker", "--workers", str(args.workers)],
+            [str(snapshelf), "worker", *(["--workers", str(args.workers)] if args.workers else [])],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -202,7 +203,7 @@ def main() -> None:
                     "database": connection.vendor,
                     "queue": "redis" if args.redis else "sqlite",
                     "worker_commands": args.instances,
-                    "worker_processes": args.workers,
+                    "worker_processes": args.workers or settings.SNAPSHELF_WORKERS,
                     "failed": sum(errors.values()),
                     "failed_by_code": errors,
                     "seconds": round(elapsed, 2),

@@ -134,8 +134,9 @@ if os.environ.get("SNAPSHELF_HTTPS", "") == "1":
     SECURE_HSTS_SECONDS = int(os.environ.get("SNAPSHELF_HSTS_SECONDS", "31536000"))
 
 #: Worker threads inside `serve` (0: none, when separate `snapshelf worker`s run) and
-#: worker processes of `snapshelf worker`.
-SNAPSHELF_WORKERS = int(os.environ.get("SNAPSHELF_WORKERS", str(min(os.cpu_count() or 2, 4))))
+#: worker processes of `snapshelf worker`. One more than the cores: a capture spends part
+#: of its time waiting on the network and the disk, and the extra worker fills that.
+SNAPSHELF_WORKERS = int(os.environ.get("SNAPSHELF_WORKERS", str(min(os.cpu_count() or 2, 4) + 1)))
 #: The queue: SQLite in the data directory by default; Redis to share it between
 #: machines (any number of `snapshelf worker` processes anywhere).
 SNAPSHELF_REDIS_URL = os.environ.get("SNAPSHELF_REDIS_URL", "").strip()

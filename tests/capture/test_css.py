@@ -523,3 +523,12 @@ def test_scanning_some_rules_agrees_on_corpus_stylesheets():
         assert split == whole
         checked += bool(whole and whole.urls)
     assert checked >= 10
+
+
+@given(st.text(alphabet=st.sampled_from("ab'\"\\ \t\n\r\f()é\x00"), max_size=30) | st.text())
+def test_url_serialisation_matches_tinycss2(value):
+    from tinycss2.serializer import serialize_url as reference
+
+    from snapshelf.capture.css import serialize_url
+
+    assert serialize_url(value) == reference(value)

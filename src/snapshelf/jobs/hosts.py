@@ -32,24 +32,28 @@ def acquire(host: str, snapshot_id: int) -> bool:
     """Take a free slot of `host` for this capture; False when all are in use."""
     if limit() <= 0 or not host:
         return True
-    now = timezone.now()
-    HostSlot.objects.filter(host=host, expires__lt=now).delete()
     if HostSlot.objects.filter(host=host, snapshot_id=snapshot_id).exists():
         return True  # a redelivered job of a capture that holds a slot already
+    now = timezone.now()
     expires = now + timedelta(seconds=settings.SNAPSHELF_RETRY["lease"])
-    taken = set(HostSlot.objects.filter(host=host).values_list("slot", flat=True))
-    for slot in range(limit()):
-        if slot in taken:
-            continue
-        try:
-            with transaction.atomic():
-                HostSlot.objects.create(
-                    host=host, slot=slot, snapshot_id=snapshot_id, expires=expires
-                )
-            return True
-        except IntegrityError:  # another worker took it a moment ago
-            continue
-    return False
+    while True:
+        taken = set(HostSlot.objects.filter(host=host).values_list("slot", flat=True))
+        for slot in range(limit()):
+            if slot in taken:
+                continue
+            try:
+                with transaction.atomic():
+                    HostSlot.objects.create(
+                        host=host, slot=slot, snapshot_id=snapshot_id, expires=expires
+                    )
+                return True
+            except IntegrityError:  # another worker took it a moment ago
+                continue
+        # Every slot is taken: free those of captures whose worker died, then look again.
+        # (Only now: a delete takes the database's write lock, which each capture
+        # would otherwise wait for once more.)
+        if not HostSlot.objects.filter(host=host, expires__lt=now).delete()[0]:
+            return False
 
 
 def release(host: str, snapshot_id: int) -> None:
