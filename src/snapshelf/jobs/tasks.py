@@ -6,13 +6,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connections, transaction
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
 from snapshelf.jobs import hosts
 from snapshelf.library.capture import recover_stale, run_capture
 from snapshelf.library.models import Snapshot
+
+
+@HUEY.on_shutdown()
+def close_connections() -> None:
+    """A stopping worker leaves no database session behind (PostgreSQL counts them)."""
+    connections.close_all()
 
 
 @db_task(context=False)
