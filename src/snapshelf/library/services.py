@@ -126,10 +126,14 @@ def add_uploaded(
     if tag_objs:
         link.tags.add(*tag_objs)
     info = get_blob_store().put(html)
-    Blob.objects.get_or_create(
-        sha256=info.sha256, defaults={"size": info.size, "stored_size": info.stored_size}
-    )
-    snap = new_snapshot(link, Snapshot.Mode.UPLOAD)
-    Snapshot.objects.filter(pk=snap.pk).update(original_blob_id=info.sha256)
+    # The blob row and the snapshot that references it commit together: an orphan sweep
+    # running in between cannot delete the row (it finds the reference, or a foreign key
+    # stops it), and a failure leaves no snapshot without its document.
+    with transaction.atomic():
+        Blob.objects.get_or_create(
+            sha256=info.sha256, defaults={"size": info.size, "stored_size": info.stored_size}
+        )
+        snap = new_snapshot(link, Snapshot.Mode.UPLOAD)
+        Snapshot.objects.filter(pk=snap.pk).update(original_blob_id=info.sha256)
     snap.original_blob_id = info.sha256
     return link, snap
