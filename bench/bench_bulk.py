@@ -91,12 +91,28 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it."""
+    found = [pid]
+    for child in children(pid):
+        found += descendants(child)
+    return found
+
+
 def children(pid: int) -> list[int]:
+    """Processes started by any thread of ``pid`` (Chromium starts from a worker's
+    browser thread, so the main thread's list alone misses it)."""
+    found = []
     try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except OSError:
         return []
-    return [int(c) for c in text.split()]
+    for task in tasks:
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
 
 
 def main() -> None:
@@ -171,15 +187,19 @@ def main() -> None:
     ]
     print(f"worker log: {log.name}", file=sys.stderr)
     peaks: dict[int, float] = {}
-    cpu: dict[int, float] = {}  # every process of the workers, Chromium included
+    cpu: dict[int, float] = {}  # the worker processes
+    browser_cpu: dict[int, float] = {}  # what they started: Chromium (sampled, so a lower bound)
     try:
         unfinished = Snapshot.Status.QUEUED, Snapshot.Status.RUNNING
         while Snapshot.objects.filter(status__in=unfinished).exists():
             pids = [p for w in workers for p in (w.pid, *children(w.pid))]
             for pid, mb in peak_rss_mb(pids).items():
                 peaks[pid] = max(mb, peaks.get(pid, 0.0))
-            for pid in [*pids, *(g for p in pids for g in children(p))]:
+            for pid in pids:
                 cpu[pid] = cpu_seconds(pid) or cpu.get(pid, 0.0)
+            for pid in (d for w in workers for d in descendants(w.pid)):
+                if pid not in pids:
+                    browser_cpu[pid] = cpu_seconds(pid) or browser_cpu.get(pid, 0.0)
             time.sleep(0.2)
         elapsed = time.perf_counter() - t0
         server_cpu = cpu_seconds(server.pid)
@@ -212,6 +232,7 @@ def main() -> None:
                     # CPU seconds: the fixture server shares the machine's cores with the
                     # workers here, unlike a real remote site.
                     "cpu_s_workers": round(sum(cpu.values()), 1),
+                    "cpu_s_browser": round(sum(browser_cpu.values()), 1),
                     "cpu_s_fixture_server": round(server_cpu or 0.0, 1),
                 },
             },
