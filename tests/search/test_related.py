@@ -120,6 +120,20 @@ def test_reason_names_shared_terms_and_tags(library):
     assert "世界" in zh.reason or "国足" in zh.reason
 
 
+def test_function_words_relate_nothing_in_a_small_library(library):
+    # Nine links: "the" is in as few links as "docker", so only a word list tells them
+    # apart. The rocket launch shares only function words with the rest.
+    assert related_links(library["space"]) == []
+    for key in ("docker", "bread", "zh1"):
+        for found in related_links(library[key], limit=10):
+            shown = found.reason.split(" · ")[0].removeprefix("Shared terms: ").split(", ")
+            assert not {"the", "a", "is", "and", "to", "into"} & set(shown), found.reason
+    assert names(related_links(library["docker"], limit=10)) == ["docker2"]
+    assert engine.signature_of({"the": 0.9, "docker": 0.1}, {"the": 3, "docker": 2}, 9) == [
+        ("docker", 0.1)
+    ]
+
+
 def test_excludes_itself_and_unrelated(library):
     found = related_links(library["docker"], limit=10)
     assert "docker" not in names(found)
@@ -219,19 +233,20 @@ def test_every_index_write_bumps_the_library_version(user, other_user, library):
 
 def test_engine_signature_prefers_distinctive_terms():
     docs = [
-        ("docker volume container data", "the of and"),
+        ("docker volume container data", "the of and crust"),
         ("docker volume backup", "the of"),
-        ("bread flour", "the and of"),
+        ("bread flour", "the and of crust"),
     ]
     idx = engine.RelatedIndex.build(
         (engine.Entry(i, {}, 0), engine.term_counts(t, b)) for i, (t, b) in enumerate(docs)
     )
     terms = [t for t, _w in idx.signature(0)]
-    assert set(terms) == {"docker", "volume", "and"}  # "the"/"of" are in every document
-    assert terms.index("docker") < terms.index("and")  # title terms weigh more
+    # "the"/"of" are in every document; "and" is as rare as "crust" but a function word
+    assert set(terms) == {"docker", "volume", "crust"}
+    assert terms.index("docker") < terms.index("crust")  # title terms weigh more
     first, second = idx.related(0)
     assert (first.doc_id, second.doc_id) == (1, 2)
-    assert first.terms == ("docker", "volume") and second.terms == ("and",)
+    assert first.terms == ("docker", "volume") and second.terms == ("crust",)
     assert first.score > 2 * second.score
 
 

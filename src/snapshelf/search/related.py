@@ -31,6 +31,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from snapshelf.search.stopwords import is_stopword
+
 TITLE_WEIGHT = 2
 SIGNATURE_TERMS = 30
 #: Signature terms are those in at most this share of the library (but at least
@@ -92,9 +94,11 @@ def signature_of(
     """The heaviest terms that some other document also has: what is worth looking up.
 
     Terms in more than MAX_DF_SHARE of a big library are left out: their postings are
-    the longest to read and their low idf hardly moves the candidates' order."""
+    the longest to read and their low idf hardly moves the candidates' order. Function
+    words are left out at any size: a small library's document counts cannot tell them
+    from topic words, and matches (and reasons) would rest on "the, a, is"."""
     cap = max(MAX_DF_SHARE * n, MIN_DF_CAP)
-    shared = [(t, w) for t, w in vector.items() if 1 < df.get(t, 0) <= cap]
+    shared = [(t, w) for t, w in vector.items() if 1 < df.get(t, 0) <= cap and not is_stopword(t)]
     return heapq.nlargest(SIGNATURE_TERMS, shared, key=lambda kv: kv[1])
 
 
