@@ -592,7 +592,7 @@ _CLOSER = {"{": "}", "(": ")", "[": "]"}
 
 
 def _rules_with_urls(text: str) -> list[tuple[int, int]]:
-    """Spans of the top-level rules that may hold a URL, so only those get markised.
+    """Spans of the top-level rules that may hold a URL, so only those get tokenised.
 
     A rule ends where CSS ends it: an at-rule at its ";" or its block, a qualified rule
     at its block, each counted only outside nested brackets, strings and comments.
@@ -615,7 +615,7 @@ def _rules_with_urls(text: str) -> list[tuple[int, int]]:
         if mark[0] == "\\":
             if mark[1:].isalnum() or mark[1:] >= "\x80":
                 # An escaped letter or digit outside strings could spell "url(" (as in
-                # "\75 rl("), whose contents this scan would misread: markise it all.
+                # "\75 rl("), whose contents this scan would misread: tokenise it all.
                 return [(0, len(text))]
             continue  # an escaped punctuation mark ("md\:flex"): part of a name
         if len(mark) != 1:
