@@ -15,7 +15,7 @@ from snapshelf.capture.fingerprint import fingerprint
 from snapshelf.cli import main as cli_main
 from snapshelf.library.bulk import apply
 from snapshelf.library.models import Link, Snapshot
-from snapshelf.library.related import related_links
+from snapshelf.library.related import readable_terms, related_links
 from snapshelf.library.services import add_link, get_or_create_tags
 from snapshelf.library.stamp import library_version
 from snapshelf.search import related as engine
@@ -132,6 +132,22 @@ def test_function_words_relate_nothing_in_a_small_library(library):
     assert engine.signature_of({"the": 0.9, "docker": 0.1}, {"the": 3, "docker": 2}, 9) == [
         ("docker", 0.1)
     ]
+
+
+def test_chinese_reasons_show_words_not_bigram_fragments(library):
+    reason = related_links(library["zh1"])[0].reason
+    assert "世界杯" in reason and "界杯," not in reason and "杯预," not in reason
+
+
+def test_readable_terms_join_only_bigrams_that_stand_together():
+    source = " 国足 足球 球队 赛 \n 世界 界杯 杯 "
+    # 世界+界杯 stand side by side; 球队 and 足球 too, so the chain grows both ways
+    assert readable_terms(("世界", "界杯", "杯", "docker"), source) == ["世界杯", "docker"]
+    assert readable_terms(("足球", "球队", "国足"), source) == ["国足球队"]
+    # 国足 and 足球 never meet in this text: two words, not the invented 国足球
+    apart = " 国足 比赛 \n 足球 场 "
+    assert readable_terms(("国足", "足球"), apart) == ["国足", "足球"]
+    assert readable_terms(("国足", "足球"), "") == ["国足", "足球"]
 
 
 def test_excludes_itself_and_unrelated(library):

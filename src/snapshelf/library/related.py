@@ -29,6 +29,7 @@ from snapshelf.library.stamp import library_version
 from snapshelf.library.tags import link_count_subquery
 from snapshelf.search import index
 from snapshelf.search import related as engine
+from snapshelf.search.analyzer import is_cjk
 from snapshelf.search.documents import documents
 
 _HEAVY = ("text", "readable_html", "markdown", "timings")
@@ -143,7 +144,9 @@ def related_links(link: Link, *, public_only: bool = False, limit: int = 5) -> l
     key = f"related:v2:{link.pk}:{int(public_only)}:{limit}:{version}"
     found = cache.get(key)
     if found is None:
-        found = [(m.doc_id, m.score, _reason(m)) for m in _by_text(link, public_only, limit)]
+        matches = _by_text(link, public_only, limit)
+        source_text = _source_text(link, matches)
+        found = [(m.doc_id, m.score, _reason(m, source_text)) for m in matches]
         cache.set(key, found, CACHE_SECONDS)
     if not found:
         return _by_tags(link, public_only=public_only, limit=limit)
@@ -163,10 +166,42 @@ def related_links(link: Link, *, public_only: bool = False, limit: int = 5) -> l
     ]
 
 
-def _reason(match: engine.Match) -> str:
+def _source_text(link: Link, matches: list[engine.Match]) -> str:
+    """The link's analyzed text, space-padded, when a reason may show CJK bigrams."""
+    if not any(is_cjk(term[0]) for m in matches for term in m.terms):
+        return ""
+    title, body = index.analyzed_text(link.pk) or ("", "")
+    return f" {title} \n {body} "
+
+
+def readable_terms(terms: tuple[str, ...], source_text: str) -> list[str]:
+    """Overlapping CJK bigrams that stand side by side in the source text (世界 界杯 杯预)
+    are shown as the run they come from (世界杯预): alone they read as fragments.
+    `source_text` is the analyzed text, space-padded; without it terms stay as they are."""
+    out: list[str] = []
+    for term in terms:
+        cjk = is_cjk(term[0])
+        if cjk and len(term) == 1 and any(term in kept for kept in out):
+            continue  # a single character already shown inside a longer term
+        if cjk and len(term) == 2 and source_text:
+            for i, kept in enumerate(out):
+                if kept[-1] == term[0] and f" {kept[-2:]} {term} " in source_text:
+                    out[i] = kept + term[1]
+                    break
+                if kept[0] == term[1] and f" {term} {kept[:2]} " in source_text:
+                    out[i] = term[0] + kept
+                    break
+            else:
+                out.append(term)
+            continue
+        out.append(term)
+    return out
+
+
+def _reason(match: engine.Match, source_text: str = "") -> str:
     parts = []
     if match.terms:
-        shown = ", ".join(match.terms[:REASON_TERMS])
+        shown = ", ".join(readable_terms(match.terms, source_text)[:REASON_TERMS])
         parts.append(_("Shared terms: %(terms)s") % {"terms": shown})
     if match.tags:
         parts.append(_("Shared tags: %(tags)s") % {"tags": ", ".join(match.tags)})
