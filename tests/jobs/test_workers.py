@@ -31,6 +31,25 @@ for i in range({pages}):
 """
 
 
+def initialised_instance(tmp_path, **settings: str) -> dict[str, str]:
+    """The environment of a fresh instance in ``tmp_path`` (`snapshelf init` done) that
+    reaches only the fixture servers; none of this process's own settings leak in."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SNAPSHELF_", "DATABASE_URL", "DJANGO_"))
+    }
+    env.update(
+        SNAPSHELF_DATA_DIR=str(tmp_path / "data"),
+        SNAPSHELF_EGRESS_ALLOW=TEST_ALLOW,
+        SNAPSHELF_HOSTS=TEST_HOSTS,
+        SNAPSHELF_DNS="off",
+        **settings,
+    )
+    subprocess.run([str(SNAPSHELF), "init"], env=env, check=True, capture_output=True)
+    return env
+
+
 @pytest.fixture
 def redis_db():
     import redis
@@ -51,20 +70,9 @@ def test_two_workers_share_the_redis_queue_and_capture_each_page_once(
     for i in range(PAGES):
         body = f"<title>Page {i}</title><article><p>{f'Words about page {i}. ' * 30}</p>"
         fixture_server.route(f"/p/{i}", lambda req, body=body: Reply.html(body))
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SNAPSHELF_", "DATABASE_URL", "DJANGO_"))
-    }
-    env.update(
-        SNAPSHELF_DATA_DIR=str(tmp_path / "data"),
-        SNAPSHELF_EGRESS_ALLOW=TEST_ALLOW,
-        SNAPSHELF_HOSTS=TEST_HOSTS,
-        SNAPSHELF_DNS="off",
-        SNAPSHELF_REDIS_URL=REDIS_URL,
-        DJANGO_SETTINGS_MODULE="snapshelf.settings",
+    env = initialised_instance(
+        tmp_path, SNAPSHELF_REDIS_URL=REDIS_URL, DJANGO_SETTINGS_MODULE="snapshelf.settings"
     )
-    subprocess.run([str(SNAPSHELF), "init"], env=env, check=True, capture_output=True)
     base = fixture_server.url("").rstrip("/")
     script = ENQUEUE.format(pages=PAGES, base=base)
     subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120)
@@ -133,19 +141,7 @@ def test_sigkilled_worker_capture_is_recovered_and_completes(tmp_path, fixture_s
                      delay=delay)  # fmt: skip
 
     fixture_server.route("/slow", slow_first)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SNAPSHELF_", "DATABASE_URL", "DJANGO_"))
-    }
-    env.update(
-        SNAPSHELF_DATA_DIR=str(tmp_path / "data"),
-        SNAPSHELF_EGRESS_ALLOW=TEST_ALLOW,
-        SNAPSHELF_HOSTS=TEST_HOSTS,
-        SNAPSHELF_DNS="off",
-        SNAPSHELF_CAPTURE_LEASE="2",
-    )
-    subprocess.run([str(SNAPSHELF), "init"], env=env, check=True, capture_output=True)
+    env = initialised_instance(tmp_path, SNAPSHELF_CAPTURE_LEASE="2")
     added = subprocess.run(
         [str(SNAPSHELF), "add", fixture_server.url("/slow"), "--json"],
         env=env, check=True, capture_output=True, text=True,
@@ -205,19 +201,7 @@ def test_worker_process_captures_with_the_browser(tmp_path, fixture_server):
         "/app",
         lambda req: Reply.html(f"<title>App</title><div id=app></div><script>{script}</script>"),
     )
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SNAPSHELF_", "DATABASE_URL", "DJANGO_"))
-    }
-    env.update(
-        SNAPSHELF_DATA_DIR=str(tmp_path / "data"),
-        SNAPSHELF_EGRESS_ALLOW=TEST_ALLOW,
-        SNAPSHELF_HOSTS=TEST_HOSTS,
-        SNAPSHELF_DNS="off",
-        SNAPSHELF_BROWSER="auto",
-    )
-    subprocess.run([str(SNAPSHELF), "init"], env=env, check=True, capture_output=True)
+    env = initialised_instance(tmp_path, SNAPSHELF_BROWSER="auto")
     subprocess.run(
         [str(SNAPSHELF), "add", fixture_server.url("/app"), "--mode", "browser"],
         env=env, check=True, capture_output=True,
