@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import http.client
 import mimetypes
+import os
 import socket
 import ssl
 import threading
@@ -34,6 +35,25 @@ TEST_HOSTS = "site.test=127.0.0.1,cdn.test=127.0.0.1,other.test=127.0.0.1"
 TEST_ALLOW = "127.0.0.1/32,::1"
 TEST_HOST_NAMES = ("site.test", "cdn.test", "other.test")
 CANARY_ADDRESS = "127.0.0.2"
+
+
+def instance_env(data_dir: Path, **settings: str) -> dict[str, str]:
+    """Environment for a `snapshelf` process of its own: data in ``data_dir``, reaching
+    only the fixture servers; none of this process's Snapshelf settings leak in."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SNAPSHELF_", "DATABASE_URL", "DJANGO_"))
+    }
+    env.update(
+        SNAPSHELF_DATA_DIR=str(data_dir),
+        SNAPSHELF_EGRESS_ALLOW=TEST_ALLOW,
+        SNAPSHELF_HOSTS=TEST_HOSTS,
+        SNAPSHELF_DNS="off",
+        **settings,
+    )
+    return env
+
 
 _CONTENT_TYPES = {
     ".html": "text/html",

@@ -3,7 +3,6 @@ worker), driven by Chromium: sign up, save a page, watch it become ready, read i
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -16,7 +15,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import PASSWORD, screenshot
 from tests.paths import CORPORA
-from tests.webserver import TEST_ALLOW, TEST_HOSTS
+from tests.webserver import instance_env
 
 SNAPSHELF = Path(sys.executable).parent / "snapshelf"
 ARTICLE = "/mdn/css/styling-text/web-fonts/web-font-finished.html"
@@ -25,18 +24,7 @@ ARTICLE = "/mdn/css/styling-text/web-fonts/web-font-finished.html"
 @pytest.fixture
 def served(tmp_path):
     """A running `snapshelf serve` on a free port; yields its base URL."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SNAPSHELF_", "DATABASE_URL", "DJANGO_"))
-    }
-    env.update(
-        SNAPSHELF_DATA_DIR=str(tmp_path / "data"),
-        SNAPSHELF_EGRESS_ALLOW=TEST_ALLOW,
-        SNAPSHELF_HOSTS=TEST_HOSTS,
-        SNAPSHELF_DNS="off",
-        SNAPSHELF_WORKERS="2",
-    )
+    env = instance_env(tmp_path / "data", SNAPSHELF_WORKERS="2")
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(

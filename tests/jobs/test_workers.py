@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.webserver import TEST_ALLOW, TEST_HOSTS, Reply
+from tests.webserver import Reply, instance_env
 
 SNAPSHELF = Path(sys.executable).parent / "snapshelf"
 REDIS_URL = os.environ.get("SNAPSHELF_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -34,18 +34,7 @@ for i in range({pages}):
 def initialised_instance(tmp_path, **settings: str) -> dict[str, str]:
     """The environment of a fresh instance in ``tmp_path`` (`snapshelf init` done) that
     reaches only the fixture servers; none of this process's own settings leak in."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SNAPSHELF_", "DATABASE_URL", "DJANGO_"))
-    }
-    env.update(
-        SNAPSHELF_DATA_DIR=str(tmp_path / "data"),
-        SNAPSHELF_EGRESS_ALLOW=TEST_ALLOW,
-        SNAPSHELF_HOSTS=TEST_HOSTS,
-        SNAPSHELF_DNS="off",
-        **settings,
-    )
+    env = instance_env(tmp_path / "data", **settings)
     subprocess.run([str(SNAPSHELF), "init"], env=env, check=True, capture_output=True)
     return env
 
