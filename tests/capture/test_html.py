@@ -6,9 +6,16 @@ import lxml.html
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from lxml import etree
 
 from snapshelf.capture.css import Ref
 from snapshelf.capture.html import (
+    _RULED_TAGS,
+    _action,
+    _elements,
+    _rules,
+    _sanitise_attributes,
+    _slots,
     document_base_url,
     find_resources,
     format_srcset,
@@ -30,7 +37,7 @@ def rewrite(html: str, base: str = BASE, mapper=keyed) -> str:
     return rewrite_html(parse_html(html), base, mapper)
 
 
-def out_doc(html: str, **kw) -> lxml.html.HtmlElement:
+def out_doc(html: str, **kw) -> etree._Element:
     # parse_html, not lxml directly: it restores HTML5 void elements (<embed>, <source>)
     return parse_html(rewrite(html, **kw))
 
@@ -328,7 +335,74 @@ def test_rewrite_removes_everything_that_runs():
 
 def test_script_removal_keeps_following_text():
     doc = out_doc("<p>before<script>x()</script> after <b>bold</b></p>")
-    assert doc.find(".//p").text_content() == "before after bold"
+    assert "".join(doc.find(".//p").itertext()) == "before after bold"
+
+
+RULES_PAGE = """<html manifest="m.appcache"><head><base href="/b/"><meta charset="x">
+<meta http-equiv="refresh" content="0"><meta name="d" content="x">
+<link rel="stylesheet" href="s.css"><link rel="preload" href="p.js"><link rel="icon" href="i.png">
+<link rel="preload" as="style" href="a.css" onload="this.rel='stylesheet'"><style>p{}</style>
+<script src="x.js"></script></head><body background="bg.png" style="color:red">
+<div>plain</div><div style="background:url(d.png)">styled</div><span style="">empty</span>
+<p class="x" id="y">text<!-- comment --></p><table background="t.png"><tr><td>c</td></tr></table>
+<img src="a.png" srcset="b.png 2x"><picture><source srcset="c.webp"></picture>
+<input type="image" src="in.png"><input type="text" formaction="f">
+<video poster="v.png" src="v.mp4">
+</video><audio src="a.mp3"></audio><track src="t.vtt"><iframe src="f.html"></iframe>
+<object data="o.png"></object><object data="o.swf">fallback</object><embed src="e.png">
+<embed src="e.swf"><applet code="x">alt</applet><noscript><img src="n.png"></noscript>
+<a href="/a">a</a><area href="/ar"><form action="/f"><button formaction="/b">b</button></form>
+<blockquote cite="/c">q</blockquote><q cite="/q">q</q><del cite="/d">d</del><ins cite="/i">i</ins>
+<param name="p"><section style="x">s</section>
+<svg><image href="s.png"/><use xlink:href="#i"/><rect fill="url(#g)" style="x"/><a href="/sa">l</a>
+<foreignObject><div style="y">html again</div><img src="fo.png"></foreignObject></svg>
+</body></html>"""
+
+
+def test_rules_fast_path_agrees_with_the_full_rules():
+    # _rules answers plain elements without the rule chains; every element must get
+    # exactly what _action and _slots say (the fast path only skips work).
+    root = parse_html(RULES_PAGE)
+    elements = _elements(root)
+    assert [el for el, _tag, _svg in elements] == [
+        el for el in root.iter() if isinstance(el.tag, str)
+    ]
+    tags = {tag for _el, tag, _svg in elements}
+    assert {"div", "span", "p", "section", "body", "a", "img", "rect", "use"} <= tags
+    assert {tag for _el, tag, in_svg in elements if in_svg} == {
+        "svg", "image", "use", "rect", "a", "foreignobject",
+    }  # fmt: skip
+    checked_fast = 0
+    for el, tag, in_svg in elements:
+        action = _action(el, tag)
+        expected = (action, _slots(el, tag, in_svg) if action == "keep" else [])
+        assert _rules(el, tag, in_svg) == expected, (tag, el.attrib)
+        checked_fast += not in_svg and tag not in _RULED_TAGS
+    assert checked_fast >= 8  # html, head, div x3, span, p, section, tr, ...
+
+
+def test_sanitise_reports_whether_it_changed_anything():
+    root = parse_html(
+        '<p id="a" class="b" title="c: d">x</p><a href="JavaScript:x()" id="l">y</a>'
+        '<img src="a.png" OnError="x()"><div data-u="javascript:1">z</div>'
+    )
+    p, a, img, div = root.find(".//p"), root.find(".//a"), root.find(".//img"), root.find(".//div")
+    assert _sanitise_attributes(p, "p") is False
+    assert p.attrib == {"id": "a", "class": "b", "title": "c: d"}
+    assert _sanitise_attributes(a, "a") is True
+    assert a.attrib == {"href": "#", "id": "l"}
+    assert _sanitise_attributes(img, "img") is True
+    assert img.attrib == {"src": "a.png"}
+    assert _sanitise_attributes(div, "div") is True
+    assert div.attrib == {}
+
+
+def test_parsed_tree_has_plain_lxml_elements():
+    # No per-element Python class lookup (lxml.html's HtmlElement): it made every
+    # element access call back into Python during discovery and rewriting.
+    root = parse_html("<p>x<b>y</b><!-- c --></p>")
+    assert all(type(el) is etree._Element for el in root.iter(etree.Element))
+    assert type(parse_html("")) is etree._Element
 
 
 def test_integrity_fixture_from_monolith():

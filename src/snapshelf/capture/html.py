@@ -13,10 +13,9 @@ import contextlib
 import copy
 import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from urllib.parse import unquote
 
-import lxml.html
 from lxml import etree
 
 from snapshelf.capture.css import (
@@ -153,25 +152,30 @@ _BAD_ATTR_NAME = re.compile(r"[\s\"'>/=]")
 # --------------------------------------------------------------------------- parsing
 
 
-def parse_html(text: str) -> lxml.html.HtmlElement:
-    """Parse a whole document; never raises on real-world junk (empty, XML prolog, NULs)."""
+def parse_html(text: str) -> etree._Element:
+    """Parse a whole document; never raises on real-world junk (empty, XML prolog, NULs).
+
+    The tree has lxml's plain (C-level) element classes, not ``lxml.html.HtmlElement``:
+    lxml.html picks each element's class through a Python callback, which costs a call
+    every time an element is touched, and nothing here needs the HtmlElement methods.
+    """
     text = text.lstrip("\ufeff").replace("\x00", "\ufffd")
     text = _XML_DECL.sub("", text, count=1)
     for attempt in (text, _scrub_surrogates(text)):
         try:
-            root = lxml.html.document_fromstring(attempt, parser=_parser())
+            root = etree.fromstring(attempt, parser=_parser())
         except (etree.ParserError, etree.XMLSyntaxError, ValueError, UnicodeError):
             continue
-        if isinstance(root.tag, str):
+        if root is not None and isinstance(root.tag, str):
             _hoist_void_content(root)
             return root
-    return lxml.html.document_fromstring(_EMPTY_DOC)
+    return etree.fromstring(_EMPTY_DOC, parser=_parser())
 
 
-def _parser() -> lxml.html.HTMLParser:
+def _parser() -> etree.HTMLParser:
     # A parser per call: lxml parsers must not be shared between threads. huge_tree lifts
     # libxml2's nesting limit from 256 to 2048 levels (broken pages nest deeply).
-    return lxml.html.HTMLParser(huge_tree=True)
+    return etree.HTMLParser(huge_tree=True)
 
 
 # Void in HTML5, but containers for libxml2's HTML 4 parser, which then swallows everything
@@ -211,7 +215,7 @@ def _scrub_surrogates(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8", "replace")
 
 
-def _root(tree) -> lxml.html.HtmlElement:
+def _root(tree) -> etree._Element:
     return tree.getroot() if hasattr(tree, "getroot") else tree
 
 
@@ -300,8 +304,12 @@ def format_srcset(candidates: list[tuple[str, str]]) -> str:
 # --------------------------------------------------------------------------- element rules
 
 
-def _iter_elements(root) -> Iterator[tuple[lxml.html.HtmlElement, bool]]:
-    """Document-order elements with an "inside SVG" flag (SVG is rare: mark it up front)."""
+def _elements(root) -> list[tuple[etree._Element, str, bool]]:
+    """Document-order elements as (element, lower-case tag, inside SVG).
+
+    SVG is rare, so its elements are marked up front; comments and processing
+    instructions are skipped by lxml (``iter(etree.Element)``), not in Python.
+    """
     in_svg: set = set()  # holding the proxies keeps their identity stable during iteration
     for svg in root.iter("svg"):
         stack = [svg]
@@ -312,9 +320,9 @@ def _iter_elements(root) -> Iterator[tuple[lxml.html.HtmlElement, bool]]:
             in_svg.add(el)
             if el.tag != "foreignobject":  # its content is HTML again
                 stack.extend(child for child in el if isinstance(child.tag, str))
-    for el in root.iter():
-        if isinstance(el.tag, str):
-            yield el, el in in_svg
+    if not in_svg:
+        return [(el, el.tag.lower(), False) for el in root.iter(etree.Element)]
+    return [(el, el.tag.lower(), el in in_svg) for el in root.iter(etree.Element)]
 
 
 def _link_role(el) -> str:
@@ -422,6 +430,56 @@ def _slots(el, tag: str, in_svg: bool) -> list[tuple[str, str, str]]:
     return slots
 
 
+# Tags whose action or slots depend on more than a style="" attribute. Any other element
+# outside SVG (div, span, p... most of a page) is kept with at most its style slot.
+_RULED_TAGS = frozenset(
+    {
+        "script",
+        "base",
+        "param",
+        "noscript",
+        "meta",
+        "link",
+        "embed",
+        "object",
+        "applet",
+        "img",
+        "source",
+        "input",
+        "video",
+        "audio",
+        "track",
+        "style",
+        "iframe",
+        "frame",
+        "a",
+        "area",
+        "form",
+        "button",
+        "blockquote",
+        "q",
+        "del",
+        "ins",
+        *_BACKGROUND_TAGS,
+    }
+)
+_NO_SLOTS: list[tuple[str, str, str]] = []
+_STYLE_SLOTS = [("style", "style", "image")]
+
+
+def _rules(el, tag: str, in_svg: bool) -> tuple[str, list[tuple[str, str, str]]]:
+    """(:func:`_action`, :func:`_slots`) of an element, cheaply for plain elements.
+
+    Discovery and rewriting both ask this of every element, so the common case (a tag
+    with no rules of its own, outside SVG) answers without the full rule chains.
+    The slot lists returned are shared: callers must not modify them.
+    """
+    if not in_svg and tag not in _RULED_TAGS:
+        return "keep", (_NO_SLOTS if el.get("style") is None else _STYLE_SLOTS)
+    action = _action(el, tag)
+    return action, (_slots(el, tag, in_svg) if action == "keep" else _NO_SLOTS)
+
+
 def _is_placeholder(src: str | None) -> bool:
     if src is None:
         return True
@@ -486,12 +544,12 @@ def find_resources(tree, base_url: str) -> list[Ref]:
             if decoded is not None:
                 add(find_css_resources(decoded[0], target.url))
 
-    for el, in_svg in _iter_elements(_root(tree)):
-        tag = el.tag.lower()
-        if _action(el, tag) != "keep":
+    for el, tag, in_svg in _elements(_root(tree)):
+        action, slots = _rules(el, tag, in_svg)
+        if action != "keep" or not slots:
             continue  # removed (no element content) or unwrapped (children still visited)
         overrides = _lazy_overrides(el, tag)
-        for attr, mode, kind in _slots(el, tag, in_svg):
+        for attr, mode, kind in slots:
             if mode == "sheet":
                 add(find_css_resources(el.text or "", base_url))
                 continue
@@ -616,9 +674,8 @@ def rewrite_html(tree, base_url: str, mapper: Mapper, *, sprites: SvgSprites | N
     # 3. Attributes of kept elements; collect structural changes for afterwards.
     removals: list = []
     unwraps: list = []
-    for el, in_svg in list(_iter_elements(root)):
-        tag = el.tag.lower()
-        action = _action(el, tag)
+    for el, tag, in_svg in _elements(root):
+        action, slots = _rules(el, tag, in_svg)
         if action == "remove":
             removals.append(el)
             continue
@@ -627,8 +684,9 @@ def rewrite_html(tree, base_url: str, mapper: Mapper, *, sprites: SvgSprites | N
             continue
         if tag == "link":
             _fix_async_stylesheet(el)
-        _sanitise_attributes(el, tag)
-        for attr, mode, kind in _slots(el, tag, in_svg):
+        if _sanitise_attributes(el, tag) or tag == "link":
+            slots = _slots(el, tag, in_svg)  # from the attributes that are left
+        for attr, mode, kind in slots:
             if mode == "sheet":
                 if el.text:
                     el.text = rewrite_css(el.text, base_url, mapper)
@@ -684,11 +742,18 @@ def _fix_async_stylesheet(el) -> None:
         el.set("media", "all")
 
 
-def _sanitise_attributes(el, tag: str) -> None:
-    """Drop event handlers, SRI/nonce/CORS/ping attributes and script URLs."""
+def _sanitise_attributes(el, tag: str) -> bool:
+    """Drop event handlers, SRI/nonce/CORS/ping attributes and script URLs (True if any)."""
+    items = el.items()
+    for name, value in items:  # most elements have nothing to drop: check before rebuilding
+        low = name.lower()
+        if low.startswith("on") or low in _DROP_ATTRS or (":" in value and is_script_url(value)):
+            break
+    else:
+        return False
     keep: list[tuple[str, str]] = []
     changed = False
-    for name, value in el.items():
+    for name, value in items:
         low = name.lower()
         if low.startswith("on") or low in _DROP_ATTRS:
             changed = True
@@ -705,6 +770,7 @@ def _sanitise_attributes(el, tag: str) -> None:
         for name, value in keep:
             with contextlib.suppress(ValueError):
                 el.set(name, value)
+    return changed
 
 
 def _set_utf8(root) -> None:
