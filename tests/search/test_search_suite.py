@@ -22,6 +22,16 @@ from snapshelf.search.query import Clause, Query
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True, params=["ranked", "broad"])
+def ranking(request, monkeypatch):
+    """Every test runs twice: as ordinary (BM25-ranked) queries, and with every query
+    treated as broad (title and tag matches first, then newest first): both paths must
+    find the same links."""
+    if request.param == "broad":
+        monkeypatch.setattr(index, "BROAD_MATCHES", -1)
+    return request.param
+
+
 @pytest.fixture
 def alice(db):
     return get_user_model().objects.create_user("alice", "", "alice-password-123")
@@ -471,3 +481,35 @@ def test_snippet_finds_a_match_deep_in_a_long_text(alice):
     hit = index.search(alice, q(words("okapi"))).hits[0]
     assert "<mark>okapi</mark>" in hit.snippet_html
     assert "okapi" in hit.snippet_text
+
+
+def test_broad_queries_list_title_matches_then_newest(alice, monkeypatch):
+    old_title = make(alice, "https://b.test/1", title="Zeppelin history", text="airships")
+    heavy = make(alice, "https://b.test/2", title="Misc", text="zeppelin " * 30)
+    newer_body = make(alice, "https://b.test/3", title="Notes", text="a zeppelin once")
+    new_title = make(alice, "https://b.test/4", title="A zeppelin", text="flying")
+    tagged = make(alice, "https://b.test/5", title="Photos", text="zeppelin", tags=["zeppelin"])
+    query = q(words("zeppelin"))
+    monkeypatch.setattr(index, "BROAD_MATCHES", 1_000)
+    bm25 = ranked(alice, query)
+    assert bm25.index(heavy.pk) < bm25.index(newer_body.pk)  # ranked: the word's count weighs
+    monkeypatch.setattr(index, "BROAD_MATCHES", 3)  # 5 documents hold the word
+    assert ranked(alice, query) == [tagged.pk, new_title.pk, old_title.pk, newer_body.pk, heavy.pk]
+    pages = [index.search(alice, query, limit=2, offset=o) for o in (0, 2, 4)]
+    assert [h.link_id for p in pages for h in p.hits] == ranked(alice, query)
+    assert [p.has_next for p in pages] == [True, True, False]
+    scores = [h.score for h in pages[0].hits + pages[1].hits]
+    assert scores == [1.0, 1.0, 1.0, 0.0]
+
+
+def test_estimated_matches_bounds_the_match_count(alice):
+    make(alice, "https://e.test/1", title="alpha beta", text="gamma")
+    make(alice, "https://e.test/2", title="alpha", text="beta")
+    make(alice, "https://e.test/3", title="alpha", text="delta")
+    est = index.estimated_matches
+    assert est([words("alpha")]) == 3
+    assert est([words('"alpha beta"')]) == 2  # a phrase: at most its rarest word
+    assert est([words("beta", "delta")]) == 3  # OR: the sum
+    assert est([words("alpha"), words("gamma")]) == 1  # AND: the smallest clause
+    assert est([words("nothing")]) == 0
+    assert est([Clause((query_tokens("快"),))]) is None  # a prefix word has no frequency

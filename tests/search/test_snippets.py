@@ -9,8 +9,9 @@ from django.utils.html import escape
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from snapshelf.search.analyzer import QueryTokens, tokens
 from snapshelf.search.query import parse
-from snapshelf.search.snippets import MAX_SCAN, highlight, snippet
+from snapshelf.search.snippets import MAX_SCAN, _alternatives, _matches, highlight, snippet
 
 
 def marked(html: str) -> list[str]:
@@ -177,3 +178,60 @@ def test_snippets_are_always_escaped_and_well_formed(text, q, length):
     assert unescape(inner) == s.text
     title = highlight(text, parse(q))
     assert unescape(title.replace("<mark>", "").replace("</mark>", "")) == text
+
+
+def test_a_phrase_never_matches_across_skipped_words():
+    # words that cannot hold a query token are skipped before tokenizing; the gap they
+    # leave must still break a phrase
+    s = snippet("new big york, then new york.", parse('"new york"'))
+    assert marked(s.html) == ["new york"]
+    cjk = snippet("快，的照，快照", parse("快照"))
+    assert marked(cjk.html) == ["快照"]
+
+
+def _all_token_spans(text: str, alts: list[QueryTokens]) -> set[tuple[int, int, int]]:
+    """Reference: match every alternative against the tokens of the whole text."""
+    toks = list(tokens(text))
+    found = set()
+    for key, alt in enumerate(alts):
+        n = len(alt.tokens)
+        for i in range(len(toks) - n + 1):
+            run = toks[i : i + n]
+            if all(
+                t.text == w or (alt.prefix and j == n - 1 and t.text.startswith(w))
+                for j, (t, w) in enumerate(zip(run, alt.tokens, strict=True))
+            ):
+                end = run[-1].end
+                if run[-1].cjk and len(alt.tokens[-1]) < len(run[-1].text):
+                    end = min(end, run[-1].start + len(alt.tokens[-1]))
+                found.add((run[0].start, end, key))
+    return found
+
+
+_WORDS = st.sampled_from(
+    [
+        "new",
+        "york",
+        "big",
+        "Straße",
+        "strasse",
+        "ＤＯＣＫＥＲ",
+        "docker",
+        "快照",
+        "平台",
+        "快",
+        "照",
+    ]
+)
+_SEPARATORS = st.sampled_from([" ", "，", "-", "", "\n"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(_WORDS, _SEPARATORS), max_size=30),
+    st.sampled_from(['"new york"', "strasse docker", "快照", "照", '"快照平台" OR big', "york"]),
+)
+def test_skipping_words_finds_what_tokenizing_everything_finds(pieces, text_query):
+    text = "".join(word + sep for word, sep in pieces)
+    alts = _alternatives(parse(text_query))
+    assert set(_matches(text, alts)) == _all_token_spans(text, alts)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from snapshelf.search.analyzer import QueryTokens, is_cjk, tokens
+from snapshelf.search.analyzer import QueryTokens, Token, is_cjk, word_tokens, words
 from snapshelf.search.query import Query
 
 #: Only the start of very long texts is scanned, to keep a results page fast.
@@ -114,9 +114,28 @@ def _find(text: str, alts: list[QueryTokens], size: int) -> list[Span]:
     return sorted(set(spans))
 
 
+def _candidate_tokens(text: str, alts: list[QueryTokens]) -> list[Token | None]:
+    """The tokens of the words of `text` that may hold a query token, with None where
+    words were skipped (so a phrase never matches across them).
+
+    Building a token per CJK character is the slow part of a results page; a substring
+    pre-check per word skips most of them. The check is the same approximate one as
+    `_regions` uses: a word it skips could at worst lose a highlight, never gain one."""
+    wants = {_fold(t) for alt in alts for t in alt.tokens}
+    out: list[Token | None] = []
+    for m in words(text):
+        word = m.group()
+        folded = _fold(word)
+        if any(want in folded for want in wants):
+            out.extend(word_tokens(word, m.start()))
+        elif out and out[-1] is not None:
+            out.append(None)
+    return out
+
+
 def _matches(text: str, alts: list[QueryTokens]) -> list[Span]:
     """Spans of every occurrence of an alternative in `text` (phrases as consecutive tokens)."""
-    toks = list(tokens(text))
+    toks = _candidate_tokens(text, alts)
     by_first: dict[str, list[int]] = {}
     prefixed: list[int] = []  # one-token prefix alternatives, tested with startswith
     for key, alt in enumerate(alts):
@@ -126,6 +145,8 @@ def _matches(text: str, alts: list[QueryTokens]) -> list[Span]:
             by_first.setdefault(alt.tokens[0], []).append(key)
     spans: list[Span] = []
     for i, tok in enumerate(toks):
+        if tok is None:
+            continue
         for key in by_first.get(tok.text, ()):
             spans.extend(_phrase_spans(toks, i, alts[key], key))
         for key in prefixed:
@@ -134,14 +155,15 @@ def _matches(text: str, alts: list[QueryTokens]) -> list[Span]:
     return spans
 
 
-def _phrase_spans(toks: list, i: int, alt: QueryTokens, key: int) -> list[Span]:
+def _phrase_spans(toks: list[Token | None], i: int, alt: QueryTokens, key: int) -> list[Span]:
     """The span of the phrase `alt` starting at token i (one span for the whole phrase),
     or [] when it does not occur there."""
     n = len(alt.tokens)
     if i + n > len(toks):
         return []
     for j, want in enumerate(alt.tokens):
-        if not _token_matches(toks[i + j].text, want, alt.prefix and j == n - 1):
+        tok = toks[i + j]
+        if tok is None or not _token_matches(tok.text, want, alt.prefix and j == n - 1):
             return []
     last, want = toks[i + n - 1], alt.tokens[-1]
     end = last.end
