@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import datetime
@@ -22,7 +23,7 @@ from snapshelf.capture.extract import (
     fingerprint,
     sanitize_html,
 )
-from snapshelf.capture.fingerprint import hamming
+from snapshelf.capture.fingerprint import hamming, shingles
 from snapshelf.errors import Unsupported
 from tests.capture.corpora import FULL, corpus, read_bytes, sample
 
@@ -641,6 +642,46 @@ def test_fingerprint_properties() -> None:
     )
     assert hamming(fp, fingerprint(unrelated)) >= 18
     assert fingerprint("") == "0" * 16
+
+
+MIXED = "快照平台支持中文全文检索和相关文章推荐。 Snapshelf keeps a copy, a copy, a copy of it"
+
+
+def _simhash_bit_by_bit(text: str) -> str:
+    """The SimHash definition, one bit at a time: what fingerprint() must equal."""
+    feats = shingles(text)
+    total = sum(feats.values())
+    bits = 0
+    for position in range(64):  # bit 0 of the hex is the lowest bit of the digest's last byte
+        byte, bit = 7 - position // 8, position % 8
+        ones = sum(
+            weight
+            for feat, weight in feats.items()
+            if hashlib.blake2b(feat.encode(), digest_size=8).digest()[byte] >> bit & 1
+        )
+        if ones * 2 > total:
+            bits |= 1 << position
+    return f"{bits:016x}" if feats else "0" * 16
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "one",
+        "one two",  # an even split of weight: a bit is set only by a strict majority
+        ARTICLE,
+        MIXED,
+    ],
+)
+def test_fingerprint_is_the_bit_by_bit_simhash(text) -> None:
+    # Stored fingerprints are compared with new ones, so a faster implementation must
+    # give exactly the same bits.
+    assert fingerprint(text) == _simhash_bit_by_bit(text)
+
+
+def test_fingerprint_value_is_stable() -> None:
+    assert fingerprint(MIXED) == "026f9eb2327f600a"  # as computed before 2026-11-29
 
 
 def test_fingerprint_chinese() -> None:

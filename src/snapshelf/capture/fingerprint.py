@@ -12,6 +12,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
+from itertools import compress
 
 __all__ = ["fingerprint", "hamming", "shingles"]
 
@@ -44,22 +45,33 @@ def fingerprint(text: str) -> str:
     if not feats:
         return "0" * 16
     # sum the weights per byte position and byte value first (cheap), then
-    # spread them over the 8 bits of each byte
-    per_byte: list[Counter[int]] = [Counter() for _ in range(8)]
-    total = 0
+    # spread them over the 8 bits of each byte; plain lists and C-level sums, as this
+    # runs once per captured page over thousands of features
+    per_byte = [[0] * 256 for _ in range(8)]
+    b0, b1, b2, b3, b4, b5, b6, b7 = per_byte
+    blake2b = hashlib.blake2b
     for feat, weight in feats.items():
-        digest = hashlib.blake2b(feat.encode("utf-8"), digest_size=8).digest()
-        total += weight
-        for i, value in enumerate(digest):
-            per_byte[i][value] += weight
+        d = blake2b(feat.encode("utf-8"), digest_size=8).digest()
+        b0[d[0]] += weight
+        b1[d[1]] += weight
+        b2[d[2]] += weight
+        b3[d[3]] += weight
+        b4[d[4]] += weight
+        b5[d[5]] += weight
+        b6[d[6]] += weight
+        b7[d[7]] += weight
+    total = sum(feats.values())
     bits = 0
-    for i, counter in enumerate(per_byte):
-        for bit in range(8):
-            mask = 1 << bit
-            ones = sum(w for value, w in counter.items() if value & mask)
+    for i, weights in enumerate(per_byte):
+        for bit, selectors in enumerate(_BIT_SET):
+            ones = sum(compress(weights, selectors))
             if ones * 2 > total:
                 bits |= 1 << (8 * (7 - i) + bit)
     return f"{bits:016x}"
+
+
+# For each bit of a byte, which of the 256 byte values have it set (as compress() selectors).
+_BIT_SET = [[(value >> bit) & 1 for value in range(256)] for bit in range(8)]
 
 
 def hamming(a: str, b: str) -> int:
