@@ -489,7 +489,25 @@ _SPLIT_PIECES = [
     "\n\n",
     "xurl(y;)",
     "y{background:url(z\\);}.png)}",  # an escaped ")" does not end the url()
+    "a{width:auto\\9;background:url(a9.png)}",  # IE hack: an escaped digit in a name
+    ".i\\31 0{background:url(b.png)}",
+    "c{content:\\f101;x:(\\31 );background:url(c.png)}",
+    "d{x:\\9 url(d;}.png)}",  # "\9 url(" is a function, not a url() token
+    "e{background:ur\\6c(e;{.png)}",
+    "f{background:\\55 R\\4c (f;}.png)}",
+    "g{background:u\\72l(g.png)}",
 ]
+
+
+def test_escaped_letters_outside_function_names_keep_the_split_scan():
+    from snapshelf.capture.css import _rules_with_urls
+
+    css = "a{width:auto\\9}b{content:\\f101}c{x:\\31 0}d{background:url(d.png)}"
+    assert _rules_with_urls(css) == [(0, 15), (15, 31), (31, 41), (41, 65)]  # rule by rule
+    # in a function name they could spell "url(": the whole sheet is tokenised
+    for name in ("\\75 rl", "ur\\6c", "\\55\\52\\4c", "\\9 url"):
+        whole = f"a{{width:auto\\9}}b{{x:{name}(y;}})}}"
+        assert _rules_with_urls(whole) == [(0, len(whole))], name
 
 
 @pytest.mark.parametrize("piece", _SPLIT_PIECES)

@@ -588,6 +588,12 @@ _RULE_TOKENS = re.compile(
 _AT_RULE_START = re.compile(
     r"(?>[ \t\n]+|/\*.*?(?:\*/|\Z))*+@(?:-?[a-zA-Z_\u0080-\U0010ffff]|--)", re.DOTALL
 )
+# From an escape to the end of the name it is in: name characters and escapes (a hex
+# escape takes one whitespace after it, as in CSS). Possessive, as a CSS tokeniser
+# consumes a name: no backtracking on long junk names.
+_ESCAPED_NAME = re.compile(
+    r"(?:\\(?:[0-9a-fA-F]{1,6}+[ \t\n]?|[^\n0-9a-fA-F])|[\w\-\u0080-\U0010ffff])*+"
+)
 _CLOSER = {"{": "}", "(": ")", "[": "]"}
 
 
@@ -610,13 +616,17 @@ def _rules_with_urls(text: str) -> list[tuple[int, int]]:
         start = end
         at_rule = bool(_AT_RULE_START.match(text, end))
 
+    name_end = 0  # where the name holding the last escaped letter or digit ends
     for match in _RULE_TOKENS.finditer(text):
         mark = match.group()
         if mark[0] == "\\":
-            if mark[1:].isalnum() or mark[1:] >= "\x80":
-                # An escaped letter or digit outside strings could spell "url(" (as in
-                # "\75 rl("), whose contents this scan would misread: tokenise it all.
-                return [(0, len(text))]
+            if (mark[1:].isalnum() or mark[1:] >= "\x80") and match.start() >= name_end:
+                name_end = _ESCAPED_NAME.match(text, match.start()).end()
+                if text.startswith("(", name_end):
+                    # An escaped letter or digit in a function name could spell "url(" (as
+                    # in "\75 rl("), whose contents this scan would misread: tokenise it
+                    # all. Elsewhere ("width: auto\9", "content: \f101") it is in a name.
+                    return [(0, len(text))]
             continue  # an escaped punctuation mark ("md\:flex"): part of a name
         if len(mark) != 1:
             continue
