@@ -27,10 +27,9 @@ from django.utils.translation import gettext as _
 from snapshelf.library.models import Link, Snapshot, Tag
 from snapshelf.library.stamp import library_version
 from snapshelf.library.tags import link_count_subquery
-from snapshelf.search import index
+from snapshelf.search import index, vectors
 from snapshelf.search import related as engine
 from snapshelf.search.analyzer import is_cjk
-from snapshelf.search.documents import documents
 
 _HEAVY = ("text", "readable_html", "markdown", "timings")
 
@@ -208,53 +207,16 @@ def _reason(match: engine.Match, source_text: str = "") -> str:
     return " · ".join(parts)
 
 
-def _term_counts(ids: list[int]) -> dict[int, Counter]:
-    """Term counts of these links' titles and bodies. On SQLite the index already holds
-    the analyzed text, so it is read back instead of analyzing every body again."""
-    counts: dict[int, Counter] = {}
-    if connection.vendor == "sqlite" and ids:
-        marks = ",".join(["%s"] * len(ids))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT rowid, title, body FROM {index.FTS} WHERE rowid IN ({marks})",  # noqa: S608
-                ids,
-            )
-            for pk, title, body in cursor.fetchall():
-                counts[pk] = engine.term_counts(title or "", body or "")
-    missing = [pk for pk in ids if pk not in counts]
-    if missing:
-        for d in documents(missing):
-            counts[d.link_id] = engine.term_counts(d.title, d.body)
-    return counts
+#: Term counts read back from the index, and document frequencies through the
+#: process's cache: snapshelf.search.vectors (which writes the stored vectors) owns them.
+_term_counts = vectors.term_counts
+cached_df = vectors.cached_df
 
 
-#: Document frequencies change slowly: a process keeps what it looked up until it writes
-#: to the index itself, or the index (written by other processes) has grown or shrunk by
-#: 1% — below that the idf weights barely move.
-_df_cache: dict[str, int] = {}
-_df_cache_key = (-1, 0)
-_DF_CACHE_MAX = 500_000
-
-
-def cached_df(terms, n: int) -> dict[str, int]:
-    global _df_cache_key
-    generation, filled_n = _df_cache_key
-    if (
-        generation != index.generation
-        or abs(n - filled_n) > n // 100
-        or len(_df_cache) > _DF_CACHE_MAX
-    ):
-        _df_cache.clear()
-        _df_cache_key = (index.generation, n)
-    missing = [t for t in terms if t not in _df_cache]
-    if missing:
-        _df_cache.update(index.df(missing))
-    return {t: _df_cache[t] for t in terms}
-
-
-def _entries(ids: list[int]) -> dict[int, tuple[engine.Entry, Counter]]:
-    """Entries (vector not yet filled) and term counts of these links, in five queries."""
-    counts = _term_counts(ids)
+def _entries(ids: list[int], *, counts: bool = True) -> dict[int, tuple[engine.Entry, Counter]]:
+    """Entries (vector not yet filled) and term counts of these links, in five queries
+    (four without `counts`: each Counter is then empty)."""
+    counts = _term_counts(ids) if counts else {}
     rows = Link.objects.filter(pk__in=ids).values_list("pk", "url_hash", "created", "visibility")
     names: dict[int, set[str]] = {}
     for link_id, name in Link.tags.through.objects.filter(link_id__in=ids).values_list(
@@ -321,21 +283,35 @@ def _related_to(
         public_only=public_only,
         exclude=[link.pk],
     )
-    others = _entries([pk for pk, _score in found])
-    every = set().union(*(c.keys() for _e, c in others.values())) if others else set()
-    df.update(cached_df(every - df.keys(), n))
+    others = _entries([pk for pk, _score in found], counts=False)
     kept = []
-    for entry, other_counts in others.values():
+    for entry, _counts in others.values():
         if entry.doc_id == link.pk or (source.url_key and entry.url_key == source.url_key):
             continue
         if public_only and not entry.public:
             continue
         if engine.hamming(source.fingerprint, entry.fingerprint) <= engine.NEAR_DUPLICATE:
             continue
-        entry.vector = engine.weigh(other_counts, df, n)
         kept.append(entry)
+    _fill_vectors(kept, df, n)
     ranked = engine.rescore(source, kept, _tag_counts(link.owner_id, source.tags), n)
     return engine.collapse(source, signature, ranked, limit)
+
+
+def _fill_vectors(entries: list[engine.Entry], df: dict[str, int], n: int) -> None:
+    """Each entry's vector: the stored one (snapshelf.search.vectors) when it was weighed
+    at about today's index size, else weighed here from the indexed text (a link whose
+    row is missing or stale), exactly as the stored ones are."""
+    ids = [e.doc_id for e in entries]
+    stored = vectors.load(ids, n)
+    missing = [pk for pk in ids if pk not in stored]
+    if missing:
+        counts = _term_counts(missing)
+        every = set().union(*(c.keys() for c in counts.values())) if counts else set()
+        df.update(cached_df(every - df.keys(), n))
+        stored.update({pk: engine.weigh(c, df, n) for pk, c in counts.items()})
+    for entry in entries:
+        entry.vector = stored.get(entry.doc_id, {})
 
 
 def _tag_counts(owner_id: int, names: frozenset[str]) -> dict[str, int]:

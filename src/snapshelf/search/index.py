@@ -283,6 +283,8 @@ def compact_df() -> bool:
 
 def reindex_links(link_ids: Iterable[int]) -> None:
     """Rewrite the documents of these links; ids of deleted links lose their document."""
+    from snapshelf.search import vectors  # related articles' vectors, written alongside
+
     _changed()
     ids = sorted({int(pk) for pk in link_ids})
     stamp.touch_links(ids)  # what was computed over these libraries is stale now
@@ -296,6 +298,7 @@ def reindex_links(link_ids: Iterable[int]) -> None:
                 _delete_rows(cursor, chunk)
             _insert_rows(cursor, docs)
             _sync_versions(cursor, chunk)
+            vectors.indexed(docs, chunk)
 
 
 def delete_links(link_ids: Iterable[int]) -> None:
@@ -339,6 +342,8 @@ def rebuild(progress: Callable[[int, int], None] | None = None, chunk: int = 100
 
     `progress(done, total)` is called after each chunk.
     """
+    from snapshelf.search import vectors  # related articles' vectors, written last
+
     clear()
     total = Link.objects.count()
     done = 0
@@ -362,6 +367,7 @@ def rebuild(progress: Callable[[int, int], None] | None = None, chunk: int = 100
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {FTS}({FTS}) VALUES ('optimize')")
             cursor.execute(f"INSERT INTO {VFTS}({VFTS}) VALUES ('optimize')")
+    vectors.rebuild()  # weighed once every document is in: final frequencies
     return done
 
 

@@ -101,3 +101,26 @@ class SearchTermDelta(models.Model):
 
     def __str__(self) -> str:
         return f"document-frequency change of {self.term}"
+
+
+class RelatedVector(models.Model):
+    """A link's stored TF-IDF unit vector for related articles (snapshelf.search.vectors),
+    written with its search document; `n` is the index's document count it was
+    weighed at (rows too far from today's count are weighed again)."""
+
+    link = models.OneToOneField(
+        "library.Link",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,  # raw index writes may outrun the ORM; rows are keyed only
+        related_name="+",
+    )
+    n = models.IntegerField(db_index=True)
+    terms = models.TextField()  # space-joined, heaviest first
+    weights = models.BinaryField()  # float32 per term, same order
+
+    class Meta:
+        db_table = "search_related_vector"
+
+    def __str__(self) -> str:
+        return f"related-articles vector of link {self.link_id}"

@@ -1,0 +1,196 @@
+"""Stored term vectors for related articles (DESIGN.md §8: each link keeps its signature).
+
+Related articles re-rank RERANK candidates by the cosine of their TF-IDF vectors.
+Computing those at question time meant reading and splitting 50 analyzed bodies,
+looking up the document frequencies of every term in them (often 30,000 terms) and
+weighing each: most of the time of an uncached call at 100,000 links. So each link's
+unit vector (snapshelf.search.related.weigh) is computed when its search document is
+written and kept in search_related_vector: terms space-joined, heaviest first (the
+analyzer's tokens never hold spaces), weights as float32 in the same order.
+
+A vector is only as good as the statistics it was weighed with. Each row keeps the
+index's document count at the time (`n`); a row whose `n` is more than STALE_SHARE away
+from today's count is stale, and the related path weighs that candidate from its text
+again, as if no row existed (a missing row: an upgraded or restored instance). Index
+writes refresh up to REFRESH_PER_WRITE stale rows as they go, and `snapshelf reindex`
+(index.rebuild) writes every row once the whole index is in, with final frequencies.
+"""
+
+# SQL here names only this module's table constants; every value goes as a parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from collections.abc import Iterable
+
+from django.db import connection
+
+from snapshelf.search import index
+from snapshelf.search import related as engine
+from snapshelf.search.documents import Document, documents
+
+TABLE = "search_related_vector"
+#: A row weighed when the index held n documents is used while today's count is within
+#: this share of n: idf = log(N / df) barely moves when the library grows by a tenth.
+STALE_SHARE = 0.1
+#: Stale rows refreshed by each index write (oldest statistics first).
+REFRESH_PER_WRITE = 20
+CHUNK = 500
+
+
+def term_counts(ids: list[int]) -> dict[int, Counter]:
+    """Term counts of these links' titles and bodies. On SQLite the index already holds
+    the analyzed text, so it is read back instead of analyzing every body again."""
+    counts: dict[int, Counter] = {}
+    if connection.vendor == "sqlite" and ids:
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            marks = ",".join(["%s"] * len(chunk))
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT rowid, title, body FROM {index.FTS} WHERE rowid IN ({marks})", chunk
+                )
+                for pk, title, body in cursor.fetchall():
+                    counts[pk] = engine.term_counts(title or "", body or "")
+    missing = [pk for pk in ids if pk not in counts]
+    if missing:
+        for d in documents(missing):
+            counts[d.link_id] = engine.term_counts(d.title, d.body)
+    return counts
+
+
+#: Document frequencies change slowly: a process keeps what it looked up until it writes
+#: to the index itself, or the index (written by other processes) has grown or shrunk by
+#: 1% — below that the idf weights barely move.
+_df_cache: dict[str, int] = {}
+_df_cache_key = (-1, 0)
+_DF_CACHE_MAX = 500_000
+
+
+def cached_df(terms: Iterable[str], n: int) -> dict[str, int]:
+    """index.df through the process's cache (see above)."""
+    global _df_cache_key
+    generation, filled_n = _df_cache_key
+    if (
+        generation != index.generation
+        or abs(n - filled_n) > n // 100
+        or len(_df_cache) > _DF_CACHE_MAX
+    ):
+        _df_cache.clear()
+        _df_cache_key = (index.generation, n)
+    terms = list(terms)
+    missing = [t for t in terms if t not in _df_cache]
+    if missing:
+        _df_cache.update(index.df(missing))
+    return {t: _df_cache[t] for t in terms}
+
+
+def _fresh_bounds(n: int) -> tuple[int, int]:
+    """The stored counts a row may have been weighed at and still be used at count n."""
+    return int(n / (1 + STALE_SHARE)) + 1, int(n * (1 + STALE_SHARE))
+
+
+def _pack(vector: dict[str, float]) -> tuple[str, bytes]:
+    ranked = sorted(vector.items(), key=lambda kv: -kv[1])
+    return " ".join(t for t, _w in ranked), array("f", (w for _t, w in ranked)).tobytes()
+
+
+def _unpack(terms: str, weights: bytes) -> dict[str, float]:
+    values = array("f")
+    values.frombytes(bytes(weights))
+    return dict(zip(terms.split(), values, strict=True)) if terms else {}
+
+
+def _write(counts: dict[int, Counter], n: int) -> None:
+    """Weigh these term counts against today's index and store them (replacing rows)."""
+    if not counts:
+        return
+    df = cached_df(set().union(*(c.keys() for c in counts.values())), n)
+    rows = [(pk, n, *_pack(engine.weigh(c, df, n))) for pk, c in counts.items()]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.executemany(
+                f"INSERT INTO {TABLE} (link_id, n, terms, weights) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (link_id) DO UPDATE"
+                " SET n = EXCLUDED.n, terms = EXCLUDED.terms, weights = EXCLUDED.weights",
+                rows,
+            )
+        else:
+            cursor.executemany(
+                f"INSERT OR REPLACE INTO {TABLE} (link_id, n, terms, weights)"
+                " VALUES (%s, %s, %s, %s)",
+                rows,
+            )
+
+
+def _delete(ids: list[int]) -> None:
+    if not ids:
+        return
+    marks = ",".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE link_id IN ({marks})", ids)
+
+
+def indexed(docs: list[Document], ids: list[int]) -> None:
+    """After index writes: vectors of these freshly written documents (`ids` without a
+    document lose their row), then a few stale rows refreshed."""
+    n = index.doc_count()
+    have = {d.link_id for d in docs}
+    _delete([pk for pk in ids if pk not in have])
+    _write({d.link_id: engine.term_counts(d.title, d.body) for d in docs}, n)
+    refresh(REFRESH_PER_WRITE, n)
+
+
+def refresh(limit: int, n: int | None = None) -> int:
+    """Weigh again up to `limit` stale rows (the oldest statistics first); how many."""
+    n = index.doc_count() if n is None else n
+    low, high = _fresh_bounds(n)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT link_id FROM {TABLE} WHERE n < %s OR n > %s ORDER BY n LIMIT %s",
+            [low, high, limit],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    counts = term_counts(ids)
+    _delete([pk for pk in ids if pk not in counts])
+    _write(counts, n)
+    return len(ids)
+
+
+def rebuild(chunk: int = 1000) -> int:
+    """Every indexed link's vector, with the statistics of the complete index."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE}")
+    n = index.doc_count()
+    done = last = 0
+    table = index.PG_TABLE if connection.vendor == "postgresql" else index.FTS
+    key = "link_id" if connection.vendor == "postgresql" else "rowid"
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {key} FROM {table} WHERE {key} > %s ORDER BY {key} LIMIT %s",
+                [last, chunk],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        if not ids:
+            return done
+        _write(term_counts(ids), n)
+        last = ids[-1]
+        done += len(ids)
+
+
+def load(ids: list[int], n: int) -> dict[int, dict[str, float]]:
+    """The stored vectors of these links that are fresh at index size n."""
+    if not ids:
+        return {}
+    low, high = _fresh_bounds(n)
+    marks = ",".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT link_id, terms, weights FROM {TABLE}"
+            f" WHERE link_id IN ({marks}) AND n >= %s AND n <= %s",
+            [*ids, low, high],
+        )
+        return {pk: _unpack(terms, weights) for pk, terms, weights in cursor.fetchall()}
