@@ -22,6 +22,7 @@ from snapshelf.capture.html import (
     parse_html,
     parse_srcset,
     rewrite_html,
+    serialize_html,
 )
 from tests.paths import CORPORA
 
@@ -504,6 +505,20 @@ def test_serialisation_keeps_text_attributes_and_anchors():
     assert doc.findtext(".//title") == "快照 & 平台"
     assert doc.find(".//pre").text.strip() == "indented"
     assert doc.find(".//textarea").text == "</textarea>"
+
+
+def test_serialisation_of_entities_instructions_and_comments_around_the_root():
+    # Not from the HTML parser (it makes none of these), but serialize_html takes any tree:
+    # an unexpanded entity is written as is, instructions are dropped, tails always kept.
+    xml = (
+        '<!DOCTYPE x [<!ENTITY e "v">]><!--before--><svg a="&amp;&quot;">a&e;b<?pi z?>c'
+        "<br/>e<!--in-->f</svg><?after x?><!--after-->"
+    )
+    tree = etree.fromstring(xml, etree.XMLParser(resolve_entities=False)).getroottree()
+    assert serialize_html(tree) == (
+        '<!DOCTYPE svg>\n<!--before--><svg a="&amp;&quot;">a&e;bc<br>e<!--in-->f</svg>'
+        "<!--after-->\n"
+    )
 
 
 def test_no_doctype_stays_without_doctype():

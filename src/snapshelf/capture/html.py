@@ -1109,41 +1109,48 @@ def serialize_html(tree) -> str:
 
 
 def _serialize_node(top, out: list[str]) -> None:
+    """Write ``top`` and its content (not its tail), walking the tree with lxml's iterwalk.
+
+    The walk is iterative in C, so deep nesting costs no recursion and each node is one
+    event here: the serialiser writes every element of every captured page.
+    """
     write = out.append
-    comment, entity = etree.Comment, etree.Entity
-    # (step, node): 0 = open, 1 = end tag then tail, 2 = tail only (void elements)
-    stack: list[tuple[int, object]] = [(0, top)]
-    push, pop = stack.append, stack.pop
-    while stack:
-        step, node = pop()
+    tag = top.tag
+    if tag.__class__ is not str:  # a comment or processing instruction beside the root
+        if tag is etree.Comment:
+            write(f"<!--{top.text or ''}-->")
+        elif tag is etree.Entity:
+            write(top.text or "")
+        return
+    escape_attr, writable = _escape_attr, _writable_attr
+    for event, node in etree.iterwalk(top, events=("start", "end", "comment", "pi")):
         tag = node.tag
-        if step:
-            if step == 1:
-                write(f"</{tag}>")
-            if node.tail and node is not top:
-                write(_escape_text(node.tail))
-            continue
-        if tag is comment:
-            write(f"<!--{node.text or ''}-->")
-        elif tag is entity:
-            write(node.text or "")
-        elif isinstance(tag, str):
-            attrs = "".join(
-                f' {name}="{_escape_attr(value)}"'
-                for name, value in node.items()
-                if _writable_attr(name)
-            )
-            write(f"<{tag}{attrs}>")
-            low = tag.lower()
+        if event == "start":
+            if tag.__class__ is not str:  # an entity: its text, then (at "end") its tail
+                write(node.text or "")
+                continue
+            items = node.items()
+            if items:
+                attrs = "".join(
+                    [f' {name}="{escape_attr(value)}"' for name, value in items if writable(name)]
+                )
+                write(f"<{tag}{attrs}>")
+            else:
+                write(f"<{tag}>")
             text = node.text
             if text:
+                low = tag.lower()
                 write(_raw_text(low, text) if low in _RAW_TEXT else _escape_text(text))
+            continue
+        if event == "end":
             # Void elements get no end tag ("</br>" would even create another <br>); any
             # content a parser put inside one is written after it, where browsers put it.
-            push((2 if low in _VOID else 1, node))
-            if len(node):
-                stack.extend([(0, child) for child in reversed(node)])
-            continue
-        # comments, entities, processing instructions (dropped): their tail still counts
-        if node.tail and node is not top:
-            write(_escape_text(node.tail))
+            if tag.__class__ is str and tag.lower() not in _VOID:
+                write(f"</{tag}>")
+        elif event == "comment":
+            write(f"<!--{node.text or ''}-->")
+        # processing instructions are dropped; the tail of every node still counts
+        if node is not top:
+            tail = node.tail
+            if tail:
+                write(_escape_text(tail))
