@@ -550,3 +550,33 @@ def test_url_serialisation_matches_tinycss2(value):
     from snapshelf.capture.css import serialize_url
 
     assert serialize_url(value) == reference(value)
+
+
+def _dot_segments_step_by_step(path: str) -> str:
+    """RFC 3986 dot-segment removal, segment by segment (with the %2e spellings)."""
+    out: list[str] = []
+    segments = path.split("/")[1:]
+    for i, seg in enumerate(segments):
+        last = i == len(segments) - 1
+        if seg.lower() in ("..", ".%2e", "%2e.", "%2e%2e"):
+            if out:
+                out.pop()
+            if last:
+                out.append("")
+        elif seg.lower() in (".", "%2e"):
+            if last:
+                out.append("")
+        else:
+            out.append(seg)
+    return "/" + "/".join(out)
+
+
+@given(st.lists(st.sampled_from(["/", ".", "%2e", "%2E", "a", "b.c", "%20"]), max_size=12))
+def test_dot_segment_removal(pieces):
+    # the quick return for paths without a possible dot segment must change nothing
+    from snapshelf.capture.css import _remove_dot_segments
+
+    path = "/" + "".join(pieces)
+    assert _remove_dot_segments(path) == _dot_segments_step_by_step(path)
+    assert _remove_dot_segments("/a/./b/../c/%2E%2e/d") == "/a/d"
+    assert _remove_dot_segments("/a/b.c/.d/e.") == "/a/b.c/.d/e."

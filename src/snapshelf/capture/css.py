@@ -125,6 +125,8 @@ def _host(authority: str) -> str | None:
 
 
 def _remove_dot_segments(path: str) -> str:
+    if "/." not in path and "/%2" not in path:
+        return path  # no segment can be a dot segment (the common case: keep it fast)
     segments = path.split("/")[1:]
     out: list[str] = []
     last = len(segments) - 1
