@@ -1,4 +1,4 @@
-"""Stored related-articles vectors (snapshelf.search.vectors)."""
+"""Stored related-articles vectors (snapshelf.search.vectors) and the candidate prefilter."""
 
 # ruff: noqa: F811  (the user fixtures are imported)
 
@@ -7,11 +7,13 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from snapshelf.library.models import Link
 from snapshelf.library.related import related_links
 from snapshelf.search import index, vectors
 from snapshelf.search import related as engine
+from snapshelf.search.documents import documents
 from tests.library.conftest import other_user, user  # noqa: F401
 from tests.search.test_related import BREAD, BREAD2, DOCKER, DOCKER2, SPACE, names, page
 
@@ -124,7 +126,62 @@ def test_index_writes_refresh_stale_rows(user, library):
     assert_same_vector(vector, live_vector(library["bread"].pk))
 
 
-def test_related_queries_stay_bounded(library, django_assert_max_num_queries):
-    docker = Link.objects.get(pk=library["docker"].pk)
-    with django_assert_max_num_queries(16):
-        assert names(related_links(docker, limit=1)) == ["docker2"]
+def test_prefilter_ranks_by_weight_times_idf():
+    signature = [("rare", 1.0), ("common", 1.0), ("heavy", 3.0)]
+    df = {"rare": 1, "common": 50, "heavy": 50}
+    holders = {"rare": [1], "common": [1, 2, 3, 4], "heavy": [3, 5]}
+    # 1: rare + common; 3: common + heavy (weight 3); 5: heavy; 2 and 4: common alone
+    assert engine.prefilter(signature, holders, df, 100) == [1, 3, 5, 4, 2]  # ties: newer
+    assert engine.prefilter(signature, holders, df, 100, limit=2, exclude=(1,)) == [3, 5]
+
+
+def test_prefilter_keeps_to_the_owners_links(user, other_user, library, monkeypatch):
+    """On SQLite the index knows no owner: another library full of better matches must
+    not crowd this owner's links out of the pick."""
+    for i in range(3):
+        page(other_user, f"theirs{i}", "Docker volumes explained", DOCKER, url=f"https://t/{i}")
+    monkeypatch.setattr(engine, "PREFILTER", 1)
+    got = related_links(library["docker"])
+    assert names(got) == ["docker2"]
+    assert all(r.link.owner_id == library["docker"].owner_id for r in got)
+
+
+def test_queries_do_not_grow_with_the_candidates(user, library, monkeypatch):
+    """One statement per step, whatever the number of candidates (no per-link lookups)."""
+    loaded: list[int] = []
+    load = vectors.load
+    monkeypatch.setattr(vectors, "load", lambda ids, n: loaded.append(len(ids)) or load(ids, n))
+
+    def count() -> int:
+        cache.clear()
+        docker = Link.objects.get(pk=library["docker"].pk)
+        with CaptureQueriesContext(connection) as ctx:
+            assert names(related_links(docker, limit=1)) == ["docker2"]
+        return len(ctx.captured_queries)
+
+    few = count()
+    for i in range(12):
+        text = f"Shipping container {i} reached the port {i} with its cargo of {i} crates."
+        page(user, f"more{i}", f"Port log {i}", text)  # candidates, weaker than docker2
+    vectors.rebuild()  # no stale rows: the same path as before, with more candidates
+    assert count() <= few  # (fewer when document frequencies are cached already)
+    assert loaded[-1] >= loaded[0] + 12
+
+
+def test_the_database_prefilter_is_the_engines(user, library):
+    """vectors.prefiltered (SQL) orders links as engine.prefilter does over the same
+    holders: the product runs the maths related_quality.py measures."""
+    page(user, "docker3", "Docker volume drivers", DOCKER2 + " Drivers and plugins.")
+    docs = {d.link_id: d for d in documents(list(Link.objects.values_list("pk", flat=True)))}
+    source = library["docker"].pk
+    signature = [("docker", 0.5), ("volume", 0.4), ("container", 0.3), ("bread", 0.2)]
+    holders = {
+        t: [pk for pk, d in docs.items() if t in f"{d.title} {d.tags} {d.body}".split()]
+        for t, _w in signature
+    }
+    n = index.doc_count()
+    df = index.df([t for t, _w in signature])
+    want = engine.prefilter(signature, holders, df, n, exclude=(source,))
+    weights = [(t, w * engine.idf_bm25(df[t], n)) for t, w in signature]
+    got = vectors.prefiltered(user.pk, weights, exclude=source, public_only=False, limit=10)
+    assert got == want and len(got) >= 4

@@ -149,7 +149,10 @@ def related_links(link: Link, *, public_only: bool = False, limit: int = 5) -> l
         cache.set(key, found, CACHE_SECONDS)
     if not found:
         return _by_tags(link, public_only=public_only, limit=limit)
+    # unordered: with the model's ordering SQLite walked the owner's (owner, created)
+    # index over every link of the library instead of looking up five ids (~50 ms at 100k)
     rows = Link.objects.filter(owner_id=link.owner_id, pk__in=[pk for pk, _s, _r in found])
+    rows = rows.order_by()
     if public_only:  # checked again on every call: what may be shown is not cached
         rows = rows.filter(visibility=Link.Visibility.PUBLIC)
     links = {
@@ -217,7 +220,12 @@ def _entries(ids: list[int], *, counts: bool = True) -> dict[int, tuple[engine.E
     """Entries (vector not yet filled) and term counts of these links, in five queries
     (four without `counts`: each Counter is then empty)."""
     counts = _term_counts(ids) if counts else {}
-    rows = Link.objects.filter(pk__in=ids).values_list("pk", "url_hash", "created", "visibility")
+    # unordered (the models' orderings would only cost a sort or a worse plan)
+    rows = (
+        Link.objects.filter(pk__in=ids)
+        .order_by()
+        .values_list("pk", "url_hash", "created", "visibility")
+    )
     names: dict[int, set[str]] = {}
     for link_id, name in Link.tags.through.objects.filter(link_id__in=ids).values_list(
         "link_id", "tag__name"
@@ -227,8 +235,10 @@ def _entries(ids: list[int], *, counts: bool = True) -> dict[int, tuple[engine.E
     # query SQLite walked the status index over every finished capture (~370 ms at 100k).
     prints: dict[int, str] = {}
     newest: dict[int, int] = {}
-    for pk, link_id, status, fp in Snapshot.objects.filter(link_id__in=ids).values_list(
-        "pk", "link_id", "status", "fingerprint"
+    for pk, link_id, status, fp in (
+        Snapshot.objects.filter(link_id__in=ids)
+        .order_by()
+        .values_list("pk", "link_id", "status", "fingerprint")
     ):
         if status == Snapshot.Status.DONE and pk > newest.get(link_id, 0):
             newest[link_id], prints[link_id] = pk, fp
@@ -250,14 +260,31 @@ def _entries(ids: list[int], *, counts: bool = True) -> dict[int, tuple[engine.E
 
 def _by_text(link: Link, public_only: bool, limit: int) -> list[engine.Match]:
     """The engine's answer: signature -> index candidates -> cosine re-rank."""
-    source_entry = _entries([link.pk]).get(link.pk)
+    source_entry = _entries([link.pk], counts=False).get(link.pk)
     if source_entry is None:
         return []
-    source, counts = source_entry
+    source = source_entry[0]
     n = index.doc_count()
-    df = cached_df(counts, n)
-    source.vector = engine.weigh(counts, df, n)
+    df: dict[str, int] = {}
+    _fill_vectors([source], df, n)
     return _related_to(link, source, df, n, public_only, limit)
+
+
+def _signature(vector: dict[str, float], df: dict[str, int], n: int) -> list[tuple[str, float]]:
+    """engine.signature_of, with document frequencies looked up only as far down the
+    vector (heaviest terms first) as it takes to find SIGNATURE_TERMS usable ones: a
+    stored vector comes without them, and a few hundred cold lookups cost ~10-30 ms."""
+    ranked = sorted(vector, key=vector.__getitem__, reverse=True)
+    size = 2 * engine.SIGNATURE_TERMS
+    while True:
+        head = ranked[:size]
+        missing = [t for t in head if t not in df]
+        if missing:
+            df.update(cached_df(missing, n))
+        signature = engine.signature_of({t: vector[t] for t in head}, df, n)
+        if len(signature) >= engine.SIGNATURE_TERMS or size >= len(ranked):
+            return signature
+        size *= 4
 
 
 def link_terms(link: Link) -> dict[str, float]:
@@ -273,17 +300,15 @@ def _related_to(
     link: Link, source: engine.Entry, df: dict[str, int], n: int, public_only: bool, limit: int
 ) -> list[engine.Match]:
     """Candidates from the index for the source's signature, re-ranked by the engine."""
-    signature = engine.signature_of(source.vector, df, n)
+    signature = _signature(source.vector, df, n)
     if not signature:
         return []
-    found = index.candidates(
-        link.owner_id,
+    found = vectors.bm25_among(
+        _prefiltered(link, signature, df, n, public_only),
         [t for t, _w in signature],
         limit=max(engine.RERANK, limit * 4),
-        public_only=public_only,
-        exclude=[link.pk],
     )
-    others = _entries([pk for pk, _score in found], counts=False)
+    others = _entries(found, counts=False)
     kept = []
     for entry, _counts in others.values():
         if entry.doc_id == link.pk or (source.url_key and entry.url_key == source.url_key):
@@ -296,6 +321,17 @@ def _related_to(
     _fill_vectors(kept, df, n)
     ranked = engine.rescore(source, kept, _tag_counts(link.owner_id, source.tags), n)
     return engine.collapse(source, signature, ranked, limit)
+
+
+def _prefiltered(
+    link: Link, signature: list[tuple[str, float]], df: dict[str, int], n: int, public_only: bool
+) -> list[int]:
+    """The engine's prefilter (sum of weight * idf of the signature terms each link
+    holds), run by the database over the owner's links: up to engine.PREFILTER ids."""
+    weights = [(t, w * engine.idf_bm25(df.get(t, 0), n)) for t, w in signature]
+    return vectors.prefiltered(
+        link.owner_id, weights, exclude=link.pk, public_only=public_only, limit=engine.PREFILTER
+    )
 
 
 def _fill_vectors(entries: list[engine.Entry], df: dict[str, int], n: int) -> None:

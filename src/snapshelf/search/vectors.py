@@ -27,8 +27,10 @@ from collections.abc import Iterable
 
 from django.db import connection
 
+from snapshelf.library.models import Link
 from snapshelf.search import index
 from snapshelf.search import related as engine
+from snapshelf.search.analyzer import QueryTokens
 from snapshelf.search.documents import Document, documents
 
 TABLE = "search_related_vector"
@@ -194,3 +196,82 @@ def load(ids: list[int], n: int) -> dict[int, dict[str, float]]:
             [*ids, low, high],
         )
         return {pk: _unpack(terms, weights) for pk, terms, weights in cursor.fetchall()}
+
+
+def prefiltered(
+    owner_id: int,
+    weights: list[tuple[str, float]],
+    *,
+    exclude: int,
+    public_only: bool,
+    limit: int,
+) -> list[int]:
+    """engine.prefilter in one statement: the owner's links holding the most weight of
+    these (token, weight * idf) pairs in title, tags or body, best first, newer (larger
+    id) first on ties, `exclude` left out. The index answers which links hold a token
+    fast; the sums, the owner and the order are left to the database too."""
+    pairs = [(t, w) for t, w in dict(weights).items() if t and " " not in t]
+    if not pairs:
+        return []
+    links = Link._meta.db_table
+    visible = "AND l.visibility = %s" if public_only else ""
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT g.id FROM (SELECT d.link_id AS id, sum(t.w) AS score"
+            " FROM unnest(%s::text[], %s::float8[]) AS t(q, w)"
+            f" JOIN LATERAL (SELECT link_id FROM {index.PG_TABLE}"
+            "  WHERE owner_id = %s AND doc @@ t.q::tsquery) d ON true GROUP BY d.link_id) g"
+        )
+        queries = [index._pg_alt(QueryTokens((t,)), "ABD") for t, _w in pairs]
+        params: list = [queries, [w for _t, w in pairs], owner_id]
+    else:
+        union = " UNION ALL ".join(
+            f"SELECT rowid AS id, %s AS w FROM {index.FTS} WHERE {index.FTS} MATCH %s"
+            for _p in pairs
+        )
+        sql = f"SELECT g.id FROM (SELECT id, sum(w) AS score FROM ({union}) GROUP BY id) g"
+        params = []
+        for t, w in pairs:
+            params += [w, "{title tags body} : " + index._fts_alt(QueryTokens((t,)))]
+    sql += (
+        f" JOIN {links} l ON l.id = g.id WHERE l.owner_id = %s AND l.id <> %s {visible}"
+        " ORDER BY g.score DESC, g.id DESC LIMIT %s"
+    )
+    params += [owner_id, exclude, *([Link.Visibility.PUBLIC] if public_only else []), limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def bm25_among(ids: list[int], tokens: list[str], limit: int) -> list[int]:
+    """Of these links (the prefilter's pick, already the owner's), the `limit` best by
+    the index's own ranking of these tokens in title, tags or body (index.candidates'
+    BM25 / ts_rank_cd), newer first on ties. SQLite: the match is scanned and only the
+    picked rows are scored (`+rowid` keeps the id list out of FTS5, which would run
+    the whole query again per id); PostgreSQL: the picked rows by key."""
+    toks = [t for t in dict.fromkeys(tokens) if t and " " not in t]
+    if not toks or not ids:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            expr = " | ".join(index._pg_alt(QueryTokens((t,)), "ABD") for t in toks)
+            cursor.execute(
+                f"SELECT link_id, {index.PG_RANK} AS score FROM {index.PG_TABLE}"
+                f" WHERE link_id = ANY(%s) AND {index.PG_TABLE}.doc @@ %s::tsquery"
+                " ORDER BY score DESC, link_id DESC LIMIT %s",
+                [expr, list(ids), expr, limit],
+            )
+        else:
+            expr = (
+                "{title tags body} : ("
+                + " OR ".join(index._fts_alt(QueryTokens((t,))) for t in toks)
+                + ")"
+            )
+            marks = ",".join(["%s"] * len(ids))
+            cursor.execute(
+                f"SELECT rowid, -{index.BM25} AS score FROM {index.FTS}"
+                f" WHERE {index.FTS} MATCH %s AND +rowid IN ({marks})"
+                " ORDER BY score DESC, rowid DESC LIMIT %s",
+                [expr, *ids, limit],
+            )
+        return [row[0] for row in cursor.fetchall()]
