@@ -2,9 +2,11 @@
 
 `related_links` asks the search engine (snapshelf.search.related, DESIGN.md §8): the
 link's signature (its most distinctive terms, TF-IDF with document frequencies from
-the search index) is looked up in the index (BM25 over the owner's links), and the
-best RERANK candidates are re-ranked by cosine of their term vectors plus shared
-tags; same URL and near-duplicates (simhash fingerprints) are left out.
+the search index) is looked up in the index (the owner's PREFILTER links holding the
+most signature weight, then BM25 among them), and the best RERANK candidates are
+re-ranked by cosine of their term vectors plus shared tags; same URL and
+near-duplicates (simhash fingerprints) are left out. The vectors are the ones stored
+with each link's search document (snapshelf.search.vectors).
 
 A link without text (nothing captured yet, no title) falls back to "links sharing the
 most tags", rarer shared tags breaking ties.
