@@ -498,7 +498,7 @@ def offline_resolver(host: str) -> list[str]:
     """Fallback resolver for tests: unknown names fail, real DNS is never used."""
     from snapshelf import errors
 
-    raise errors.ConnectionFailed(
+    raise errors.Unresolvable(
         f"test resolver: unknown host {host!r} (tests never use real DNS; "
         f"known names: {', '.join(TEST_HOST_NAMES)})"
     )

@@ -68,3 +68,8 @@ class Unsupported(CaptureError):
 
 class ConnectionFailed(CaptureError):
     code = "connection"
+
+
+class Unresolvable(ConnectionFailed):
+    """The host name has no address (or DNS is off): every URL on it fails the same way,
+    so a capture need not ask again for each of its resources."""

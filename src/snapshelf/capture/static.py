@@ -26,7 +26,7 @@ from snapshelf.capture.html import document_base_url, find_resources, parse_html
 from snapshelf.capture.replay import ReplayResource, build_replay
 from snapshelf.capture.resources import collect
 from snapshelf.capture.types import Fetched
-from snapshelf.errors import CaptureError, HTTPError
+from snapshelf.errors import CaptureError, HTTPError, Unresolvable
 from snapshelf.net import Deadline, Fetcher
 
 _ACCEPT = {
@@ -132,16 +132,32 @@ def read_document(
     return Document(url, final_url, status, content_type, used, kind, body, text, extracted)
 
 
+def _hostname(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 def make_resource_fetcher(
     fetcher: Fetcher, deadline: Deadline, limits: Limits, referer: str
 ) -> Callable[[str, str], Fetched]:
+    # host -> why it has no address: its other resources fail without another lookup
+    unresolvable: dict[str, CaptureError] = {}
+
     def fetch(url: str, kind: str) -> Fetched:
         headers = {"Referer": referer, "Accept": _ACCEPT.get(kind, "*/*")}
+        host = _hostname(url)
         try:
+            known = unresolvable.get(host)
+            if known is not None:
+                return Fetched(url, url, 0, "", None, b"", known.code, str(known))
             r = fetcher.fetch(
                 url, deadline=deadline, max_bytes=limits.max_resource_bytes, headers=headers
             )
         except CaptureError as exc:
+            if isinstance(exc, Unresolvable) and host:
+                unresolvable.setdefault(host, exc)
             return Fetched(url, url, 0, "", None, b"", exc.code, str(exc))
         mime, charset = split_content_type(r.headers.get("content-type"))
         if not 200 <= r.status < 300:

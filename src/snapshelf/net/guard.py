@@ -322,7 +322,7 @@ class Guard:
         if addresses is None:
             addresses = list(self.resolver(name))
             if not addresses:
-                raise errors.ConnectionFailed(f"host name {host!r} has no addresses")
+                raise errors.Unresolvable(f"host name {host!r} has no addresses")
             if self.allow.allows_host(name):
                 return addresses[0]
         self._check_addresses(host, addresses)
@@ -360,4 +360,4 @@ class Guard:
 
 
 def _no_dns(host: str) -> list[str]:
-    raise errors.ConnectionFailed(f"{host!r} is not in SNAPSHELF_HOSTS and DNS is off")
+    raise errors.Unresolvable(f"{host!r} is not in SNAPSHELF_HOSTS and DNS is off")

@@ -30,13 +30,13 @@ def system_resolver(host: str) -> list[str]:
     """Resolve with the operating system (getaddrinfo), once, TCP addresses only.
 
     Addresses come back in the system's preference order with duplicates removed.
-    Failure becomes ConnectionFailed: a name that does not resolve is a fault of
+    Failure becomes Unresolvable (a ConnectionFailed): a name that does not resolve is a fault of
     the destination, not something the guard refused.
     """
     try:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise errors.ConnectionFailed(f"could not resolve host name {host!r}: {exc}") from exc
+        raise errors.Unresolvable(f"could not resolve host name {host!r}: {exc}") from exc
     addresses: list[str] = []
     for family, _type, _proto, _canon, sockaddr in infos:
         if family not in (socket.AF_INET, socket.AF_INET6):
