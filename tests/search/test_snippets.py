@@ -222,6 +222,7 @@ _WORDS = st.sampled_from(
         "快",
         "照",
     ]
+    + ["new_york", "ﬁle", "file", "x9", "é"]  # underscores; folds that change lengths
 )
 _SEPARATORS = st.sampled_from([" ", "，", "-", "", "\n"])
 
@@ -229,7 +230,9 @@ _SEPARATORS = st.sampled_from([" ", "，", "-", "", "\n"])
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.tuples(_WORDS, _SEPARATORS), max_size=30),
-    st.sampled_from(['"new york"', "strasse docker", "快照", "照", '"快照平台" OR big', "york"]),
+    st.sampled_from(
+        ['"new york"', "strasse docker", "快照", "照", '"快照平台" OR big', "york", "file é"]
+    ),
 )
 def test_skipping_words_finds_what_tokenizing_everything_finds(pieces, text_query):
     text = "".join(word + sep for word, sep in pieces)

@@ -82,6 +82,16 @@ def words(text: str) -> Iterator[re.Match[str]]:
     return _WORD.finditer(text)
 
 
+def word_at(text: str, pos: int) -> re.Match[str] | None:
+    """The word run starting at `pos` (None when a separator is there)."""
+    return _WORD.match(text, pos)
+
+
+def has_word(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] holds any word run."""
+    return _WORD.search(text, start, end) is not None
+
+
 def word_tokens(word: str, offset: int = 0) -> Iterator[Token]:
     """The tokens of one word run, with spans shifted by `offset`."""
     for piece, start, cjk in _segments(word, offset):

@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from snapshelf.search.analyzer import QueryTokens, Token, is_cjk, word_tokens, words
+from snapshelf.search.analyzer import (
+    QueryTokens,
+    Token,
+    has_word,
+    is_cjk,
+    word_at,
+    word_tokens,
+    words,
+)
 from snapshelf.search.query import Query
 
 #: Only the start of very long texts is scanned, to keep a results page fast.
@@ -118,19 +126,41 @@ def _candidate_tokens(text: str, alts: list[QueryTokens]) -> list[Token | None]:
     """The tokens of the words of `text` that may hold a query token, with None where
     words were skipped (so a phrase never matches across them).
 
-    Building a token per CJK character is the slow part of a results page; a substring
-    pre-check per word skips most of them. The check is the same approximate one as
-    `_regions` uses: a word it skips could at worst lose a highlight, never gain one."""
-    wants = {_fold(t) for alt in alts for t in alt.tokens}
+    Building a token per word (per CJK character) is the slow part of a results page;
+    one regular-expression scan of the folded text finds the words worth tokenizing.
+    The check is the same approximate one as `_regions` uses: a word it skips could at
+    worst lose a highlight, never gain one."""
+    wants = sorted({_fold(t) for alt in alts for t in alt.tokens if t}, key=len, reverse=True)
+    if not wants:
+        return []
+    folded = _fold(text)
+    if len(folded) == len(text):  # positions agree: the words around the matches
+        pattern = re.compile("|".join(re.escape(w) for w in wants))
+        kept = _words_at(text, (m.start() for m in pattern.finditer(folded)))
+    else:  # folding changed lengths somewhere: check word by word
+        kept = [m for m in words(text) if any(w in _fold(m.group()) for w in wants)]
     out: list[Token | None] = []
-    for m in words(text):
-        word = m.group()
-        folded = _fold(word)
-        if any(want in folded for want in wants):
-            out.extend(word_tokens(word, m.start()))
-        elif out and out[-1] is not None:
+    end = -1
+    for m in kept:
+        if end >= 0 and has_word(text, end, m.start()):
             out.append(None)
+        out.extend(word_tokens(m.group(), m.start()))
+        end = m.end()
     return out
+
+
+def _words_at(text: str, positions: Iterable[int]) -> list[re.Match[str]]:
+    """The words (as `words` finds them) holding these ascending positions, each once."""
+    kept: list[re.Match[str]] = []
+    for pos in positions:
+        if kept and pos < kept[-1].end():
+            continue
+        start = pos
+        while start > 0 and text[start - 1].isalnum():
+            start -= 1
+        if (m := word_at(text, start)) is not None:
+            kept.append(m)
+    return kept
 
 
 def _matches(text: str, alts: list[QueryTokens]) -> list[Span]:
