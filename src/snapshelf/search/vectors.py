@@ -222,7 +222,10 @@ def prefiltered(
             f" JOIN LATERAL (SELECT link_id FROM {index.PG_TABLE}"
             "  WHERE owner_id = %s AND doc @@ t.q::tsquery) d ON true GROUP BY d.link_id) g"
         )
-        queries = [index._pg_alt(QueryTokens((t,)), "ABD") for t, _w in pairs]
+        # no column weights here: a weighted tsquery makes the GIN index recheck every
+        # match against its stored tsvector (seconds for 30 common-ish terms at 100,000
+        # links); the pick may then also count site and note words, BM25 does not
+        queries = [index._pg_alt(QueryTokens((t,))) for t, _w in pairs]
         params: list = [queries, [w for _t, w in pairs], owner_id]
     else:
         union = " UNION ALL ".join(
