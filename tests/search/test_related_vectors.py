@@ -55,13 +55,24 @@ def assert_same_vector(got: dict[str, float], want: dict[str, float]) -> None:
     assert all(got[t] == pytest.approx(w, rel=1e-6) for t, w in want.items())
 
 
-def test_every_indexed_link_keeps_its_vector(library):
+def test_related_stores_the_vectors_it_weighs(library):
+    assert rows() == {}  # captures write no vectors: their commits stay short
+    related_links(library["docker"])
     stored = rows()
-    assert stored.keys() == {link.pk for link in library.values()}
-    # the last write weighed at today's size; the others are fresh within STALE_SHARE
-    n, vector = stored[library["space"].pk]
+    assert library["docker2"].pk in stored  # a candidate, weighed from its text and kept
+    n, vector = stored[library["docker2"].pk]
     assert n == index.doc_count()
-    assert_same_vector(vector, live_vector(library["space"].pk))
+    assert_same_vector(vector, live_vector(library["docker2"].pk))
+
+
+def test_an_index_write_drops_the_links_row(user, library):
+    index.rebuild()
+    bread = library["bread"]
+    assert bread.pk in rows()
+    bread.note = "now with caraway seeds"
+    bread.save()  # re-indexed: its stored vector no longer describes it
+    assert bread.pk not in rows()
+    assert library["bread2"].pk in rows()
 
 
 def test_rebuild_writes_every_vector_with_final_statistics(library):
@@ -115,15 +126,16 @@ def test_missing_or_stale_rows_are_weighed_from_the_text(library, state):
     assert [s for _pk, s in got] == pytest.approx([s for _pk, s in want], rel=1e-5)
 
 
-def test_index_writes_refresh_stale_rows(user, library):
+def test_stale_rows_are_written_back(library):
+    index.rebuild()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {vectors.TABLE} SET n = 1 WHERE link_id = %s", [library["bread"].pk]
+            f"UPDATE {vectors.TABLE} SET n = 1 WHERE link_id = %s", [library["docker2"].pk]
         )
-    page(user, "other", "Unrelated", "Knitting patterns for winter scarves.")
-    n, vector = rows()[library["bread"].pk]
+    related_links(library["docker"])
+    n, vector = rows()[library["docker2"].pk]
     assert n == index.doc_count()
-    assert_same_vector(vector, live_vector(library["bread"].pk))
+    assert_same_vector(vector, live_vector(library["docker2"].pk))
 
 
 def test_prefilter_ranks_by_weight_times_idf():

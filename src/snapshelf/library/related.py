@@ -347,7 +347,9 @@ def _fill_vectors(entries: list[engine.Entry], df: dict[str, int], n: int) -> No
         counts = _term_counts(missing)
         every = set().union(*(c.keys() for c in counts.values())) if counts else set()
         df.update(cached_df(every - df.keys(), n))
-        stored.update({pk: engine.weigh(c, df, n) for pk, c in counts.items()})
+        weighed = {pk: engine.weigh(c, df, n) for pk, c in counts.items()}
+        vectors.store(weighed, n)  # the next call reads them
+        stored.update(weighed)
     for entry in entries:
         entry.vector = stored.get(entry.doc_id, {})
 

@@ -4,16 +4,17 @@ Related articles re-rank RERANK candidates by the cosine of their TF-IDF vectors
 Computing those at question time meant reading and splitting 50 analyzed bodies,
 looking up the document frequencies of every term in them (often 30,000 terms) and
 weighing each: most of the time of an uncached call at 100,000 links. So each link's
-unit vector (snapshelf.search.related.weigh) is computed when its search document is
-written and kept in search_related_vector: terms space-joined, heaviest first (the
-analyzer's tokens never hold spaces), weights as float32 in the same order.
+unit vector (snapshelf.search.related.weigh) is kept in search_related_vector: terms
+space-joined, heaviest first (the analyzer's tokens never hold spaces), weights as
+float32 in the same order. `snapshelf reindex` (index.rebuild) writes every row once
+the whole index is in, with final frequencies; an index write drops the rows of the
+links it rewrites; related weighs a link without a usable row from its text and stores
+what it weighed, so a library converges on stored rows without slowing captures.
 
 A vector is only as good as the statistics it was weighed with. Each row keeps the
 index's document count at the time (`n`); a row whose `n` is more than STALE_SHARE away
-from today's count is stale, and the related path weighs that candidate from its text
-again, as if no row existed (a missing row: an upgraded or restored instance). Index
-writes refresh up to REFRESH_PER_WRITE stale rows as they go, and `snapshelf reindex`
-(index.rebuild) writes every row once the whole index is in, with final frequencies.
+from today's count is stale, and the related path weighs that candidate again, as if
+no row existed (a missing row: a new capture, an upgraded or restored instance).
 """
 
 # SQL here names only this module's table constants; every value goes as a parameter.
@@ -37,8 +38,6 @@ TABLE = "search_related_vector"
 #: A row weighed when the index held n documents is used while today's count is within
 #: this share of n: idf = log(N / df) barely moves when the library grows by a tenth.
 STALE_SHARE = 0.1
-#: Stale rows refreshed by each index write (oldest statistics first).
-REFRESH_PER_WRITE = 20
 CHUNK = 500
 
 
@@ -110,7 +109,10 @@ def _write(counts: dict[int, Counter], n: int) -> None:
     if not counts:
         return
     df = cached_df(set().union(*(c.keys() for c in counts.values())), n)
-    rows = [(pk, n, *_pack(engine.weigh(c, df, n))) for pk, c in counts.items()]
+    _write_rows([(pk, n, *_pack(engine.weigh(c, df, n))) for pk, c in counts.items()])
+
+
+def _write_rows(rows: list[tuple[int, int, str, bytes]]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.executemany(
@@ -136,29 +138,18 @@ def _delete(ids: list[int]) -> None:
 
 
 def indexed(docs: list[Document], ids: list[int]) -> None:
-    """After index writes: vectors of these freshly written documents (`ids` without a
-    document lose their row), then a few stale rows refreshed."""
-    n = index.doc_count()
-    have = {d.link_id for d in docs}
-    _delete([pk for pk in ids if pk not in have])
-    _write({d.link_id: engine.term_counts(d.title, d.body) for d in docs}, n)
-    refresh(REFRESH_PER_WRITE, n)
+    """After index writes: these links' rows are out of date, so they go. Related weighs
+    such a link from its text when it first needs it and stores the result (`store`):
+    a capture's commit stays one DELETE, where weighing it here meant a document-frequency
+    lookup of every term of the page (and of up to 20 stale rows) on each write."""
+    _delete(ids)
 
 
-def refresh(limit: int, n: int | None = None) -> int:
-    """Weigh again up to `limit` stale rows (the oldest statistics first); how many."""
-    n = index.doc_count() if n is None else n
-    low, high = _fresh_bounds(n)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT link_id FROM {TABLE} WHERE n < %s OR n > %s ORDER BY n LIMIT %s",
-            [low, high, limit],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-    counts = term_counts(ids)
-    _delete([pk for pk in ids if pk not in counts])
-    _write(counts, n)
-    return len(ids)
+def store(vectors: dict[int, dict[str, float]], n: int) -> None:
+    """Keep vectors that were weighed at index size n (written back by related)."""
+    rows = [(pk, n, *_pack(v)) for pk, v in vectors.items()]
+    if rows:
+        _write_rows(rows)
 
 
 def rebuild(chunk: int = 1000) -> int:
