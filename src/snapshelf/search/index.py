@@ -383,6 +383,10 @@ def _rebuild_documents(progress: Callable[[int, int], None] | None, chunk: int) 
                 f"INSERT INTO {PG_TERMS} (term, ndoc)"
                 f" SELECT word, ndoc FROM ts_stat('SELECT doc FROM {PG_TABLE}')"
             )
+            # the GIN indexes' pending lists hold the last inserts unsorted: merged now,
+            # or the planner, costing a scan of them, reads every document instead
+            for gin in (f"{PG_TABLE}_doc", f"{PG_VTABLE}_doc"):
+                cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [gin])
         else:
             cursor.execute(f"INSERT INTO {FTS}({FTS}) VALUES ('optimize')")
             cursor.execute(f"INSERT INTO {VFTS}({VFTS}) VALUES ('optimize')")
