@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import signal
 import sqlite3
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.webserver import TEST_ALLOW, TEST_HOSTS, FixtureServer, Reply
+from tests.webserver import FixtureServer, Reply, instance_env
 
 SNAPSHELF = Path(sys.executable).parent / "snapshelf"
 PAGES = 8
@@ -90,16 +89,8 @@ def page(title: str, words: str) -> str:
 
 
 def make_env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SNAPSHELF_", "DATABASE_URL", "DJANGO_"))
-    }
-    env.update(
-        SNAPSHELF_DATA_DIR=str(data_dir),
-        SNAPSHELF_EGRESS_ALLOW=TEST_ALLOW,
-        SNAPSHELF_HOSTS=TEST_HOSTS,
-        SNAPSHELF_DNS="off",
+    env = instance_env(
+        data_dir,
         SNAPSHELF_BROWSER="off",
         SNAPSHELF_RETRY_BASE_DELAY="0.5",
         DJANGO_SETTINGS_MODULE="snapshelf.settings",

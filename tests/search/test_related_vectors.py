@@ -15,16 +15,18 @@ from snapshelf.search import index, vectors
 from snapshelf.search import related as engine
 from snapshelf.search.documents import documents
 from tests.library.conftest import other_user, user  # noqa: F401
-from tests.search.test_related import BREAD, BREAD2, DOCKER, DOCKER2, SPACE, names, page
+from tests.search.test_related import (  # noqa: F401 (_clear_cache: an autouse fixture)
+    BREAD,
+    BREAD2,
+    DOCKER,
+    DOCKER2,
+    SPACE,
+    _clear_cache,
+    names,
+    page,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
