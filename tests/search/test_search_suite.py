@@ -280,9 +280,6 @@ def test_owner_scoping(alice, bob, lib):
     assert ids(bob, q(words("fox"))) == {theirs.pk}
     assert ids(bob, q(words("fox", negated=True))) == set()
     assert ids(bob, q(tags=["animals"])) == set()
-    assert index.candidates(bob.pk, ["fox", "brown"]) == [
-        (theirs.pk, pytest.approx(index.candidates(bob.pk, ["fox", "brown"])[0][1]))
-    ]
 
 
 def test_public_only(alice, lib):
@@ -437,21 +434,6 @@ def test_rebuild_equals_incremental(alice, bob, lib):
     assert index.rebuild() == count
     assert index.doc_count() == count
     assert [(ranked(alice, x), ranked(bob, x)) for x in queries] == before
-
-
-def test_candidates(alice, bob, lib):
-    got = index.candidates(alice.pk, ["fox", "river", "quick"])
-    assert [pk for pk, _ in got][0] == lib["fox"].pk
-    assert {pk for pk, _ in got} == {lib["fox"].pk, lib["dog"].pk}
-    assert all(score > 0 for _, score in got)
-    got = index.candidates(alice.pk, ["fox", "quick"], exclude=[lib["fox"].pk])
-    assert [pk for pk, _ in got] == [lib["dog"].pk]
-    assert index.candidates(alice.pk, ["foxes"], public_only=True) == [
-        (lib["pdf"].pk, pytest.approx(index.candidates(alice.pk, ["foxes"])[0][1]))
-    ]
-    assert index.candidates(alice.pk, ["papers"]) == []  # site is not a related signal
-    assert index.candidates(alice.pk, ["快照"])[0][0] == lib["zh"].pk
-    assert index.candidates(bob.pk, ["fox"]) == []
 
 
 def test_df_and_doc_count(alice, lib):

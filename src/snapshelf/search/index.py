@@ -960,38 +960,9 @@ def search(
     )
 
 
-def candidates(
-    owner_id: int,
-    tokens: list[str],
-    *,
-    limit: int = 50,
-    public_only: bool = False,
-    exclude: Iterable[int] = (),
-) -> list[tuple[int, float]]:
-    """The owner's links matching any of these analyzed tokens in title, tags or body,
-    best first as (link id, score): the related-articles search."""
-    toks = [t for t in dict.fromkeys(tokens) if t and " " not in t]
-    if not toks:
-        return []
-    qs = Link.objects.filter(owner_id=owner_id)
-    if public_only:
-        qs = qs.filter(visibility=Link.Visibility.PUBLIC)
-    skip = list(exclude)
-    if skip:
-        qs = qs.exclude(pk__in=skip)
-    if _pg():
-        expr = " | ".join(_pg_alt(QueryTokens((t,)), "ABD") for t in toks)
-    else:
-        alts = " OR ".join(_fts_alt(QueryTokens((t,))) for t in toks)
-        expr = "{title tags body} : (" + alts + ")"
-    qs = _matching(qs, expr).order_by("-score", "-created", "-id")
-    return [(pk, float(score)) for pk, score in qs.values_list("id", "score")[:limit]]
-
-
 __all__ = [
     "Hit",
     "SearchPage",
-    "candidates",
     "delete_links",
     "delete_versions",
     "older_matches",

@@ -15,8 +15,8 @@ The maths (DESIGN.md §8), the same for the product and for bench/related_qualit
 
 Two ways to run it: RelatedIndex keeps a whole corpus in memory (the quality bench,
 and tests of the maths); snapshelf.library.related runs the product path, where the
-search index (snapshelf.search.index.candidates, df, doc_count) supplies the BM25
-candidates and document frequencies and only the candidates' vectors are computed.
+search index supplies the prefilter and BM25 candidates (snapshelf.search.vectors),
+document frequencies and the document count, and candidates' vectors are stored.
 The functions weigh, signature_of, rescore and collapse are shared by both.
 
 Near-duplicates (fingerprints within NEAR_DUPLICATE bits) and links with the same

@@ -242,8 +242,8 @@ def prefiltered(
 
 def bm25_among(ids: list[int], tokens: list[str], limit: int) -> list[int]:
     """Of these links (the prefilter's pick, already the owner's), the `limit` best by
-    the index's own ranking of these tokens in title, tags or body (index.candidates'
-    BM25 / ts_rank_cd), newer first on ties. SQLite: the match is scanned and only the
+    the index's own ranking of these tokens in title, tags or body (index.BM25 /
+    index.PG_RANK), newer first on ties. SQLite: the match is scanned and only the
     picked rows are scored (`+rowid` keeps the id list out of FTS5, which would run
     the whole query again per id); PostgreSQL: the picked rows by key."""
     toks = [t for t in dict.fromkeys(tokens) if t and " " not in t]
