@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unicodedata
@@ -411,3 +412,15 @@ def test_browser_available_says_why_not(monkeypatch):
     finally:
         monkeypatch.undo()
         assert browser_available(refresh=True)[0] is True
+
+
+def test_chromium_leaves_no_temporary_files(js_server, fetcher, tmp_path):
+    """Chromium's singleton socket lives in a directory of TMPDIR that it never removes:
+    with the system's /tmp, every launch would leave one behind."""
+    with BrowserService(guard=make_test_guard(), profile_root=tmp_path / "profile") as svc:
+        browse(js_server, "/js/template", svc, fetcher)
+        environ = Path(f"/proc/{svc.pgid}/environ").read_bytes().split(b"\0")
+        tmpdir = Path(next(v for v in environ if v.startswith(b"TMPDIR=")).decode()[7:])
+        assert tmpdir != Path(tempfile.gettempdir())
+        assert list(tmpdir.glob("org.chromium.Chromium.*"))  # what it leaves there
+    assert not tmpdir.exists()

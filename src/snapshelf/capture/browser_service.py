@@ -164,8 +164,13 @@ class _Chromium:
 
     def __init__(self, executable: str, args: list[str], user_data_dir: Path) -> None:
         self.user_data_dir = user_data_dir
+        # Chromium puts its singleton socket in a directory of TMPDIR that it never
+        # removes: given one of its own (short: a socket path has a length limit), it is
+        # removed with the browser instead of piling up in /tmp.
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="snapshelf-chromium-"))
         self.proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             [executable, *args, f"--user-data-dir={user_data_dir}", "about:blank"],
+            env={**os.environ, "TMPDIR": str(self.tmpdir)},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -200,6 +205,7 @@ class _Chromium:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
         shutil.rmtree(self.user_data_dir, ignore_errors=True)
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
 # -- the service ------------------------------------------------------------------
