@@ -13,9 +13,10 @@ kind and the index size on disk. Target: p95 <= 30 ms on SQLite. Run:
     .venv/bin/python bench/bench_search.py [--docs 100000] [--queries 200] [--postgres]
 --postgres creates a throw-away database on the server in DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/postgres) and drops it afterwards.
---keep DIR (SQLite) keeps the data directory: a later run with the same --keep and
---docs reuses the built database (migrated, not repopulated or reindexed), to compare
-query and related timings back to back. --queries 0 skips the search queries.
+--keep DIR keeps the data directory (and, with --postgres, a database named after it,
+dropped by hand when done): a later run with the same --keep and --docs reuses the
+built database (migrated, not repopulated or reindexed), to compare query and related
+timings back to back. --queries 0 skips the search queries.
 """
 
 from __future__ import annotations
@@ -102,9 +103,15 @@ def setup_django(postgres: bool, keep: str | None = None) -> str | None:
         import psycopg
 
         server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-        dbname = f"snapshelf_bench_search_{os.getpid()}"
+        if keep:  # one database per kept directory, reused by later runs
+            tag = hashlib.sha256(data.encode()).hexdigest()[:10]
+            dbname = f"snapshelf_bench_search_keep_{tag}"
+        else:
+            dbname = f"snapshelf_bench_search_{os.getpid()}"
         with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{dbname}"')
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname])
+            if not exists.fetchone():
+                conn.execute(f'CREATE DATABASE "{dbname}"')
         os.environ["DATABASE_URL"] = server.rsplit("/", 1)[0] + "/" + dbname
     else:
         os.environ.pop("DATABASE_URL", None)
@@ -232,17 +239,17 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--related", type=int, default=100, help="links to time related for")
-    parser.add_argument("--keep", metavar="DIR", help="SQLite: keep (and reuse) the database here")
+    parser.add_argument(
+        "--keep", metavar="DIR", help="keep (and reuse) the data directory and database"
+    )
     args = parser.parse_args()
-    if args.keep and args.postgres:
-        parser.error("--keep is for SQLite only")
 
     server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     dbname = setup_django(args.postgres, args.keep)
     try:
         return run(args)
     finally:
-        if dbname:
+        if dbname and not args.keep:
             drop_database(dbname, server)
 
 

@@ -3,7 +3,8 @@
 `related_links` asks the search engine (snapshelf.search.related, DESIGN.md §8): the
 link's signature (its most distinctive terms, TF-IDF with document frequencies from
 the search index) is looked up in the index (the owner's PREFILTER links holding the
-most signature weight, then BM25 among them), and the best RERANK candidates are
+most signature weight, then the RERANK best of them by BM25; on PostgreSQL, which
+has no BM25, the PREFILTER_RERANK first of that pick), and those candidates are
 re-ranked by cosine of their term vectors plus shared tags; same URL and
 near-duplicates (simhash fingerprints) are left out. The vectors are the ones stored
 with each link's search document (snapshelf.search.vectors).
@@ -266,7 +267,7 @@ def _by_text(link: Link, public_only: bool, limit: int) -> list[engine.Match]:
     if source_entry is None:
         return []
     source = source_entry[0]
-    n = index.doc_count()
+    n = vectors.cached_count()
     df: dict[str, int] = {}
     _fill_vectors([source], df, n)
     return _related_to(link, source, df, n, public_only, limit)
@@ -305,11 +306,19 @@ def _related_to(
     signature = _signature(source.vector, df, n)
     if not signature:
         return []
-    found = vectors.bm25_among(
-        _prefiltered(link, signature, df, n, public_only),
-        [t for t, _w in signature],
-        limit=max(engine.RERANK, limit * 4),
-    )
+    if connection.vendor == "postgresql":
+        # PostgreSQL ranks without idf (ts_rank, ts_rank_cd), so its pick would be no
+        # BM25: the prefilter's own order (weight * idf of the terms held) picks more
+        # candidates instead, as measured in memory (engine.PREFILTER_RERANK)
+        found = _prefiltered(
+            link, signature, df, n, public_only, max(engine.PREFILTER_RERANK, limit * 8)
+        )
+    else:
+        found = vectors.bm25_among(
+            _prefiltered(link, signature, df, n, public_only, engine.PREFILTER),
+            [t for t, _w in signature],
+            limit=max(engine.RERANK, limit * 4),
+        )
     others = _entries(found, counts=False)
     kept = []
     for entry, _counts in others.values():
@@ -326,13 +335,18 @@ def _related_to(
 
 
 def _prefiltered(
-    link: Link, signature: list[tuple[str, float]], df: dict[str, int], n: int, public_only: bool
+    link: Link,
+    signature: list[tuple[str, float]],
+    df: dict[str, int],
+    n: int,
+    public_only: bool,
+    limit: int,
 ) -> list[int]:
     """The engine's prefilter (sum of weight * idf of the signature terms each link
-    holds), run by the database over the owner's links: up to engine.PREFILTER ids."""
+    holds), run by the database over the owner's links: up to `limit` ids, best first."""
     weights = [(t, w * engine.idf_bm25(df.get(t, 0), n)) for t, w in signature]
     return vectors.prefiltered(
-        link.owner_id, weights, exclude=link.pk, public_only=public_only, limit=engine.PREFILTER
+        link.owner_id, weights, exclude=link.pk, public_only=public_only, limit=limit
     )
 
 

@@ -500,10 +500,8 @@ def _alts(clause: Clause) -> list[QueryTokens]:
     return [a for a in clause.alternatives if a.tokens]
 
 
-def compile_clauses(clauses: Iterable[Clause], *, any_of: bool = False, weights: str = "") -> str:
-    """A backend match expression: every clause (or any, when any_of) holds; "" if none.
-
-    `weights` is PostgreSQL's: each word must occur in a column of these weights."""
+def compile_clauses(clauses: Iterable[Clause], *, any_of: bool = False) -> str:
+    """A backend match expression: every clause (or any, when any_of) holds; "" if none."""
     pg = _pg()
     out = []
     for clause in clauses:
@@ -511,7 +509,7 @@ def compile_clauses(clauses: Iterable[Clause], *, any_of: bool = False, weights:
         if not alts:
             continue
         if pg:
-            out.append("(" + " | ".join(_pg_alt(a, weights) for a in alts) + ")")
+            out.append("(" + " | ".join(_pg_alt(a) for a in alts) + ")")
         else:
             out.append("(" + " OR ".join(_fts_alt(a) for a in alts) + ")")
     if pg:
@@ -609,22 +607,24 @@ def _matching(qs: QuerySet[Link], expr: str) -> QuerySet[Link]:
     )
 
 
-def _newest_matching(qs: QuerySet[Link], expr: str) -> QuerySet[Link]:
-    """The links matching `expr`, newest first (ids grow with saving time), unscored.
-
-    On SQLite the order is FTS5's own rowid order, so the scan stops after a page."""
-    if _pg():
-        return qs.extra(
-            tables=[PG_TABLE],
-            where=[f"{PG_TABLE}.link_id = library_link.id", f"{PG_TABLE}.doc @@ %s::tsquery"],
-            params=[expr],
-        ).order_by("-id")
+def _newest_fts(qs: QuerySet[Link], expr: str) -> QuerySet[Link]:
+    """SQLite: the links matching `expr`, newest first (ids grow with saving time),
+    unscored: the order is FTS5's own rowid order, so the scan stops after a page."""
     return qs.extra(
         tables=[FTS],
         where=[f"{FTS}.rowid = library_link.id", f"{FTS} MATCH %s"],
         params=[expr],
         order_by=[f"-{FTS}.rowid"],
     )
+
+
+def _newest_pg(qs: QuerySet[Link], where: list[str], params: list[str]) -> QuerySet[Link]:
+    """PostgreSQL: the links whose search document meets `where`, newest first, unscored."""
+    return qs.extra(
+        tables=[PG_TABLE],
+        where=[f"{PG_TABLE}.link_id = library_link.id", *where],
+        params=params,
+    ).order_by("-id")
 
 
 def estimated_matches(clauses: Iterable[Clause]) -> int | None:
@@ -647,16 +647,20 @@ def _ranked_broad(
     exclusions join the match expression, so each part is one streaming FTS5 scan."""
     positive = compile_clauses(clauses)
     if _pg():
-        titled = compile_clauses(clauses, weights="AB")
-        rest = f"({positive}) & !({titled})"
+        # title and tags are asked of their own tsvector (`head`, migration 0007)
         qs = _exclude_matching(qs, negative)
+        head, doc = f"{PG_TABLE}.head @@ %s::tsquery", f"{PG_TABLE}.doc @@ %s::tsquery"
+        titled = _newest_pg(qs, [head], [positive])
+        rest = _newest_pg(qs, [doc, f"NOT {head}"], [positive, positive])
     else:
-        titled = _fts_without("{title tags} : (" + positive + ")", negative)
-        rest = _fts_without(f"({positive}) NOT {{title tags}} : ({positive})", negative)
+        titled = _newest_fts(qs, _fts_without("{title tags} : (" + positive + ")", negative))
+        rest = _newest_fts(
+            qs, _fts_without(f"({positive}) NOT {{title tags}} : ({positive})", negative)
+        )
     want = offset + limit + 1
-    rows = [(pk, 1.0) for pk in _newest_matching(qs, titled).values_list("id", flat=True)[:want]]
+    rows = [(pk, 1.0) for pk in titled.values_list("id", flat=True)[:want]]
     if len(rows) < want:
-        others = _newest_matching(qs, rest).values_list("id", flat=True)[: want - len(rows)]
+        others = rest.values_list("id", flat=True)[: want - len(rows)]
         rows += [(pk, 0.0) for pk in others]
     return rows[offset:]
 

@@ -16,7 +16,7 @@ from collections import defaultdict
 
 from snapshelf.library.models import Link, Tag
 from snapshelf.library.related import cached_df, related_links
-from snapshelf.search import index
+from snapshelf.search import index, vectors
 from snapshelf.search import related as engine
 from snapshelf.search.analyzer import analyze
 
@@ -39,7 +39,7 @@ def link_terms(link: Link) -> dict[str, float]:
     counts = engine.term_counts(*found)
     if not counts:
         return {}
-    n = index.doc_count()
+    n = vectors.cached_count()
     return engine.weigh(counts, cached_df(counts, n), n)
 
 
