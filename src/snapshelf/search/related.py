@@ -145,9 +145,9 @@ def prefilter(
 
 
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(b) < len(a):
-        a, b = b, a
-    return sum(w * b.get(t, 0.0) for t, w in a.items())
+    """Over the shared terms only (a set intersection, half the time of looking up every
+    term of one vector in the other); fsum: the same value in any order of the terms."""
+    return math.fsum(a[t] * b[t] for t in a.keys() & b.keys())
 
 
 def tag_bonus(shared: Iterable[str], tag_df: Mapping[str, int], n: int) -> float:

@@ -265,11 +265,14 @@ def prefiltered(
             " ORDER BY g.score DESC, g.id DESC LIMIT %s"
         )
         params += [owner_id, exclude, *([Link.Visibility.PUBLIC] if public_only else []), limit]
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [row[0] for row in cursor.fetchall()]
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # planned in parallel, the grouping took ~30 ms instead of ~20 at 100,000
-            # links: starting workers costs more than they save on a statement this short
-            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        # planned in parallel, the grouping took ~30 ms instead of ~20 at 100,000 links:
+        # starting workers costs more than they save on a statement this short
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
 
