@@ -7,6 +7,7 @@ page uses (in memory, no database needed). For 1,000 random query documents (fix
 seed) precision@5 is the share of the top 5 related documents with the query's label.
 Prints JSON. Run:
     .venv/bin/python bench/related_quality.py [--queries 1000] [--seed 7] [--docs N]
+        [--pick bm25|prefilter]   (prefilter: how PostgreSQL picks the candidates)
 
 Preparation, as a user's library would look after capture:
 - 20NG: the headers are removed except Subject, which becomes the title ("Re:" cut);
@@ -83,12 +84,14 @@ def sina(path: Path = SINA) -> Iterator[Doc]:
             yield SINA_LABELS.get(parts[1], parts[1]), parts[2][:-4], body
 
 
-def build(docs: list[Doc]) -> engine.RelatedIndex:
+def build(docs: list[Doc], pick: str = "bm25") -> engine.RelatedIndex:
     """The product's index over the documents (ids are list positions)."""
-    return engine.RelatedIndex.build(
+    index = engine.RelatedIndex.build(
         (engine.Entry(doc_id=i, vector={}, length=0), engine.term_counts(analyze(t), analyze(b)))
         for i, (_label, t, b) in enumerate(docs)
     )
+    index.pick = pick
+    return index
 
 
 def precision_at(
@@ -106,9 +109,9 @@ def precision_at(
     return hits / total, times
 
 
-def measure(name: str, docs: list[Doc], n_queries: int, seed: int) -> dict:
+def measure(name: str, docs: list[Doc], n_queries: int, seed: int, pick: str = "bm25") -> dict:
     start = time.perf_counter()
-    index = build(docs)
+    index = build(docs, pick)
     built = time.perf_counter() - start
     queries = random.Random(seed).sample(range(len(docs)), min(n_queries, len(docs)))
     p5, times = precision_at(docs, index, queries)
@@ -137,20 +140,27 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--docs", type=int, default=None, help="a random subset per corpus")
     parser.add_argument("--corpus", choices=["20ng", "sina", "all"], default="all")
+    parser.add_argument(
+        "--pick",
+        choices=["bm25", "prefilter"],
+        default="bm25",
+        help="candidates by BM25 (SQLite) or the prefilter's order (PostgreSQL)",
+    )
     args = parser.parse_args()
     results = []
     if args.corpus in ("20ng", "all"):
         docs = subset(list(newsgroups()), args.docs, args.seed)
-        results.append(measure("20newsgroups-test", docs, args.queries, args.seed))
+        results.append(measure("20newsgroups-test", docs, args.queries, args.seed, args.pick))
     if args.corpus in ("sina", "all"):
         docs = subset(list(sina()), args.docs, args.seed)
-        results.append(measure("sina-news-2018", docs, args.queries, args.seed))
+        results.append(measure("sina-news-2018", docs, args.queries, args.seed, args.pick))
     settings = {
         "title_weight": engine.TITLE_WEIGHT,
         "signature_terms": engine.SIGNATURE_TERMS,
         "signature_max_df_share": engine.MAX_DF_SHARE,
         "vector_terms": engine.VECTOR_TERMS,
         "rerank": engine.RERANK,
+        "pick": args.pick,
     }
     print(json.dumps({"settings": settings, "results": results}, indent=2, ensure_ascii=False))
 

@@ -204,6 +204,9 @@ class RelatedIndex:
     postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
     tag_df: Counter[str] = field(default_factory=Counter)
     avg_length: float = 1.0
+    #: How candidates are picked from the prefilter's: "bm25" (the product on SQLite) or
+    #: "prefilter", its own order (on PostgreSQL, see PREFILTER_RERANK).
+    pick: str = "bm25"
 
     @classmethod
     def build(cls, docs: Iterable[tuple[Entry, Counter[str]]]) -> RelatedIndex:
@@ -243,6 +246,11 @@ class RelatedIndex:
         for the links `prefilter` picks."""
         n = len(self.entries)
         holders = {t: [d for d, _tf in self.postings.get(t, ())] for t, _qw in signature}
+        if self.pick == "prefilter":
+            best = prefilter(
+                signature, holders, self.df, n, exclude=(source.doc_id,), limit=PREFILTER_RERANK
+            )
+            return {doc_id: float(len(best) - i) for i, doc_id in enumerate(best)}
         picked = set(prefilter(signature, holders, self.df, n, exclude=(source.doc_id,)))
         scores: dict[int, float] = {}
         for term, qw in signature:
@@ -266,7 +274,8 @@ class RelatedIndex:
         scores = self._candidates(source, signature) if signature else {}
         for other in self._tag_neighbours(source):
             scores.setdefault(other, 0.0)
-        pool = heapq.nlargest(max(RERANK, limit * 4), scores.items(), key=lambda kv: kv[1])
+        size = PREFILTER_RERANK if self.pick == "prefilter" else RERANK
+        pool = heapq.nlargest(max(size, limit * 4), scores.items(), key=lambda kv: kv[1])
         others = []
         for other_id, _bm25 in pool:
             other = self.entries[other_id]
