@@ -11,7 +11,7 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> int:
     failed = []
-    for script in sorted(HERE.glob("bench_*.py")):
+    for script in [*sorted(HERE.glob("bench_*.py")), HERE / "related_quality.py"]:
         print(f"== {script.name}", flush=True)
         if subprocess.run([sys.executable, str(script)], check=False).returncode:
             failed.append(script.name)
