@@ -488,11 +488,11 @@ def _fts_alt(alt: QueryTokens) -> str:
     return f'"{phrase}"' + ("*" if alt.prefix else "")
 
 
-def _pg_alt(alt: QueryTokens, weights: str = "") -> str:
-    """A tsquery phrase; `weights` (e.g. "AB") keeps matches in those columns only."""
-    parts = [f"'{_pg_escape(t)}'{':' + weights if weights else ''}" for t in alt.tokens]
+def _pg_alt(alt: QueryTokens) -> str:
+    """A tsquery phrase (its last word a prefix when the query says so)."""
+    parts = [f"'{_pg_escape(t)}'" for t in alt.tokens]
     if alt.prefix:
-        parts[-1] = f"'{_pg_escape(alt.tokens[-1])}':*{weights}"
+        parts[-1] = f"'{_pg_escape(alt.tokens[-1])}':*"
     return "(" + " <-> ".join(parts) + ")"
 
 
