@@ -199,3 +199,18 @@ def test_the_database_prefilter_is_the_engines(user, library):
     weights = [(t, w * engine.idf_bm25(df[t], n)) for t, w in signature]
     got = vectors.prefiltered(user.pk, weights, exclude=source, public_only=False, limit=10)
     assert got == want and len(got) >= 4
+
+
+def test_the_document_count_is_reused_until_the_index_changes(user, library, monkeypatch):
+    """vectors.cached_count spares related a count(*) per call, but not past a write."""
+    before = vectors.cached_count()
+    assert before == index.doc_count()
+    calls: list[int] = []
+    count = index.doc_count
+    monkeypatch.setattr(index, "doc_count", lambda: calls.append(1) or count())
+    assert vectors.cached_count() == before and not calls  # reused
+    page(user, "later", "A later page", "Written after the count was kept.")
+    assert vectors.cached_count() == before + 1  # this process wrote: counted again
+    monkeypatch.setattr(vectors, "COUNT_SECONDS", 0.0)
+    vectors.cached_count()
+    assert len(calls) == 2  # and again once it is older than COUNT_SECONDS

@@ -22,6 +22,7 @@ no row existed (a missing row: a new capture, an upgraded or restored instance).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from array import array
 from collections import Counter
@@ -225,7 +226,8 @@ def prefiltered(
         return []
     links = Link._meta.db_table
     visible = "AND l.visibility = %s" if public_only else ""
-    if connection.vendor == "postgresql":
+    pg = connection.vendor == "postgresql"
+    if pg:
         # one statement per term, each with its own tsquery value, so each is a GIN
         # index scan (an array of queries joined laterally was planned as a sequential
         # scan testing every document against every term: 1.2 s at 20,000 links); no
@@ -254,7 +256,7 @@ def prefiltered(
         params = []
         for t, w in pairs:
             params += [w, "{title tags body} : " + index._fts_alt(QueryTokens((t,)))]
-    if connection.vendor == "postgresql" and not public_only:
+    if pg and not public_only:
         # each branch holds only the owner's documents already: joining the links as
         # well cost a lookup per match (~30 ms for 17,000 matches at 100,000 links)
         sql += " WHERE g.id <> %s ORDER BY g.score DESC, g.id DESC LIMIT %s"
@@ -265,14 +267,12 @@ def prefiltered(
             " ORDER BY g.score DESC, g.id DESC LIMIT %s"
         )
         params += [owner_id, exclude, *([Link.Visibility.PUBLIC] if public_only else []), limit]
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return [row[0] for row in cursor.fetchall()]
-    with transaction.atomic(), connection.cursor() as cursor:
-        # planned in parallel, the grouping took ~30 ms instead of ~20 at 100,000 links:
-        # starting workers costs more than they save on a statement this short
-        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+    # a transaction only for SET LOCAL: on SQLite it would take the write lock (IMMEDIATE)
+    with transaction.atomic() if pg else contextlib.nullcontext(), connection.cursor() as cursor:
+        if pg:
+            # planned in parallel, the grouping took ~30 ms instead of ~20 at 100,000
+            # links: starting workers costs more than they save on a statement this short
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
 
