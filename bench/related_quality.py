@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from snapshelf.search import related as engine  # noqa: E402
+from snapshelf.search import topics  # noqa: E402
 from snapshelf.search.analyzer import analyze  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora"
@@ -160,6 +161,8 @@ def main() -> None:
         "signature_max_df_share": engine.MAX_DF_SHARE,
         "vector_terms": engine.VECTOR_TERMS,
         "rerank": engine.RERANK,
+        "topics": topics.TOPICS,
+        "topic_mix": topics.MIX,
         "pick": args.pick,
     }
     print(json.dumps({"settings": settings, "results": results}, indent=2, ensure_ascii=False))

@@ -21,6 +21,14 @@ def _clean_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _forget_topic_model() -> None:
+    """No test sees the related-articles topic model another test's database held."""
+    from snapshelf.search import topic_store
+
+    topic_store.forget()
+
+
 @pytest.fixture(scope="session")
 def fixture_server_session() -> Iterator[FixtureServer]:
     """The fixture server for session/module-scoped fixtures (not reset between tests)."""

@@ -1,6 +1,6 @@
 """Huey tasks: captures (at most N per destination host at once, retried with backoff on
 transient failures), and the periodic jobs: recovery of captures whose worker died,
-re-capture of watched links, and the orphan-blob sweep."""
+re-capture of watched links, the orphan-blob sweep and the related-articles topic model."""
 
 from __future__ import annotations
 
@@ -85,6 +85,14 @@ def queue_watched() -> int:
 @db_periodic_task(crontab(minute="*/5"))
 def check_watched_links() -> int:
     return queue_watched()
+
+
+@db_periodic_task(crontab(minute="*/15"))
+def refit_topic_model() -> int | None:
+    """Related articles' topic model, fitted again once the index has changed enough."""
+    from snapshelf.search.topic_store import refit
+
+    return refit()
 
 
 def enqueue_capture(snapshot_id: int) -> None:

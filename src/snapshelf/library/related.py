@@ -5,9 +5,10 @@ link's signature (its most distinctive terms, TF-IDF with document frequencies f
 the search index) is looked up in the index (the owner's PREFILTER links holding the
 most signature weight, then the RERANK best of them by BM25; on PostgreSQL, which
 has no BM25, the PREFILTER_RERANK first of that pick), and those candidates are
-re-ranked by cosine of their term vectors plus shared tags; same URL and
-near-duplicates (simhash fingerprints) are left out. The vectors are the ones stored
-with each link's search document (snapshelf.search.vectors).
+re-ranked by cosine of their term vectors (mixed with their topic vectors' once the
+index is big enough for a topic model, snapshelf.search.topic_store) plus shared tags;
+same URL and near-duplicates (simhash fingerprints) are left out. The vectors are the
+ones stored with each link's search document (snapshelf.search.vectors).
 
 A link without text (nothing captured yet, no title) falls back to "links sharing the
 most tags", rarer shared tags breaking ties.
@@ -30,7 +31,7 @@ from django.utils.translation import gettext as _
 from snapshelf.library.models import Link, Snapshot, Tag
 from snapshelf.library.stamp import library_version
 from snapshelf.library.tags import link_count_subquery
-from snapshelf.search import index, vectors
+from snapshelf.search import index, topic_store, vectors
 from snapshelf.search import related as engine
 from snapshelf.search.analyzer import is_cjk
 
@@ -331,6 +332,7 @@ def _related_to(
             continue
         kept.append(entry)
     _fill_vectors(kept, df, n)
+    topic_store.fill_topics([source, *kept])
     ranked = engine.rescore(source, kept, _tag_counts(link.owner_id, source.tags), n)
     return engine.collapse(source, signature, ranked, limit)
 
@@ -352,21 +354,11 @@ def _prefiltered(
 
 
 def _fill_vectors(entries: list[engine.Entry], df: dict[str, int], n: int) -> None:
-    """Each entry's vector: the stored one (snapshelf.search.vectors) when it was weighed
-    at about today's index size, else weighed here from the indexed text (a link whose
-    row is missing or stale), exactly as the stored ones are."""
-    ids = [e.doc_id for e in entries]
-    stored = vectors.load(ids, n)
-    missing = [pk for pk in ids if pk not in stored]
-    if missing:
-        counts = _term_counts(missing)
-        every = set().union(*(c.keys() for c in counts.values())) if counts else set()
-        df.update(cached_df(every - df.keys(), n))
-        weighed = {pk: engine.weigh(c, df, n) for pk, c in counts.items()}
-        vectors.store(weighed, n)  # the next call reads them
-        stored.update(weighed)
+    """Each entry's term vector (snapshelf.search.vectors.vectors_of: stored, or weighed
+    from the indexed text and stored)."""
+    found = vectors.vectors_of([e.doc_id for e in entries], n, df)
     for entry in entries:
-        entry.vector = stored.get(entry.doc_id, {})
+        entry.vector = found.get(entry.doc_id, {})
 
 
 def _tag_counts(owner_id: int, names: frozenset[str]) -> dict[str, int]:

@@ -342,11 +342,13 @@ def rebuild(progress: Callable[[int, int], None] | None = None, chunk: int = 100
 
     `progress(done, total)` is called after each chunk.
     """
-    from snapshelf.search import vectors  # related articles' vectors, written last
+    # related articles' vectors and topic model, written last
+    from snapshelf.search import topic_store, vectors
 
     with transaction.atomic():
         done = _rebuild_documents(progress, chunk)
     vectors.rebuild()  # weighed once every document is in: final frequencies
+    topic_store.refit(force=True)
     return done
 
 

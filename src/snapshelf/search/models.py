@@ -118,9 +118,28 @@ class RelatedVector(models.Model):
     n = models.IntegerField(db_index=True)
     terms = models.TextField()  # space-joined, heaviest first
     weights = models.BinaryField()  # float32 per term, same order
+    model = models.IntegerField(null=True)  # the TopicModel `topic` was projected with
+    topic = models.BinaryField(null=True)  # float32 unit topic vector
 
     class Meta:
         db_table = "search_related_vector"
 
     def __str__(self) -> str:
         return f"related-articles vector of link {self.link_id}"
+
+
+class TopicModel(models.Model):
+    """The library's topic model for related articles (snapshelf.search.topics): the
+    coordinates of its MODEL_TERMS terms in topic space, fitted on a sample of the
+    stored vectors when the index held `documents` links. The newest row is the model."""
+
+    created = models.DateTimeField(auto_now_add=True)
+    documents = models.IntegerField()
+    terms = models.TextField()  # space-joined, in the matrix's row order
+    matrix = models.BinaryField()  # float32, terms x topics, little-endian
+
+    class Meta:
+        db_table = "search_topic_model"
+
+    def __str__(self) -> str:
+        return f"topic model {self.pk} ({self.documents} documents)"

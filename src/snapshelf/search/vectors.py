@@ -136,8 +136,8 @@ def _write_rows(rows: list[tuple[int, int, str, bytes]]) -> None:
         if connection.vendor == "postgresql":
             cursor.executemany(
                 f"INSERT INTO {TABLE} (link_id, n, terms, weights) VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (link_id) DO UPDATE"
-                " SET n = EXCLUDED.n, terms = EXCLUDED.terms, weights = EXCLUDED.weights",
+                " ON CONFLICT (link_id) DO UPDATE SET n = EXCLUDED.n, terms = EXCLUDED.terms,"
+                " weights = EXCLUDED.weights, model = NULL, topic = NULL",
                 rows,
             )
         else:
@@ -169,6 +169,47 @@ def store(vectors: dict[int, dict[str, float]], n: int) -> None:
     rows = [(pk, n, *_pack(v)) for pk, v in vectors.items()]
     if rows:
         _write_rows(rows)
+
+
+def vectors_of(ids: list[int], n: int, df: dict[str, int] | None = None) -> dict[int, dict]:
+    """These links' vectors: the stored ones when weighed at about index size n, else
+    weighed here from the indexed text (a missing or stale row) and stored, exactly as
+    `rebuild` would. `df` gathers the document frequencies looked up on the way."""
+    df = {} if df is None else df
+    stored = load(ids, n)
+    missing = [pk for pk in ids if pk not in stored]
+    if missing:
+        counts = term_counts(missing)
+        every = set().union(*(c.keys() for c in counts.values())) if counts else set()
+        df.update(cached_df(every - df.keys(), n))
+        weighed = {pk: engine.weigh(c, df, n) for pk, c in counts.items()}
+        store(weighed, n)  # the next call reads them
+        stored.update(weighed)
+    return stored
+
+
+def load_topics(ids: list[int], model: int) -> dict[int, bytes]:
+    """The stored topic vectors of these links projected with topic model `model`."""
+    if not ids:
+        return {}
+    marks = ",".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT link_id, topic FROM {TABLE} WHERE link_id IN ({marks}) AND model = %s",
+            [*ids, model],
+        )
+        return {pk: bytes(topic) for pk, topic in cursor.fetchall() if topic is not None}
+
+
+def store_topics(topics: dict[int, bytes], model: int) -> None:
+    """Keep topic vectors projected with topic model `model` beside their term vectors
+    (a link whose row has gone meanwhile keeps nothing)."""
+    if topics:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {TABLE} SET model = %s, topic = %s WHERE link_id = %s",
+                [(model, topic, pk) for pk, topic in topics.items()],
+            )
 
 
 def rebuild(chunk: int = 1000) -> int:

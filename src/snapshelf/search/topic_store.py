@@ -1,0 +1,142 @@
+"""The topic model the related articles use (snapshelf.search.topics), kept in the database.
+
+One model serves the whole index, as the document frequencies do: it is fitted on a
+random sample of the indexed links' stored vectors (FIT_DOCUMENTS at most) by
+`snapshelf reindex` and by a periodic job once the index has grown or shrunk by
+REFIT_SHARE since the last fit. Each process loads the newest model once and looks
+for a newer one every CHECK_SECONDS, or as soon as it has written to the index
+itself. Each stored term vector gets its topic vector beside it, with the model's
+id, when the model is fitted; a vector stored later (a new capture) gets it when
+related first needs it.
+"""
+
+# SQL here names only the index's table constants; every value goes as a parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from django.db import connection, transaction
+
+from snapshelf.search import index, topics, vectors
+from snapshelf.search import models as search_models
+from snapshelf.search import related as engine
+
+#: The index has to grow (or shrink) by this share before the model is fitted again:
+#: a model fitted on 20,000 links describes 24,000 about as well.
+REFIT_SHARE = 0.2
+CHECK_SECONDS = 60.0
+
+_model: topics.TopicModel | None = None
+_model_id = 0
+_checked = (-1, -CHECK_SECONDS)  # index.generation, time.monotonic() of the last look
+
+
+def _newest() -> tuple[int, int] | None:
+    """(id, documents) of the newest stored model."""
+    return search_models.TopicModel.objects.order_by("-pk").values_list("pk", "documents").first()
+
+
+def current() -> tuple[int, topics.TopicModel] | None:
+    """(id, model) of the newest model, through the process's cache (see above)."""
+    global _model, _model_id, _checked
+    now = time.monotonic()
+    if _checked[0] != index.generation or now - _checked[1] >= CHECK_SECONDS:
+        _checked = (index.generation, now)
+        newest = _newest()
+        if newest is None:
+            _model, _model_id = None, 0
+        elif newest[0] != _model_id:
+            row = search_models.TopicModel.objects.filter(pk=newest[0]).first()
+            if row is not None:
+                _model = topics.TopicModel.from_bytes(row.terms, row.matrix, row.documents)
+                _model_id = row.pk
+    return (_model_id, _model) if _model is not None else None
+
+
+def forget() -> None:
+    """Load the newest model again on the next call (after a fit)."""
+    global _model, _model_id, _checked
+    _model, _model_id, _checked = None, 0, (-1, -CHECK_SECONDS)
+
+
+def _sample_ids(size: int) -> list[int]:
+    table = index.PG_TABLE if connection.vendor == "postgresql" else index.FTS
+    key = "link_id" if connection.vendor == "postgresql" else "rowid"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {key} FROM {table} ORDER BY random() LIMIT %s", [size])
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def refit(*, force: bool = False) -> int | None:
+    """Fit a new model when none fits today's index (or when forced); returns its id,
+    or None when nothing was fitted. Below MIN_DOCUMENTS links the models go."""
+    n = index.doc_count()
+    newest = _newest()
+    if n < topics.MIN_DOCUMENTS:
+        if newest is not None:
+            search_models.TopicModel.objects.all().delete()
+            forget()
+        return None
+    if not force and newest is not None and abs(n - newest[1]) <= REFIT_SHARE * newest[1]:
+        return None
+    sample = vectors.vectors_of(_sample_ids(topics.FIT_DOCUMENTS), n)
+    model = topics.fit(sample.values(), n)
+    if model is None:
+        return None
+    terms, matrix = model.to_bytes()
+    with transaction.atomic():
+        row = search_models.TopicModel.objects.create(documents=n, terms=terms, matrix=matrix)
+        search_models.TopicModel.objects.exclude(pk=row.pk).delete()
+    forget()
+    project_all(row.pk, model)
+    return row.pk
+
+
+def project_all(model_id: int, model: topics.TopicModel, chunk: int = 1000) -> int:
+    """Project every stored term vector with this model and store the topic vectors
+    (~0.3 ms a link): related then reads them instead of projecting up to RERANK
+    candidates per call. Returns how many were stored."""
+    done = last = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT link_id, terms, weights FROM {vectors.TABLE}"
+                " WHERE link_id > %s ORDER BY link_id LIMIT %s",
+                [last, chunk],
+            )
+            rows = cursor.fetchall()
+        if not rows:
+            return done
+        projected = {}
+        for pk, terms, weights in rows:
+            topic = model.project(vectors._unpack(terms, weights))
+            if topic is not None:
+                projected[pk] = topic.astype("<f4").tobytes()
+        vectors.store_topics(projected, model_id)
+        last = rows[-1][0]
+        done += len(projected)
+
+
+def fill_topics(entries: list[engine.Entry]) -> None:
+    """Each entry's topic vector under the current model (stored, else projected from its
+    term vector and stored); without a model every topic stays None."""
+    found = current()
+    if found is None:
+        for entry in entries:
+            entry.topic = None
+        return
+    model_id, model = found
+    stored = vectors.load_topics([e.doc_id for e in entries], model_id)
+    projected: dict[int, bytes] = {}
+    for entry in entries:
+        raw = stored.get(entry.doc_id)
+        if raw is not None:
+            entry.topic = np.frombuffer(raw, dtype="<f4")
+            continue
+        entry.topic = model.project(entry.vector)
+        if entry.topic is not None:
+            projected[entry.doc_id] = entry.topic.astype("<f4").tobytes()
+    vectors.store_topics(projected, model_id)

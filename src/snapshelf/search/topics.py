@@ -1,0 +1,113 @@
+"""Topic vectors for related articles: latent semantic analysis of the term vectors.
+
+Two articles about the same subject often share few exact terms (Chinese bigrams
+especially: one report says 学生 and 高考, another 考生 and 志愿). A truncated SVD of
+the library's TF-IDF vectors (the ones snapshelf.search.related weighs) finds the
+directions along which terms occur together; a link's topic vector is its term vector
+projected onto the TOPICS strongest of them. Related articles score a candidate by
+the mean of the term cosine and the topic cosine (MIX). Measured with
+bench/related_quality.py (1,000 queries): precision@5 0.9056 -> 0.93+ on Sina news and
+0.8166 -> 0.83 on 20 Newsgroups, where knob-turning on TF-IDF alone moved Sina by
+at most 0.002.
+
+The model is fitted on at most FIT_DOCUMENTS vectors (a random sample of a big
+library), over the MODEL_TERMS terms most documents share: rarer terms carry no
+co-occurrence a 100-dimensional model could keep, and the model stays ~8 MB.
+No model below MIN_DOCUMENTS: a small library's co-occurrences are noise.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.linalg import svds
+
+TOPICS = 100
+#: Score = (1 - MIX) * term cosine + MIX * topic cosine. precision@5 on Sina / 20NG
+#: with 100 topics: 0.5 -> 0.937 / 0.835, 0.7 (200 topics) -> 0.931 / 0.830.
+MIX = 0.5
+MODEL_TERMS = 20_000
+FIT_DOCUMENTS = 20_000
+MIN_DOCUMENTS = 1000
+
+
+@dataclass
+class TopicModel:
+    """term -> row of `matrix`, whose rows are the terms' coordinates in topic space."""
+
+    terms: dict[str, int]
+    matrix: np.ndarray  # float32, len(terms) x topics
+    documents: int  # the index's document count when it was fitted
+
+    def project(self, vector: Mapping[str, float]) -> np.ndarray | None:
+        """The unit topic vector of a term vector; None when it holds no model term."""
+        rows, weights = [], []
+        get = self.terms.get
+        for term, weight in vector.items():
+            row = get(term)
+            if row is not None:
+                rows.append(row)
+                weights.append(weight)
+        if not rows:
+            return None
+        topic = np.asarray(weights, dtype=np.float32) @ self.matrix[rows]
+        norm = float(np.linalg.norm(topic))
+        return topic / norm if norm > 0 else None
+
+    def to_bytes(self) -> tuple[str, bytes]:
+        """(terms space-joined in row order, the matrix as little-endian float32)."""
+        ordered = sorted(self.terms, key=self.terms.__getitem__)
+        return " ".join(ordered), self.matrix.astype("<f4").tobytes()
+
+    @classmethod
+    def from_bytes(cls, terms: str, matrix: bytes, documents: int) -> TopicModel:
+        names = terms.split()
+        values = np.frombuffer(bytes(matrix), dtype="<f4").astype(np.float32)
+        return cls(
+            terms={t: i for i, t in enumerate(names)},
+            matrix=values.reshape(len(names), -1) if names else values.reshape(0, TOPICS),
+            documents=documents,
+        )
+
+
+def similarity(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """Cosine of two unit topic vectors; 0 when either is unknown."""
+    if a is None or b is None:
+        return 0.0
+    return float(a @ b)
+
+
+def fit(vectors: Iterable[Mapping[str, float]], documents: int) -> TopicModel | None:
+    """Fit the model on these unit term vectors (None when they are too few to say
+    anything). `documents` is the index size they were weighed at, kept with the model
+    so that it can be refitted once the library has grown."""
+    vectors = [v for v in vectors if v]
+    if len(vectors) < MIN_DOCUMENTS:
+        return None
+    df = Counter(t for v in vectors for t in v)
+    kept = [t for t, d in df.most_common(MODEL_TERMS) if d > 1]
+    k = min(TOPICS, len(vectors) - 1, len(kept) - 1)
+    if k < 2:
+        return None
+    terms = {t: i for i, t in enumerate(kept)}
+    rows, cols, data = [], [], []
+    for i, vector in enumerate(vectors):
+        for term, weight in vector.items():
+            col = terms.get(term)
+            if col is not None:
+                rows.append(i)
+                cols.append(col)
+                data.append(weight)
+    matrix = csr_matrix(
+        (np.asarray(data, dtype=np.float64), (rows, cols)), shape=(len(vectors), len(kept))
+    )
+    # a fixed start vector: the same library gives the same model (and answers)
+    start = np.full(min(matrix.shape), 1.0 / np.sqrt(min(matrix.shape)))
+    _u, _s, vt = svds(matrix, k=k, v0=start)
+    return TopicModel(
+        terms=terms, matrix=np.ascontiguousarray(vt.T, dtype=np.float32), documents=documents
+    )

@@ -1,0 +1,153 @@
+"""Topic vectors for related articles: the model (snapshelf.search.topics), where it is
+kept and refitted (snapshelf.search.topic_store), and how related articles use it."""
+
+# ruff: noqa: F811  (the user fixtures are imported)
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from snapshelf.jobs import tasks
+from snapshelf.library.related import related_links
+from snapshelf.search import index, topic_store, topics, vectors
+from snapshelf.search import models as search_models
+from snapshelf.search import related as engine
+from tests.library.conftest import user  # noqa: F401
+from tests.search.test_related import (  # noqa: F401 (_clear_cache: an autouse fixture)
+    _clear_cache,
+    library,
+    page,
+)
+
+A = [f"alpha{i}" for i in range(30)]
+B = [f"beta{i}" for i in range(30)]
+
+
+def unit(terms: list[str]) -> dict[str, float]:
+    return {t: 1 / len(terms) ** 0.5 for t in terms}
+
+
+def two_topics(per_topic: int = 60) -> list[dict[str, float]]:
+    """Documents of five words each, drawn from one of two disjoint vocabularies."""
+    rng = random.Random(3)
+    return [unit(rng.sample(words, 5)) for words in (A, B) for _ in range(per_topic)]
+
+
+@pytest.fixture
+def small_models(monkeypatch):
+    """A model from a handful of documents, with as many topics as the test's subjects."""
+    monkeypatch.setattr(topics, "MIN_DOCUMENTS", 5)
+    monkeypatch.setattr(topics, "TOPICS", 2)
+
+
+def test_documents_of_one_subject_are_close_without_sharing_a_term(small_models):
+    model = topics.fit(two_topics(), documents=120)
+    a1, a2 = model.project(unit(A[:5])), model.project(unit(A[10:15]))
+    b = model.project(unit(B[:5]))
+    assert topics.similarity(a1, a2) > 0.9
+    assert abs(topics.similarity(a1, b)) < 0.1
+    assert engine.cosine(unit(A[:5]), unit(A[10:15])) == 0  # the term vectors see nothing
+
+
+def test_no_model_from_too_few_documents():
+    assert topics.fit(two_topics(per_topic=10), documents=20) is None  # MIN_DOCUMENTS: 1000
+
+
+def test_a_vector_without_model_terms_has_no_topic(small_models):
+    model = topics.fit(two_topics(), documents=120)
+    assert model.project({"gamma": 1.0}) is None
+    assert topics.similarity(None, model.project(unit(A[:5]))) == 0.0
+
+
+def test_a_model_survives_its_bytes(small_models):
+    model = topics.fit(two_topics(), documents=120)
+    again = topics.TopicModel.from_bytes(*model.to_bytes(), documents=120)
+    assert again.terms == model.terms
+    assert np.array_equal(again.project(unit(A[3:9])), model.project(unit(A[3:9])))
+
+
+def test_the_score_mixes_term_and_topic_cosines(small_models):
+    model = topics.fit(two_topics(), documents=120)
+    source = engine.Entry(doc_id=1, vector=unit(A[:5]), length=5)
+    near = engine.Entry(doc_id=2, vector=unit(A[3:8]), length=5)  # two shared terms
+    for entry in (source, near):
+        entry.topic = model.project(entry.vector)
+    ((score, _entry),) = engine.rescore(source, [near], {}, 120)
+    term = engine.cosine(source.vector, near.vector)
+    topic = topics.similarity(source.topic, near.topic)
+    assert score == pytest.approx((1 - topics.MIX) * term + topics.MIX * topic)
+    assert score > term  # same subject: the topic cosine lifts it
+    source.topic = None  # no model: term cosine alone
+    assert engine.rescore(source, [near], {}, 120)[0][0] == pytest.approx(term)
+
+
+# -- kept in the database and used by related articles --------------------------------
+
+
+def stored_topics() -> dict[int, tuple[int | None, bytes | None]]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT link_id, model, topic FROM {vectors.TABLE}")
+        return {pk: (model, topic and bytes(topic)) for pk, model, topic in cursor.fetchall()}
+
+
+@pytest.mark.django_db
+def test_refit_only_when_the_index_has_changed_enough(small_models, user, library):
+    first = topic_store.refit()
+    assert first is not None and topic_store.current()[0] == first
+    # every stored term vector got its topic vector with the fit
+    assert {model for model, _topic in stored_topics().values()} == {first}
+    assert topic_store.refit() is None  # same size: the model stands
+    page(user, "more1", "Sourdough starter", "Flour and water feed the sourdough starter.")
+    page(user, "more2", "Rye bread", "Rye flour makes a dense sourdough bread.")
+    second = topic_store.refit()  # 9 -> 11 links: more than REFIT_SHARE
+    assert second is not None and second != first
+    assert list(search_models.TopicModel.objects.values_list("pk", flat=True)) == [second]
+    assert topic_store.current()[0] == second
+
+
+@pytest.mark.django_db
+def test_a_small_index_has_no_model(small_models, monkeypatch, library):
+    assert topic_store.refit() is not None
+    monkeypatch.setattr(topics, "MIN_DOCUMENTS", 50)
+    assert topic_store.refit() is None
+    assert not search_models.TopicModel.objects.exists()
+    assert topic_store.current() is None
+
+
+@pytest.mark.django_db
+def test_reindex_and_the_periodic_job_fit_a_model(small_models, library):
+    index.rebuild()
+    assert topic_store.current() is not None
+    search_models.TopicModel.objects.all().delete()
+    assert tasks.refit_topic_model.call_local() is not None
+    assert search_models.TopicModel.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_related_stores_and_reads_topic_vectors(small_models, library):
+    docker, docker2 = library["docker"], library["docker2"]
+    model_id = topic_store.refit()
+    before = {r.link.pk: r.score for r in related_links(docker)}
+    stored = stored_topics()
+    assert stored[docker2.pk][0] == model_id and stored[docker2.pk][1]
+    source = np.frombuffer(stored[docker.pk][1], dtype="<f4")
+    # a tampered topic vector, pointing away from the source's, lowers the score
+    vectors.store_topics({docker2.pk: (-source).astype("<f4").tobytes()}, model_id)
+    cache.clear()
+    after = {r.link.pk: r.score for r in related_links(docker)}
+    assert after.get(docker2.pk, -1.0) < before[docker2.pk] - topics.MIX
+
+
+@pytest.mark.django_db
+def test_a_rewritten_vector_loses_its_topic(small_models, library):
+    docker, docker2 = library["docker"], library["docker2"]
+    topic_store.refit()
+    related_links(docker)
+    assert stored_topics()[docker2.pk][0] is not None
+    vectors.store({docker2.pk: {"docker": 1.0}}, index.doc_count())
+    assert stored_topics()[docker2.pk] == (None, None)
