@@ -46,7 +46,7 @@ def small_models(monkeypatch):
 
 
 def test_documents_of_one_subject_are_close_without_sharing_a_term(small_models):
-    model = topics.fit(two_topics(), documents=120)
+    model = topics.fit(two_topics(), two_topics(), documents=120)
     a1, a2 = model.project(unit(A[:5])), model.project(unit(A[10:15]))
     b = model.project(unit(B[:5]))
     assert topics.similarity(a1, a2) > 0.9
@@ -55,24 +55,24 @@ def test_documents_of_one_subject_are_close_without_sharing_a_term(small_models)
 
 
 def test_no_model_from_too_few_documents():
-    assert topics.fit(two_topics(per_topic=10), documents=20) is None  # MIN_DOCUMENTS: 1000
+    assert topics.fit(two_topics(10), two_topics(10), documents=20) is None  # MIN_DOCUMENTS: 1000
 
 
 def test_a_vector_without_model_terms_has_no_topic(small_models):
-    model = topics.fit(two_topics(), documents=120)
+    model = topics.fit(two_topics(), two_topics(), documents=120)
     assert model.project({"gamma": 1.0}) is None
     assert topics.similarity(None, model.project(unit(A[:5]))) == 0.0
 
 
 def test_a_model_survives_its_bytes(small_models):
-    model = topics.fit(two_topics(), documents=120)
+    model = topics.fit(two_topics(), two_topics(), documents=120)
     again = topics.TopicModel.from_bytes(*model.to_bytes(), documents=120)
     assert again.terms == model.terms
     assert np.array_equal(again.project(unit(A[3:9])), model.project(unit(A[3:9])))
 
 
 def test_the_score_mixes_term_and_topic_cosines(small_models):
-    model = topics.fit(two_topics(), documents=120)
+    model = topics.fit(two_topics(), two_topics(), documents=120)
     source = engine.Entry(doc_id=1, vector=unit(A[:5]), length=5)
     near = engine.Entry(doc_id=2, vector=unit(A[3:8]), length=5)  # two shared terms
     for entry in (source, near):

@@ -241,7 +241,8 @@ class RelatedIndex:
                 if index.df[term] > 1:  # a term no other link has can match nothing
                     index.postings.setdefault(term, []).append((entry.doc_id, tf))
         index.avg_length = total / n if n else 1.0
-        index.use_model(topics.fit((e.vector for e in index.entries.values()), n))
+        vectors = [e.vector for e in index.entries.values()]
+        index.use_model(topics.fit(vectors, vectors, n))
         return index
 
     def use_model(self, model: topics.TopicModel | None) -> None:

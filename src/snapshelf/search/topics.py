@@ -18,6 +18,7 @@ No model below MIN_DOCUMENTS: a small library's co-occurrences are noise.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -81,32 +82,51 @@ def similarity(a: np.ndarray | None, b: np.ndarray | None) -> float:
     return float(a @ b)
 
 
-def fit(vectors: Iterable[Mapping[str, float]], documents: int) -> TopicModel | None:
-    """Fit the model on these unit term vectors (None when they are too few to say
-    anything). `documents` is the index size they were weighed at, kept with the model
+def fit(
+    vocabulary: Iterable[Mapping[str, float]],
+    vectors: Iterable[Mapping[str, float]],
+    documents: int,
+) -> TopicModel | None:
+    """Fit the model on unit term vectors (None when they are too few to say anything).
+
+    The MODEL_TERMS terms are those most of the `vocabulary` vectors hold (a subsample
+    will do: counting every term of 20,000 documents takes ~300 MB); `vectors` are then
+    read once, keeping only those terms, so the sample is never all in memory as Python
+    objects. `documents` is the index size they were weighed at, kept with the model
     so that it can be refitted once the library has grown."""
-    vectors = [v for v in vectors if v]
-    if len(vectors) < MIN_DOCUMENTS:
-        return None
-    df = Counter(t for v in vectors for t in v)
+    df: Counter[str] = Counter()
+    for vector in vocabulary:
+        df.update(vector.keys())
     kept = [t for t, d in df.most_common(MODEL_TERMS) if d > 1]
-    k = min(TOPICS, len(vectors) - 1, len(kept) - 1)
-    if k < 2:
-        return None
+    del df
     terms = {t: i for i, t in enumerate(kept)}
-    rows, cols, data = [], [], []
-    for i, vector in enumerate(vectors):
+    # compressed rows built as they come: no (row, column) pairs to sort and convert
+    cols, data, starts = array("i"), array("f"), array("q", [0])
+    for vector in vectors:
+        if not vector:
+            continue
         for term, weight in vector.items():
             col = terms.get(term)
             if col is not None:
-                rows.append(i)
                 cols.append(col)
                 data.append(weight)
+        starts.append(len(cols))
+    count = len(starts) - 1
+    if count < MIN_DOCUMENTS:
+        return None
+    k = min(TOPICS, count - 1, len(kept) - 1)
+    if k < 2:
+        return None
     matrix = csr_matrix(
-        (np.asarray(data, dtype=np.float64), (rows, cols)), shape=(len(vectors), len(kept))
+        (
+            np.frombuffer(data, dtype=np.float32),
+            np.frombuffer(cols, dtype=np.int32),
+            np.frombuffer(starts, dtype=np.int64),
+        ),
+        shape=(count, len(kept)),
     )
     # a fixed start vector: the same library gives the same model (and answers)
-    start = np.full(min(matrix.shape), 1.0 / np.sqrt(min(matrix.shape)))
+    start = np.full(min(matrix.shape), 1.0 / np.sqrt(min(matrix.shape)), dtype=np.float32)
     _u, _s, vt = svds(matrix, k=k, v0=start)
     return TopicModel(
         terms=terms, matrix=np.ascontiguousarray(vt.T, dtype=np.float32), documents=documents
