@@ -151,3 +151,38 @@ def test_a_rewritten_vector_loses_its_topic(small_models, library):
     assert stored_topics()[docker2.pk][0] is not None
     vectors.store({docker2.pk: {"docker": 1.0}}, index.doc_count())
     assert stored_topics()[docker2.pk] == (None, None)
+
+
+def test_only_the_nearest_candidates_by_topic_are_compared(small_models, monkeypatch):
+    model = topics.fit(two_topics(), two_topics(), documents=120)
+    monkeypatch.setattr(engine, "SHORTLIST", 2)
+    source = engine.Entry(doc_id=1, vector=unit(A[:5]), length=5)
+    others = [
+        engine.Entry(doc_id=2, vector=unit(B[:5]), length=5),
+        engine.Entry(doc_id=3, vector=unit(A[20:25]), length=5),
+        engine.Entry(doc_id=4, vector=unit(B[5:10]), length=5),
+        engine.Entry(doc_id=5, vector=unit(A[10:15]), length=5),
+    ]
+    for entry in (source, *others):
+        entry.topic = model.project(entry.vector)
+    assert sorted(e.doc_id for e in engine.shortlist(source, others)) == [3, 5]
+    source.topic = None  # no model: every candidate is compared
+    assert engine.shortlist(source, others) == others
+
+
+@pytest.mark.django_db
+def test_related_reads_term_vectors_of_the_shortlist_only(small_models, monkeypatch, library):
+    docker = library["docker"]
+    topic_store.refit()  # every stored vector gets its topic vector
+    monkeypatch.setattr(engine, "SHORTLIST", 1)
+    read: list[int] = []
+    load = vectors.load
+
+    def spy(ids, n):
+        read.extend(ids)
+        return load(ids, n)
+
+    monkeypatch.setattr(vectors, "load", spy)
+    found = related_links(docker)
+    assert len(found) == 1
+    assert set(read) - {docker.pk} == {found[0].link.pk}

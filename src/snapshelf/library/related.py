@@ -331,8 +331,10 @@ def _related_to(
         if engine.hamming(source.fingerprint, entry.fingerprint) <= engine.NEAR_DUPLICATE:
             continue
         kept.append(entry)
-    _fill_vectors(kept, df, n)
-    topic_store.fill_topics([source, *kept])
+    # topic vectors first (400 bytes each): only the shortlist's term vectors are read
+    topic_store.fill_topics([source, *kept], n, df)
+    kept = engine.shortlist(source, kept)
+    _fill_vectors([e for e in kept if not e.vector], df, n)
     ranked = engine.rescore(source, kept, _tag_counts(link.owner_id, source.tags), n)
     return engine.collapse(source, signature, ranked, limit)
 

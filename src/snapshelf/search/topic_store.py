@@ -131,9 +131,10 @@ def project_all(model_id: int, model: topics.TopicModel, chunk: int = 1000) -> i
         done += len(projected)
 
 
-def fill_topics(entries: list[engine.Entry]) -> None:
-    """Each entry's topic vector under the current model (stored, else projected from its
-    term vector and stored); without a model every topic stays None."""
+def fill_topics(entries: list[engine.Entry], n: int, df: dict[str, int]) -> None:
+    """Each entry's topic vector under the current model: the stored one, else projected
+    from its term vector (read or weighed first when the entry has none yet) and
+    stored. Without a model every topic stays None."""
     found = current()
     if found is None:
         for entry in entries:
@@ -141,6 +142,12 @@ def fill_topics(entries: list[engine.Entry]) -> None:
         return
     model_id, model = found
     stored = vectors.load_topics([e.doc_id for e in entries], model_id)
+    missing = [e for e in entries if e.doc_id not in stored]
+    unread = [e.doc_id for e in missing if not e.vector]
+    if unread:
+        read = vectors.vectors_of(unread, n, df)
+        for entry in missing:
+            entry.vector = entry.vector or read.get(entry.doc_id, {})
     projected: dict[int, bytes] = {}
     for entry in entries:
         raw = stored.get(entry.doc_id)
