@@ -4,6 +4,8 @@ re-capture of watched links, the orphan-blob sweep and the related-articles topi
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 from datetime import datetime
 
 from django.db import connections, transaction
@@ -92,7 +94,18 @@ def refit_topic_model() -> int | None:
     """Related articles' topic model, fitted again once the index has changed enough."""
     from snapshelf.search.topic_store import refit
 
-    return refit()
+    try:
+        return refit()
+    finally:
+        _give_back_memory()
+
+
+def _give_back_memory() -> None:
+    """A fit at 100,000 links peaks at ~300 MB; freed, most of it stays in the C heap
+    of this long-lived worker (~260 MB resident) unless glibc is asked to return it
+    (~180 MB). Elsewhere than glibc there is nothing to ask."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def enqueue_capture(snapshot_id: int) -> None:
