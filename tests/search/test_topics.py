@@ -89,10 +89,16 @@ def test_the_score_mixes_term_and_topic_cosines(small_models):
 # -- kept in the database and used by related articles --------------------------------
 
 
-def stored_topics() -> dict[int, tuple[int | None, bytes | None]]:
+def stored_topics() -> dict[int, tuple[int, bytes]]:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT link_id, model, topic FROM {vectors.TABLE}")
-        return {pk: (model, topic and bytes(topic)) for pk, model, topic in cursor.fetchall()}
+        cursor.execute(f"SELECT link_id, model, topic FROM {vectors.TOPICS}")
+        return {pk: (model, bytes(topic)) for pk, model, topic in cursor.fetchall()}
+
+
+def stored_vectors() -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT link_id FROM {vectors.TABLE}")
+        return {pk for (pk,) in cursor.fetchall()}
 
 
 @pytest.mark.django_db
@@ -100,6 +106,7 @@ def test_refit_only_when_the_index_has_changed_enough(small_models, user, librar
     first = topic_store.refit()
     assert first is not None and topic_store.current()[0] == first
     # every stored term vector got its topic vector with the fit
+    assert stored_topics().keys() == stored_vectors() == {x.pk for x in library.values()}
     assert {model for model, _topic in stored_topics().values()} == {first}
     assert topic_store.refit() is None  # same size: the model stands
     page(user, "more1", "Sourdough starter", "Flour and water feed the sourdough starter.")
@@ -144,13 +151,17 @@ def test_related_stores_and_reads_topic_vectors(small_models, library):
 
 
 @pytest.mark.django_db
-def test_a_rewritten_vector_loses_its_topic(small_models, library):
-    docker, docker2 = library["docker"], library["docker2"]
+def test_a_rewritten_or_dropped_vector_loses_its_topic(small_models, library):
+    docker, docker2, bread = library["docker"], library["docker2"], library["bread"]
+    gone = {docker.pk, docker2.pk, bread.pk}
     topic_store.refit()
-    related_links(docker)
-    assert stored_topics()[docker2.pk][0] is not None
-    vectors.store({docker2.pk: {"docker": 1.0}}, index.doc_count())
-    assert stored_topics()[docker2.pk] == (None, None)
+    assert gone <= stored_topics().keys()
+    vectors.store({docker2.pk: {"docker": 1.0}}, index.doc_count())  # weighed again
+    bread.note = "now with caraway seeds"
+    bread.save()  # re-indexed: its term vector goes, and its topic vector with it
+    docker.delete()
+    assert not gone & stored_topics().keys()
+    assert library["bread2"].pk in stored_topics()
 
 
 def test_only_the_nearest_candidates_by_topic_are_compared(small_models, monkeypatch):

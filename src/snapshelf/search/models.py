@@ -118,8 +118,6 @@ class RelatedVector(models.Model):
     n = models.IntegerField(db_index=True)
     terms = models.TextField()  # space-joined, heaviest first
     weights = models.BinaryField()  # float32 per term, same order
-    model = models.IntegerField(null=True)  # the TopicModel `topic` was projected with
-    topic = models.BinaryField(null=True)  # float32 unit topic vector
 
     class Meta:
         db_table = "search_related_vector"
@@ -143,3 +141,26 @@ class TopicModel(models.Model):
 
     def __str__(self) -> str:
         return f"topic model {self.pk} ({self.documents} documents)"
+
+
+class TopicVector(models.Model):
+    """A link's topic vector under one TopicModel, projected from its stored term vector
+    (snapshelf.search.topic_store). Its own table, not a column of RelatedVector: on
+    SQLite a column stored after the long term list is read by walking that list's
+    overflow pages (~60 us a row)."""
+
+    link = models.OneToOneField(
+        "library.Link",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="+",
+    )
+    model = models.IntegerField()  # the TopicModel it was projected with
+    topic = models.BinaryField()  # float32 unit vector, little-endian
+
+    class Meta:
+        db_table = "search_topic_vector"
+
+    def __str__(self) -> str:
+        return f"topic vector of link {self.link_id}"

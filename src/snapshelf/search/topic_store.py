@@ -5,9 +5,9 @@ random sample of the indexed links' stored vectors (FIT_DOCUMENTS at most) by
 `snapshelf reindex` and by a periodic job once the index has grown or shrunk by
 REFIT_SHARE since the last fit. Each process loads the newest model once and looks
 for a newer one every CHECK_SECONDS, or as soon as it has written to the index
-itself. Each stored term vector gets its topic vector beside it, with the model's
-id, when the model is fitted; a vector stored later (a new capture) gets it when
-related first needs it.
+itself. Each stored term vector gets its topic vector (search_topic_vector, with
+the model's id) when the model is fitted; a vector stored later (a new capture)
+gets one when related first needs it.
 """
 
 # SQL here names only the index's table constants; every value goes as a parameter.

@@ -37,6 +37,9 @@ from snapshelf.search.analyzer import QueryTokens
 from snapshelf.search.documents import Document, documents
 
 TABLE = "search_related_vector"
+#: Topic vectors (snapshelf.search.topic_store), valid while their term vector's row is:
+#: every write or delete of a term vector here drops the link's topic vector too.
+TOPICS = "search_topic_vector"
 #: A row weighed when the index held n documents is used while today's count is within
 #: this share of n: idf = log(N / df) barely moves when the library grows by a tenth.
 STALE_SHARE = 0.1
@@ -132,12 +135,13 @@ def _write(counts: dict[int, Counter], n: int) -> None:
 
 
 def _write_rows(rows: list[tuple[int, int, str, bytes]]) -> None:
+    _delete_topics([row[0] for row in rows])
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.executemany(
                 f"INSERT INTO {TABLE} (link_id, n, terms, weights) VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (link_id) DO UPDATE SET n = EXCLUDED.n, terms = EXCLUDED.terms,"
-                " weights = EXCLUDED.weights, model = NULL, topic = NULL",
+                " ON CONFLICT (link_id) DO UPDATE"
+                " SET n = EXCLUDED.n, terms = EXCLUDED.terms, weights = EXCLUDED.weights",
                 rows,
             )
         else:
@@ -151,9 +155,18 @@ def _write_rows(rows: list[tuple[int, int, str, bytes]]) -> None:
 def _delete(ids: list[int]) -> None:
     if not ids:
         return
+    _delete_topics(ids)
     marks = ",".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {TABLE} WHERE link_id IN ({marks})", ids)
+
+
+def _delete_topics(ids: list[int]) -> None:
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            marks = ",".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM {TOPICS} WHERE link_id IN ({marks})", chunk)
 
 
 def indexed(docs: list[Document], ids: list[int]) -> None:
@@ -195,26 +208,36 @@ def load_topics(ids: list[int], model: int) -> dict[int, bytes]:
     marks = ",".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT link_id, topic FROM {TABLE} WHERE link_id IN ({marks}) AND model = %s",
+            f"SELECT link_id, topic FROM {TOPICS} WHERE link_id IN ({marks}) AND model = %s",
             [*ids, model],
         )
-        return {pk: bytes(topic) for pk, topic in cursor.fetchall() if topic is not None}
+        return {pk: bytes(topic) for pk, topic in cursor.fetchall()}
 
 
 def store_topics(topics: dict[int, bytes], model: int) -> None:
-    """Keep topic vectors projected with topic model `model` beside their term vectors
-    (a link whose row has gone meanwhile keeps nothing)."""
-    if topics:
-        with connection.cursor() as cursor:
+    """Keep topic vectors projected with topic model `model` (replacing older ones)."""
+    if not topics:
+        return
+    rows = [(pk, model, topic) for pk, topic in topics.items()]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
             cursor.executemany(
-                f"UPDATE {TABLE} SET model = %s, topic = %s WHERE link_id = %s",
-                [(model, topic, pk) for pk, topic in topics.items()],
+                f"INSERT INTO {TOPICS} (link_id, model, topic) VALUES (%s, %s, %s)"
+                " ON CONFLICT (link_id) DO UPDATE"
+                " SET model = EXCLUDED.model, topic = EXCLUDED.topic",
+                rows,
+            )
+        else:
+            cursor.executemany(
+                f"INSERT OR REPLACE INTO {TOPICS} (link_id, model, topic) VALUES (%s, %s, %s)",
+                rows,
             )
 
 
 def rebuild(chunk: int = 1000) -> int:
     """Every indexed link's vector, with the statistics of the complete index."""
     with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TOPICS}")
         cursor.execute(f"DELETE FROM {TABLE}")
     n = index.doc_count()
     done = last = 0

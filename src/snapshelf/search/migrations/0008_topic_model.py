@@ -1,13 +1,15 @@
-"""The topic model for related articles (snapshelf.search.topics) and each stored
-vector's topic vector under it. No model until `snapshelf reindex` or the periodic
-refit (jobs.tasks.refit_topic_model) fits one: related articles use term vectors alone.
+"""The topic model for related articles (snapshelf.search.topics) and the links' topic
+vectors under it. No model until `snapshelf reindex` or the periodic refit
+(jobs.tasks.refit_topic_model) fits one: related articles use term vectors alone.
 """
 
+import django.db.models.deletion
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
     dependencies = [
+        ("library", "0007_versions_and_watch"),
         ("search", "0007_head_vector"),
     ]
 
@@ -30,14 +32,25 @@ class Migration(migrations.Migration):
                 "db_table": "search_topic_model",
             },
         ),
-        migrations.AddField(
-            model_name="relatedvector",
-            name="model",
-            field=models.IntegerField(null=True),
-        ),
-        migrations.AddField(
-            model_name="relatedvector",
-            name="topic",
-            field=models.BinaryField(null=True),
+        migrations.CreateModel(
+            name="TopicVector",
+            fields=[
+                (
+                    "link",
+                    models.OneToOneField(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="library.link",
+                    ),
+                ),
+                ("model", models.IntegerField()),
+                ("topic", models.BinaryField()),
+            ],
+            options={
+                "db_table": "search_topic_vector",
+            },
         ),
     ]
