@@ -19,6 +19,7 @@ from snapshelf.search import models as search_models
 from snapshelf.search import related as engine
 from tests.library.conftest import user  # noqa: F401
 from tests.search.test_related import (  # noqa: F401 (_clear_cache: an autouse fixture)
+    DOCKER2,
     _clear_cache,
     library,
     page,
@@ -176,16 +177,18 @@ def test_only_the_nearest_candidates_by_topic_are_compared(small_models, monkeyp
     ]
     for entry in (source, *others):
         entry.topic = model.project(entry.vector)
-    assert sorted(e.doc_id for e in engine.shortlist(source, others)) == [3, 5]
+    assert sorted(e.doc_id for e in engine.shortlist(source, others, limit=1)) == [3, 5]
     source.topic = None  # no model: every candidate is compared
-    assert engine.shortlist(source, others) == others
+    assert engine.shortlist(source, others, limit=1) == others
 
 
 @pytest.mark.django_db
 def test_related_reads_term_vectors_of_the_shortlist_only(small_models, monkeypatch, library):
-    docker = library["docker"]
+    docker, user = library["docker"], library["docker"].owner
+    for i in range(3):  # more candidates than the shortlist holds
+        page(user, f"docker-more{i}", f"Docker volume tips {i}", DOCKER2 + f" tip {i}")
     topic_store.refit()  # every stored vector gets its topic vector
-    monkeypatch.setattr(engine, "SHORTLIST", 1)
+    monkeypatch.setattr(engine, "SHORTLIST", 2)
     read: list[int] = []
     load = vectors.load
 
@@ -194,6 +197,12 @@ def test_related_reads_term_vectors_of_the_shortlist_only(small_models, monkeypa
         return load(ids, n)
 
     monkeypatch.setattr(vectors, "load", spy)
-    found = related_links(docker)
+    found = related_links(docker, limit=1)
     assert len(found) == 1
-    assert set(read) - {docker.pk} == {found[0].link.pk}
+    assert len(set(read) - {docker.pk}) == 2
+    # without a model every candidate is compared
+    monkeypatch.setattr(topic_store, "current", lambda: None)
+    read.clear()
+    cache.clear()
+    related_links(docker, limit=1)
+    assert len(set(read) - {docker.pk}) >= 4

@@ -321,19 +321,20 @@ def _related_to(
             [t for t, _w in signature],
             limit=max(engine.RERANK, limit * 4),
         )
-    others = _entries(found, counts=False)
+    # topic vectors first (400 bytes each): only the shortlist is read further
+    bare = [engine.Entry(doc_id=pk, vector={}, length=0) for pk in found if pk != link.pk]
+    topic_store.fill_topics([source, *bare], n, df)
+    near = {e.doc_id: e for e in engine.shortlist(source, bare, limit)}
     kept = []
-    for entry, _counts in others.values():
-        if entry.doc_id == link.pk or (source.url_key and entry.url_key == source.url_key):
+    for entry, _counts in _entries(list(near), counts=False).values():
+        if source.url_key and entry.url_key == source.url_key:
             continue
         if public_only and not entry.public:
             continue
         if engine.hamming(source.fingerprint, entry.fingerprint) <= engine.NEAR_DUPLICATE:
             continue
+        entry.vector, entry.topic = near[entry.doc_id].vector, near[entry.doc_id].topic
         kept.append(entry)
-    # topic vectors first (400 bytes each): only the shortlist's term vectors are read
-    topic_store.fill_topics([source, *kept], n, df)
-    kept = engine.shortlist(source, kept)
     _fill_vectors([e for e in kept if not e.vector], df, n)
     ranked = engine.rescore(source, kept, _tag_counts(link.owner_id, source.tags), n)
     return engine.collapse(source, signature, ranked, limit)

@@ -166,19 +166,21 @@ def tag_bonus(shared: Iterable[str], tag_df: Mapping[str, int], n: int) -> float
     return sum(TAG_BONUS * math.log(n / max(tag_df.get(t, 1), 1)) / math.log(n) for t in shared)
 
 
-#: With topic vectors, only this many candidates, those nearest the source in topic
-#: space, get their term vectors read and compared. precision@5 unchanged (0.9306 Sina,
-#: 0.8350 20 Newsgroups, of 100 candidates; 30: 0.9308, 0.8344), and a term vector is
-#: the costly part of a candidate (its terms are read, split and compared).
+#: With topic vectors, only this many candidates (or twice the answers asked for), those
+#: nearest the source in topic space, are read further (links' rows, term vectors) and
+#: compared. precision@5 unchanged (0.9306 Sina, 0.8350 20 Newsgroups, of 100
+#: candidates; 30: 0.9308, 0.8344): the costly part of a candidate is its term vector
+#: (read, split and compared) and its row, tags and fingerprint.
 SHORTLIST = 50
 
 
-def shortlist(source: Entry, others: list[Entry]) -> list[Entry]:
-    """The SHORTLIST candidates nearest the source by topic (all of them without topics)."""
-    if source.topic is None or len(others) <= SHORTLIST:
+def shortlist(source: Entry, others: list[Entry], limit: int = 5) -> list[Entry]:
+    """The candidates nearest the source by topic (all of them without topics)."""
+    size = max(SHORTLIST, 2 * limit)
+    if source.topic is None or len(others) <= size:
         return others
     return heapq.nlargest(
-        SHORTLIST, others, key=lambda o: (topics.similarity(source.topic, o.topic), o.doc_id)
+        size, others, key=lambda o: (topics.similarity(source.topic, o.topic), o.doc_id)
     )
 
 
@@ -319,8 +321,7 @@ class RelatedIndex:
         size = PREFILTER_RERANK if self.pick == "prefilter" else RERANK
         pool = heapq.nlargest(max(size, limit * 4), scores.items(), key=lambda kv: kv[1])
         others = []
-        for other_id, _bm25 in pool:
-            other = self.entries[other_id]
+        for other in shortlist(source, [self.entries[i] for i, _bm25 in pool], limit):
             if accept is not None and not accept(other):
                 continue
             if source.url_key and other.url_key == source.url_key:
@@ -328,7 +329,7 @@ class RelatedIndex:
             if hamming(source.fingerprint, other.fingerprint) <= NEAR_DUPLICATE:
                 continue
             others.append(other)
-        ranked = rescore(source, shortlist(source, others), self.tag_df, len(self.entries))
+        ranked = rescore(source, others, self.tag_df, len(self.entries))
         return collapse(source, signature, ranked, limit)
 
     def _tag_neighbours(self, source: Entry) -> list[int]:
