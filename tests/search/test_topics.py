@@ -47,7 +47,7 @@ def small_models(monkeypatch):
 
 
 def test_documents_of_one_subject_are_close_without_sharing_a_term(small_models):
-    model = topics.fit(two_topics(), two_topics(), documents=120)
+    model = topics.fit(two_topics(), two_topics())
     a1, a2 = model.project(unit(A[:5])), model.project(unit(A[10:15]))
     b = model.project(unit(B[:5]))
     assert topics.similarity(a1, a2) > 0.9
@@ -56,24 +56,24 @@ def test_documents_of_one_subject_are_close_without_sharing_a_term(small_models)
 
 
 def test_no_model_from_too_few_documents():
-    assert topics.fit(two_topics(10), two_topics(10), documents=20) is None  # MIN_DOCUMENTS: 1000
+    assert topics.fit(two_topics(10), two_topics(10)) is None  # MIN_DOCUMENTS: 1000
 
 
 def test_a_vector_without_model_terms_has_no_topic(small_models):
-    model = topics.fit(two_topics(), two_topics(), documents=120)
+    model = topics.fit(two_topics(), two_topics())
     assert model.project({"gamma": 1.0}) is None
     assert topics.similarity(None, model.project(unit(A[:5]))) == 0.0
 
 
 def test_a_model_survives_its_bytes(small_models):
-    model = topics.fit(two_topics(), two_topics(), documents=120)
-    again = topics.TopicModel.from_bytes(*model.to_bytes(), documents=120)
+    model = topics.fit(two_topics(), two_topics())
+    again = topics.TopicModel.from_bytes(*model.to_bytes())
     assert again.terms == model.terms
     assert np.array_equal(again.project(unit(A[3:9])), model.project(unit(A[3:9])))
 
 
 def test_the_score_mixes_term_and_topic_cosines(small_models):
-    model = topics.fit(two_topics(), two_topics(), documents=120)
+    model = topics.fit(two_topics(), two_topics())
     source = engine.Entry(doc_id=1, vector=unit(A[:5]), length=5)
     near = engine.Entry(doc_id=2, vector=unit(A[3:8]), length=5)  # two shared terms
     for entry in (source, near):
@@ -166,7 +166,7 @@ def test_a_rewritten_or_dropped_vector_loses_its_topic(small_models, library):
 
 
 def test_only_the_nearest_candidates_by_topic_are_compared(small_models, monkeypatch):
-    model = topics.fit(two_topics(), two_topics(), documents=120)
+    model = topics.fit(two_topics(), two_topics())
     monkeypatch.setattr(engine, "SHORTLIST", 2)
     source = engine.Entry(doc_id=1, vector=unit(A[:5]), length=5)
     others = [

@@ -242,7 +242,6 @@ class RelatedIndex:
     #: How candidates are picked from the prefilter's: "bm25" (the product on SQLite) or
     #: "prefilter", its own order (on PostgreSQL, see PREFILTER_RERANK).
     pick: str = "bm25"
-    model: topics.TopicModel | None = None
 
     @classmethod
     def build(cls, docs: Iterable[tuple[Entry, Counter[str]]]) -> RelatedIndex:
@@ -264,14 +263,10 @@ class RelatedIndex:
                     index.postings.setdefault(term, []).append((entry.doc_id, tf))
         index.avg_length = total / n if n else 1.0
         vectors = [e.vector for e in index.entries.values()]
-        index.use_model(topics.fit(vectors, vectors, n))
-        return index
-
-    def use_model(self, model: topics.TopicModel | None) -> None:
-        """Give every entry its topic vector under `model` (None: term vectors alone)."""
-        self.model = model
-        for entry in self.entries.values():
+        model = topics.fit(vectors, vectors)
+        for entry in index.entries.values():
             entry.topic = model.project(entry.vector) if model else None
+        return index
 
     def idf(self, term: str) -> float:
         df = self.df.get(term, 0)

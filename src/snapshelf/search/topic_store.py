@@ -55,7 +55,7 @@ def current() -> tuple[int, topics.TopicModel] | None:
         elif newest[0] != _model_id:
             row = search_models.TopicModel.objects.filter(pk=newest[0]).first()
             if row is not None:
-                _model = topics.TopicModel.from_bytes(row.terms, row.matrix, row.documents)
+                _model = topics.TopicModel.from_bytes(row.terms, row.matrix)
                 _model_id = row.pk
     return (_model_id, _model) if _model is not None else None
 
@@ -94,7 +94,7 @@ def refit(*, force: bool = False) -> int | None:
         return None
     ids = _sample_ids(topics.FIT_DOCUMENTS)
     every = max(1, len(ids) // VOCABULARY_DOCUMENTS)
-    model = topics.fit(_vectors(ids[::every], n), _vectors(ids, n), n)
+    model = topics.fit(_vectors(ids[::every], n), _vectors(ids, n))
     if model is None:
         return None
     terms, matrix = model.to_bytes()

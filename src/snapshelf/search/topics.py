@@ -44,7 +44,6 @@ class TopicModel:
 
     terms: dict[str, int]
     matrix: np.ndarray  # float32, len(terms) x topics
-    documents: int  # the index's document count when it was fitted
 
     def project(self, vector: Mapping[str, float]) -> np.ndarray | None:
         """The unit topic vector of a term vector; None when it holds no model term."""
@@ -67,13 +66,12 @@ class TopicModel:
         return " ".join(ordered), self.matrix.astype("<f4").tobytes()
 
     @classmethod
-    def from_bytes(cls, terms: str, matrix: bytes, documents: int) -> TopicModel:
+    def from_bytes(cls, terms: str, matrix: bytes) -> TopicModel:
         names = terms.split()
         values = np.frombuffer(bytes(matrix), dtype="<f4").astype(np.float32)
         return cls(
             terms={t: i for i, t in enumerate(names)},
             matrix=values.reshape(len(names), -1) if names else values.reshape(0, TOPICS),
-            documents=documents,
         )
 
 
@@ -87,15 +85,13 @@ def similarity(a: np.ndarray | None, b: np.ndarray | None) -> float:
 def fit(
     vocabulary: Iterable[Mapping[str, float]],
     vectors: Iterable[Mapping[str, float]],
-    documents: int,
 ) -> TopicModel | None:
     """Fit the model on unit term vectors (None when they are too few to say anything).
 
     The MODEL_TERMS terms are those most of the `vocabulary` vectors hold (a subsample
     will do: counting every term of 20,000 documents takes ~300 MB); `vectors` are then
     read once, keeping only those terms, so the sample is never all in memory as Python
-    objects. `documents` is the index size they were weighed at, kept with the model
-    so that it can be refitted once the library has grown."""
+    objects."""
     df: Counter[str] = Counter()
     for vector in vocabulary:
         df.update(vector.keys())
@@ -130,6 +126,4 @@ def fit(
     # a fixed start vector: the same library gives the same model (and answers)
     start = np.full(min(matrix.shape), 1.0 / np.sqrt(min(matrix.shape)), dtype=np.float32)
     _u, _s, vt = svds(matrix, k=k, v0=start)
-    return TopicModel(
-        terms=terms, matrix=np.ascontiguousarray(vt.T, dtype=np.float32), documents=documents
-    )
+    return TopicModel(terms=terms, matrix=np.ascontiguousarray(vt.T, dtype=np.float32))

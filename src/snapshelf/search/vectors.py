@@ -136,20 +136,21 @@ def _write(counts: dict[int, Counter], n: int) -> None:
 
 def _write_rows(rows: list[tuple[int, int, str, bytes]]) -> None:
     _delete_topics([row[0] for row in rows])
+    _upsert(TABLE, ("n", "terms", "weights"), rows)
+
+
+def _upsert(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert rows keyed by link_id (first in each row), replacing rows already there."""
+    names = ", ".join(("link_id", *columns))
+    marks = ", ".join(["%s"] * (len(columns) + 1))
+    if connection.vendor == "postgresql":
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
+        sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"
+        sql += f" ON CONFLICT (link_id) DO UPDATE SET {updates}"
+    else:
+        sql = f"INSERT OR REPLACE INTO {table} ({names}) VALUES ({marks})"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.executemany(
-                f"INSERT INTO {TABLE} (link_id, n, terms, weights) VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (link_id) DO UPDATE"
-                " SET n = EXCLUDED.n, terms = EXCLUDED.terms, weights = EXCLUDED.weights",
-                rows,
-            )
-        else:
-            cursor.executemany(
-                f"INSERT OR REPLACE INTO {TABLE} (link_id, n, terms, weights)"
-                " VALUES (%s, %s, %s, %s)",
-                rows,
-            )
+        cursor.executemany(sql, rows)
 
 
 def _delete(ids: list[int]) -> None:
@@ -216,22 +217,8 @@ def load_topics(ids: list[int], model: int) -> dict[int, bytes]:
 
 def store_topics(topics: dict[int, bytes], model: int) -> None:
     """Keep topic vectors projected with topic model `model` (replacing older ones)."""
-    if not topics:
-        return
-    rows = [(pk, model, topic) for pk, topic in topics.items()]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.executemany(
-                f"INSERT INTO {TOPICS} (link_id, model, topic) VALUES (%s, %s, %s)"
-                " ON CONFLICT (link_id) DO UPDATE"
-                " SET model = EXCLUDED.model, topic = EXCLUDED.topic",
-                rows,
-            )
-        else:
-            cursor.executemany(
-                f"INSERT OR REPLACE INTO {TOPICS} (link_id, model, topic) VALUES (%s, %s, %s)",
-                rows,
-            )
+    if topics:
+        _upsert(TOPICS, ("model", "topic"), [(pk, model, t) for pk, t in topics.items()])
 
 
 def rebuild(chunk: int = 1000) -> int:
