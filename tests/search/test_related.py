@@ -18,6 +18,7 @@ from snapshelf.library.models import Link, Snapshot
 from snapshelf.library.related import readable_terms, related_links
 from snapshelf.library.services import add_link, get_or_create_tags
 from snapshelf.library.stamp import library_version
+from snapshelf.search import index
 from snapshelf.search import related as engine
 from tests.library.conftest import other_user, user  # noqa: F401
 
@@ -140,14 +141,22 @@ def test_chinese_reasons_show_words_not_bigram_fragments(library):
 
 
 def test_readable_terms_join_only_bigrams_that_stand_together():
-    source = " 国足 足球 球队 赛 \n 世界 界杯 杯 "
+    pairs = {("国足", "足球"), ("足球", "球队"), ("世界", "界杯")}
     # 世界+界杯 stand side by side; 球队 and 足球 too, so the chain grows both ways
-    assert readable_terms(("世界", "界杯", "杯", "docker"), source) == ["世界杯", "docker"]
-    assert readable_terms(("足球", "球队", "国足"), source) == ["国足球队"]
+    assert readable_terms(("世界", "界杯", "杯", "docker"), pairs) == ["世界杯", "docker"]
+    assert readable_terms(("足球", "球队", "国足"), pairs) == ["国足球队"]
     # 国足 and 足球 never meet in this text: two words, not the invented 国足球
-    apart = " 国足 比赛 \n 足球 场 "
-    assert readable_terms(("国足", "足球"), apart) == ["国足", "足球"]
-    assert readable_terms(("国足", "足球"), "") == ["国足", "足球"]
+    assert readable_terms(("国足", "足球"), {("国足", "比赛")}) == ["国足", "足球"]
+    assert readable_terms(("国足", "足球"), set()) == ["国足", "足球"]
+
+
+def test_adjacent_pairs_come_from_the_indexed_title_and_body(user):
+    link = page(user, "pairs", "国足比赛", "世界杯预选赛 足球 杯子")
+    pairs = index.adjacent_pairs(link.pk, ["国足", "足比", "世界", "界杯", "杯预", "足球", "杯子"])
+    assert {("国足", "足比"), ("世界", "界杯"), ("界杯", "杯预")} <= pairs
+    assert ("足比", "世界") not in pairs  # title and body never run together
+    assert ("界杯", "足球") not in pairs and ("足球", "杯子") not in pairs
+    assert index.adjacent_pairs(link.pk, []) == set()
 
 
 def test_excludes_itself_and_unrelated(library):
