@@ -149,6 +149,45 @@ def test_prefilter_ranks_by_weight_times_idf():
     assert engine.prefilter(signature, holders, df, 100, limit=2, exclude=(1,)) == [3, 5]
 
 
+def test_lookup_terms_keep_the_rarest_within_the_postings_budget(monkeypatch):
+    monkeypatch.setattr(engine, "PREFILTER_POSTINGS_SHARE", 0.1)
+    monkeypatch.setattr(engine, "PREFILTER_MIN_POSTINGS", 0)
+    signature = [("heavy", 0.9), ("common", 0.5), ("rare", 0.3), ("mid", 0.1)]
+    df = {"heavy": 40, "common": 60, "rare": 5, "mid": 30}
+    # budget 0.1 * 1000 = 100 postings: rare (5) + mid (30) + heavy (40); common would pass it
+    assert engine.lookup_terms(signature, df, 1000) == [("heavy", 0.9), ("rare", 0.3), ("mid", 0.1)]
+    assert engine.lookup_terms(signature, df, 10_000) == signature  # all fit in 1,000
+    # even a term past the budget alone is looked up: a signature never goes unanswered
+    assert engine.lookup_terms([("common", 0.5)], df, 100) == [("common", 0.5)]
+    monkeypatch.setattr(engine, "PREFILTER_MIN_POSTINGS", 200)
+    assert engine.lookup_terms(signature, df, 1000) == signature  # the floor: 200 postings
+
+
+def test_the_prefilter_reads_only_the_budgeted_terms(user, library, monkeypatch):
+    """PostgreSQL is asked for the postings of the looked-up terms only; SQLite, whose
+    BM25 pick reads its own postings cheaply, for every signature term."""
+    asked: list[list[str]] = []
+    prefiltered = vectors.prefiltered
+    monkeypatch.setattr(
+        vectors,
+        "prefiltered",
+        lambda owner, weights, **kw: (
+            asked.append([t for t, _w in weights]) or prefiltered(owner, weights, **kw)
+        ),
+    )
+    related_links(library["docker"])
+    every = asked.pop()
+    assert len(every) > 2
+    cache.clear()
+    monkeypatch.setattr(engine, "PREFILTER_POSTINGS_SHARE", 0.0)
+    monkeypatch.setattr(engine, "PREFILTER_MIN_POSTINGS", 0)
+    related_links(library["docker"])
+    if connection.vendor == "postgresql":
+        assert len(asked.pop()) == 1  # the budget spent on the rarest term alone
+    else:
+        assert asked.pop() == every
+
+
 def test_prefilter_keeps_to_the_owners_links(user, other_user, library, monkeypatch):
     """On SQLite the index knows no owner: another library full of better matches must
     not crowd this owner's links out of the pick."""

@@ -310,10 +310,15 @@ def _related_to(
     if connection.vendor == "postgresql":
         # PostgreSQL ranks without idf (ts_rank, ts_rank_cd), so its pick would be no
         # BM25: the prefilter's own order (weight * idf of the terms held) picks more
-        # candidates instead (engine.PREFILTER_RERANK, measured in memory with the
-        # engine's pick="prefilter")
+        # candidates instead (engine.PREFILTER_RERANK, within its postings budget:
+        # measured in memory with the engine's pick="prefilter")
         found = _prefiltered(
-            link, signature, df, n, public_only, max(engine.PREFILTER_RERANK, limit * 4)
+            link,
+            engine.lookup_terms(signature, df, n),
+            df,
+            n,
+            public_only,
+            max(engine.PREFILTER_RERANK, limit * 4),
         )
     else:
         found = vectors.bm25_among(
