@@ -63,9 +63,10 @@ PREFILTER = 300
 #: among PREFILTER, then RERANK: 0.8166 and 0.9056. With topic vectors (and MAX_DF_SHARE
 #: 0.02): top 100 -> 0.8338 and 0.9252; top 150 -> 0.8348 and 0.9288; top 50 -> 0.8284
 #: and 0.9170 (BM25's pick: 0.8350 and 0.9306). With the postings budget below: top 100
-#: -> 0.8312 and 0.9252; top 150 -> 0.8328 and 0.9272. Only the topic vectors of the
-#: extra 50 are read (the shortlist is the same size), no slower at 100,000 links.
-PREFILTER_RERANK = 150
+#: -> 0.8312 and 0.9252; 150 -> 0.8328 and 0.9272; 200 -> 0.8342 and 0.9294; 300 ->
+#: 0.8336 and 0.9314 (0.8332 and 0.9314 with a SHORTLIST of 30). Of the extra ones only
+#: the topic vectors are read (400 bytes each, ~2 ms for 300 at 100,000 links).
+PREFILTER_RERANK = 300
 #: Where the prefilter's order picks (PostgreSQL), it reads the postings of at most this
 #: share of the library (but at least PREFILTER_MIN_POSTINGS), summed over the signature
 #: terms it looks up: past that, the terms most links hold are left out (the lowest
@@ -198,10 +199,11 @@ def tag_bonus(shared: Iterable[str], tag_df: Mapping[str, int], n: int) -> float
 
 #: With topic vectors, only this many candidates (or twice the answers asked for), those
 #: nearest the source in topic space, are read further (links' rows, term vectors) and
-#: compared. precision@5 unchanged (0.9306 Sina, 0.8350 20 Newsgroups, of 100
-#: candidates; 30: 0.9308, 0.8344): the costly part of a candidate is its term vector
-#: (read, split and compared) and its row, tags and fingerprint.
-SHORTLIST = 50
+#: compared: the costly part of a candidate is its term vector (read, split and
+#: compared) and its row, tags and fingerprint. precision@5 (20 Newsgroups / Sina) by
+#: BM25's pick of 100: all -> 0.8350 / 0.9306, 50 -> the same, 30 -> 0.8344 / 0.9308;
+#: by the prefilter's pick of 300: 50 -> 0.8336 / 0.9314, 30 -> 0.8332 / 0.9314.
+SHORTLIST = 30
 
 
 def shortlist(source: Entry, others: list[Entry], limit: int = 5) -> list[Entry]:
