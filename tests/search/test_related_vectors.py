@@ -167,12 +167,12 @@ def test_the_prefilter_reads_only_the_budgeted_terms(user, library, monkeypatch)
     """PostgreSQL is asked for the postings of the looked-up terms only; SQLite, whose
     BM25 pick reads its own postings cheaply, for every signature term."""
     asked: list[list[str]] = []
-    prefiltered = vectors.prefiltered
+    prefilter = vectors._prefilter
     monkeypatch.setattr(
         vectors,
-        "prefiltered",
-        lambda owner, weights, **kw: (
-            asked.append([t for t, _w in weights]) or prefiltered(owner, weights, **kw)
+        "_prefilter",
+        lambda owner, weights, *args: (
+            asked.append([t for t, _w in weights]) or prefilter(owner, weights, *args)
         ),
     )
     related_links(library["docker"])
@@ -238,6 +238,14 @@ def test_the_database_prefilter_is_the_engines(user, library):
     weights = [(t, w * engine.idf_bm25(df[t], n)) for t, w in signature]
     got = vectors.prefiltered(user.pk, weights, exclude=source, public_only=False, limit=10)
     assert got == want and len(got) >= 4
+    # with the topic vectors stored under a model, read in the same statement
+    vectors.store_topics({got[0]: b"\x01" * 8, got[1]: b"\x02" * 8}, model=7)
+    vectors.store_topics({got[2]: b"\x03" * 8}, model=6)  # another model's: not this one's
+    paired = vectors.prefiltered_topics(
+        user.pk, weights, exclude=source, public_only=False, limit=10, model=7
+    )
+    assert [pk for pk, _t in paired] == want
+    assert [t for _pk, t in paired[:3]] == [b"\x01" * 8, b"\x02" * 8, None]
 
 
 def test_the_document_count_is_reused_until_the_index_changes(user, library, monkeypatch):

@@ -307,28 +307,39 @@ def _related_to(
     signature = _signature(source.vector, df, n)
     if not signature:
         return []
+    model = topic_store.current()
+    known: tuple[int, dict[int, bytes]] = (0, {})
     if connection.vendor == "postgresql":
         # PostgreSQL ranks without idf (ts_rank, ts_rank_cd), so its pick would be no
         # BM25: the prefilter's own order (weight * idf of the terms held) picks more
         # candidates instead (engine.PREFILTER_RERANK, within its postings budget:
-        # measured in memory with the engine's pick="prefilter")
-        found = _prefiltered(
-            link,
-            engine.lookup_terms(signature, df, n),
-            df,
-            n,
-            public_only,
-            max(engine.PREFILTER_RERANK, limit * 4),
+        # measured in memory with the engine's pick="prefilter"), with their stored
+        # topic vectors
+        picked = vectors.prefiltered_topics(
+            link.owner_id,
+            _idf_weighted(engine.lookup_terms(signature, df, n), df, n),
+            exclude=link.pk,
+            public_only=public_only,
+            limit=max(engine.PREFILTER_RERANK, limit * 4),
+            model=model[0] if model else 0,
         )
+        found = [pk for pk, _topic in picked]
+        known = (model[0] if model else 0, {pk: t for pk, t in picked if t is not None})
     else:
         found = vectors.bm25_among(
-            _prefiltered(link, signature, df, n, public_only, engine.PREFILTER),
+            vectors.prefiltered(
+                link.owner_id,
+                _idf_weighted(signature, df, n),
+                exclude=link.pk,
+                public_only=public_only,
+                limit=engine.PREFILTER,
+            ),
             [t for t, _w in signature],
             limit=max(engine.RERANK, limit * 4),
         )
     # topic vectors first (400 bytes each): only the shortlist is read further
     bare = [engine.Entry(doc_id=pk, vector={}, length=0) for pk in found if pk != link.pk]
-    topic_store.fill_topics([source, *bare], n, df)
+    topic_store.fill_topics([source, *bare], n, df, known)
     near = {e.doc_id: e for e in engine.shortlist(source, bare, limit)}
     kept = []
     for entry in _entries(list(near)).values():
@@ -345,20 +356,12 @@ def _related_to(
     return engine.collapse(source, signature, ranked, limit)
 
 
-def _prefiltered(
-    link: Link,
-    signature: list[tuple[str, float]],
-    df: dict[str, int],
-    n: int,
-    public_only: bool,
-    limit: int,
-) -> list[int]:
-    """The engine's prefilter (sum of weight * idf of the signature terms each link
-    holds), run by the database over the owner's links: up to `limit` ids, best first."""
-    weights = [(t, w * engine.idf_bm25(df.get(t, 0), n)) for t, w in signature]
-    return vectors.prefiltered(
-        link.owner_id, weights, exclude=link.pk, public_only=public_only, limit=limit
-    )
+def _idf_weighted(
+    signature: list[tuple[str, float]], df: dict[str, int], n: int
+) -> list[tuple[str, float]]:
+    """The prefilter's weights (engine.prefilter: weight * idf of each signature term),
+    for the database to sum over the owner's links that hold the terms."""
+    return [(t, w * engine.idf_bm25(df.get(t, 0), n)) for t, w in signature]
 
 
 def _fill_vectors(entries: list[engine.Entry], df: dict[str, int], n: int) -> None:

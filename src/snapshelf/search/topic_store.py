@@ -16,7 +16,7 @@ gets one when related first needs it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 from django.db import connection, transaction
@@ -131,17 +131,26 @@ def project_all(model_id: int, model: topics.TopicModel, chunk: int = 1000) -> i
         done += len(projected)
 
 
-def fill_topics(entries: list[engine.Entry], n: int, df: dict[str, int]) -> None:
+def fill_topics(
+    entries: list[engine.Entry],
+    n: int,
+    df: dict[str, int],
+    known: tuple[int, Mapping[int, bytes]] = (0, {}),
+) -> None:
     """Each entry's topic vector under the current model: the stored one, else projected
     from its term vector (read or weighed first when the entry has none yet) and
-    stored. Without a model every topic stays None."""
+    stored. Without a model every topic stays None. `known` is (model id, stored topic
+    vectors) already read (vectors.prefiltered_topics): only the others are read here."""
     found = current()
     if found is None:
         for entry in entries:
             entry.topic = None
         return
     model_id, model = found
-    stored = vectors.load_topics([e.doc_id for e in entries], model_id)
+    stored = dict(known[1]) if known[0] == model_id else {}
+    stored.update(
+        vectors.load_topics([e.doc_id for e in entries if e.doc_id not in stored], model_id)
+    )
     missing = [e for e in entries if e.doc_id not in stored]
     unread = [e.doc_id for e in missing if not e.vector]
     if unread:

@@ -272,6 +272,32 @@ def prefiltered(
     id) first on ties, `exclude` left out. The index answers which links hold a token
     fast; the sums, the owner and the order are left to the database too. The sums are
     rounded: added up in another order, equal weights must still tie (newer first)."""
+    return [pk for pk, _topic in _prefilter(owner_id, weights, exclude, public_only, limit)]
+
+
+def prefiltered_topics(
+    owner_id: int,
+    weights: list[tuple[str, float]],
+    *,
+    exclude: int,
+    public_only: bool,
+    limit: int,
+    model: int,
+) -> list[tuple[int, bytes | None]]:
+    """`prefiltered`, each id with its stored topic vector under topic model `model`
+    (None without one), read in the same statement: on PostgreSQL a second statement
+    for the pick's 300 ids took ~2-5 ms at 100,000 links."""
+    return _prefilter(owner_id, weights, exclude, public_only, limit, model)
+
+
+def _prefilter(
+    owner_id: int,
+    weights: list[tuple[str, float]],
+    exclude: int,
+    public_only: bool,
+    limit: int,
+    model: int | None = None,
+) -> list[tuple[int, bytes | None]]:
     pairs = [(t, w) for t, w in dict(weights).items() if t and " " not in t]
     if not pairs:
         return []
@@ -290,7 +316,7 @@ def prefiltered(
             for _p in pairs
         )
         sql = (
-            "SELECT g.id FROM (SELECT id, round(sum(w)::numeric, 9) AS score"
+            "SELECT g.id, g.score FROM (SELECT id, round(sum(w)::numeric, 9) AS score"
             f" FROM ({union}) u GROUP BY id) g"
         )
         params: list = []
@@ -302,7 +328,8 @@ def prefiltered(
             for _p in pairs
         )
         sql = (
-            f"SELECT g.id FROM (SELECT id, round(sum(w), 9) AS score FROM ({union}) GROUP BY id) g"
+            "SELECT g.id, g.score FROM (SELECT id, round(sum(w), 9) AS score"
+            f" FROM ({union}) GROUP BY id) g"
         )
         params = []
         for t, w in pairs:
@@ -318,6 +345,13 @@ def prefiltered(
             " ORDER BY g.score DESC, g.id DESC LIMIT %s"
         )
         params += [owner_id, exclude, *([Link.Visibility.PUBLIC] if public_only else []), limit]
+    if model is not None:
+        sql = (
+            f"SELECT p.id, t.topic FROM ({sql}) p"
+            f" LEFT JOIN {TOPICS} t ON t.link_id = p.id AND t.model = %s"
+            " ORDER BY p.score DESC, p.id DESC"
+        )
+        params.append(model)
     # a transaction only for SET LOCAL: on SQLite it would take the write lock (IMMEDIATE)
     with transaction.atomic() if pg else contextlib.nullcontext(), connection.cursor() as cursor:
         if pg:
@@ -325,7 +359,10 @@ def prefiltered(
             # links: starting workers costs more than they save on a statement this short
             cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    if model is None:
+        return [(pk, None) for pk, _score in rows]
+    return [(pk, None if topic is None else bytes(topic)) for pk, topic in rows]
 
 
 def bm25_among(ids: list[int], tokens: list[str], limit: int) -> list[int]:
