@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.cache import cache
@@ -15,7 +15,7 @@ from snapshelf.capture.fingerprint import fingerprint
 from snapshelf.cli import main as cli_main
 from snapshelf.library.bulk import apply
 from snapshelf.library.models import Link, Snapshot
-from snapshelf.library.related import readable_terms, related_links
+from snapshelf.library.related import _timestamp, readable_terms, related_links
 from snapshelf.library.services import add_link, get_or_create_tags
 from snapshelf.library.stamp import library_version
 from snapshelf.search import index
@@ -148,6 +148,14 @@ def test_readable_terms_join_only_bigrams_that_stand_together():
     # 国足 and 足球 never meet in this text: two words, not the invented 国足球
     assert readable_terms(("国足", "足球"), {("国足", "比赛")}) == ["国足", "足球"]
     assert readable_terms(("国足", "足球"), set()) == ["国足", "足球"]
+
+
+def test_created_read_without_the_orm_is_the_same_instant():
+    """SQLite hands `created` back as UTC text, PostgreSQL as an aware datetime."""
+    when = datetime(2026, 1, 2, 3, 4, 5, 500000, tzinfo=UTC)
+    assert _timestamp("2026-01-02 03:04:05.500000") == when.timestamp()
+    assert _timestamp("2026-01-02 04:04:05.5+01:00") == when.timestamp()
+    assert _timestamp(when) == when.timestamp()
 
 
 def test_adjacent_pairs_come_from_the_indexed_title_and_body(user):

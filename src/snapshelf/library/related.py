@@ -216,8 +216,8 @@ def _reason(match: engine.Match, pairs: Container[tuple[str, str]] = frozenset()
 def _timestamp(value: datetime | str) -> float:
     """A `created` value read without the ORM (SQLite keeps datetimes as UTC text)."""
     if isinstance(value, str):
-        value = datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value.timestamp()
+        value = datetime.fromisoformat(value)
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
 def _entries(ids: list[int]) -> dict[int, engine.Entry]:
