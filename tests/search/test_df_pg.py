@@ -134,8 +134,8 @@ def test_a_replaced_document_logs_only_changed_terms(user):
 def test_term_counts_match_the_analyzed_text(user):
     """Related articles' term counts equal the engine's counts of the analyzed title and
     body (SQLite reads them back from the index), long texts included."""
-    from snapshelf.library.related import _term_counts
     from snapshelf.search import related as engine
+    from snapshelf.search.vectors import term_counts
 
     words = " ".join(f"x{i % 400} common" for i in range(9000))  # past 16,383 positions
     snaps = [
@@ -149,7 +149,7 @@ def test_term_counts_match_the_analyzed_text(user):
     ids = [s.link_id for s in snaps]
     Link.objects.get(pk=ids[0]).tags.add(*get_or_create_tags(user, ["alpha"]))
     want = {d.link_id: engine.term_counts(d.title, d.body) for d in documents(ids)}
-    got = _term_counts(ids)
+    got = term_counts(ids)
     assert got == want
     assert got[ids[0]]["alpha"] == 2 + engine.TITLE_WEIGHT  # the tag is not counted
     assert got[ids[1]]["common"] == 300 + engine.TITLE_WEIGHT
