@@ -307,24 +307,25 @@ def _related_to(
     signature = _signature(source.vector, df, n)
     if not signature:
         return []
-    model = topic_store.current()
-    known: tuple[int, dict[int, bytes]] = (0, {})
+    known: tuple[int, dict[int, bytes]] = (0, {})  # topic vectors read with the pick
     if connection.vendor == "postgresql":
         # PostgreSQL ranks without idf (ts_rank, ts_rank_cd), so its pick would be no
         # BM25: the prefilter's own order (weight * idf of the terms held) picks more
         # candidates instead (engine.PREFILTER_RERANK, within its postings budget:
         # measured in memory with the engine's pick="prefilter"), with their stored
         # topic vectors
+        model = topic_store.current()
+        model_id = model[0] if model else 0
         picked = vectors.prefiltered_topics(
             link.owner_id,
             _idf_weighted(engine.lookup_terms(signature, df, n), df, n),
             exclude=link.pk,
             public_only=public_only,
             limit=max(engine.PREFILTER_RERANK, limit * 4),
-            model=model[0] if model else 0,
+            model=model_id,
         )
         found = [pk for pk, _topic in picked]
-        known = (model[0] if model else 0, {pk: t for pk, t in picked if t is not None})
+        known = (model_id, {pk: t for pk, t in picked if t is not None})
     else:
         found = vectors.bm25_among(
             vectors.prefiltered(

@@ -9,11 +9,14 @@ The maths (DESIGN.md §8), the same for the product and for bench/related_qualit
   heaviest terms as a unit vector;
 - its signature is its SIGNATURE_TERMS heaviest terms that some other link also has
   and that are not common to much of the library (MAX_DF_SHARE);
-- candidates are the links that share signature terms (on PostgreSQL the rarest of
-  them, as many as a postings budget allows), scored BM25 (rarer shared terms count more, long texts
-  are not favoured); the best RERANK of them are re-ranked by cosine of the full
-  vectors, mixed with the cosine of their topic vectors when the library is big enough
-  for a topic model (snapshelf.search.topics), plus a bonus for shared tags.
+- candidates are the links that share signature terms, scored BM25 (rarer shared
+  terms count more, long texts are not favoured); on PostgreSQL, which has no BM25,
+  by the prefilter's own order over the rarest signature terms a postings budget
+  allows (PREFILTER_RERANK, PREFILTER_POSTINGS_SHARE);
+- the best RERANK of them (their SHORTLIST nearest in topic space, once the library is
+  big enough for a topic model, snapshelf.search.topics) are re-ranked by cosine of
+  the full vectors, mixed with the cosine of their topic vectors, plus a bonus for
+  shared tags.
 
 Two ways to run it: RelatedIndex keeps a whole corpus in memory (the quality bench,
 and tests of the maths); snapshelf.library.related runs the product path, where the
