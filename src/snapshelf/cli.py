@@ -18,6 +18,8 @@ from typing import Any
 
 from rich.console import Console
 
+from snapshelf import env
+
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False, soft_wrap=True)
 
@@ -72,7 +74,7 @@ def print_json(value: Any) -> None:
 
 
 def base_url() -> str:
-    return os.environ.get("SNAPSHELF_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    return env.get("SNAPSHELF_BASE_URL")
 
 
 # ------------------------------------------------------------------------ commands
@@ -881,8 +883,8 @@ def build_parser() -> argparse.ArgumentParser:
     command("init", cmd_init, "create the data directory, the database and a first user")
 
     p = command("serve", cmd_serve, "run the web server and a worker")
-    p.add_argument("--host", default=os.environ.get("SNAPSHELF_HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("SNAPSHELF_PORT", "8000")))
+    p.add_argument("--host", default=env.get("SNAPSHELF_HOST"))
+    p.add_argument("--port", type=int, default=env.get("SNAPSHELF_PORT"))
 
     p = command("worker", cmd_worker, "run a capture worker only")
     p.add_argument("--workers", type=int, help="worker processes (default: SNAPSHELF_WORKERS)")

@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from snapshelf import env
 from snapshelf.errors import CaptureError
 from snapshelf.net.guard import Guard
 from snapshelf.net.proxy import EgressProxy
@@ -76,7 +77,7 @@ _detect_lock = threading.Lock()
 
 def find_browser(setting: str | None = None) -> tuple[str | None, str]:
     """The Chromium executable SNAPSHELF_BROWSER points at (auto|off|path), or why none."""
-    value = setting if setting is not None else os.environ.get("SNAPSHELF_BROWSER", "auto")
+    value = setting if setting is not None else env.get("SNAPSHELF_BROWSER")
     value = value.strip() or "auto"
     if value.lower() == "off":
         return None, "browser capture is disabled (SNAPSHELF_BROWSER=off)"
