@@ -6,7 +6,7 @@ Usage::
 
 Each page is extracted ``--repeat`` times; a page's time is its fastest run
 (the others measure the machine's other tenants, not our code), and the report
-gives the median and 95th percentile over pages. The target (DESIGN.md §13) is
+gives the median and 95th percentile over pages. The target is
 a median of at most 30 ms per page on the 2-core reference machine.
 ``--gbk`` adds the 74 GBK-encoded NetEase pages (decoded first, decoding not
 timed); ``--gbk-only`` measures them alone (they are 150-200 KB portal pages,

@@ -21,3 +21,20 @@ class Fetched:
     @property
     def ok(self) -> bool:
         return self.error_code is None and 200 <= self.status < 300
+
+
+@dataclass
+class Extracted:
+    """What the reader view, search index and API need from one document."""
+
+    title: str = ""
+    author: str = ""
+    date: str = ""  # "YYYY-MM-DD" or a full ISO datetime when the time is known
+    site_name: str = ""
+    language: str = ""
+    description: str = ""
+    image: str = ""
+    text: str = ""
+    html: str = ""
+    markdown: str = ""
+    word_count: int = 0
