@@ -1,4 +1,4 @@
-"""Where Snapshelf keeps its data, read from the environment.
+"""Where Snapshelf keeps its data and its secret key, read from the environment.
 
 Kept apart from Django settings so the CLI can create the data directory
 before Django starts, and so nothing ever resolves the path through symlinks
@@ -11,15 +11,15 @@ import os
 import secrets
 from pathlib import Path
 
+from snapshelf import env
+
 
 def data_dir() -> Path:
     """The data directory as given: absolute, but never symlink-resolved."""
-    raw = os.environ.get("SNAPSHELF_DATA_DIR", "").strip()
+    raw = env.get("SNAPSHELF_DATA_DIR")
     if raw:
         return Path(os.path.abspath(os.path.expanduser(raw)))
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local", "share"
-    )
+    base = env.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(os.path.abspath(base)) / "snapshelf"
 
 
@@ -31,9 +31,9 @@ def ensure_data_dir(path: Path) -> Path:
 
 def secret_key(path: Path) -> str:
     """Generated once per instance and kept in the data directory (mode 0600)."""
-    env = os.environ.get("SNAPSHELF_SECRET_KEY")
-    if env:
-        return env
+    given = env.get("SNAPSHELF_SECRET_KEY")
+    if given:
+        return given
     key_file = path / "secret_key"
     try:
         return key_file.read_text().strip()

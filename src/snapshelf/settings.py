@@ -1,4 +1,4 @@
-"""Django settings, all from environment variables with safe defaults.
+"""Django settings, all from environment variables (see snapshelf.env) with safe defaults.
 
 Embedded default: SQLite and the Huey queue in the data directory. Set
 DATABASE_URL for PostgreSQL.
@@ -6,22 +6,17 @@ DATABASE_URL for PostgreSQL.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dj_database_url
 
-from snapshelf import config
+from snapshelf import config, env
 
 DATA_DIR = config.data_dir()
 SECRET_KEY = config.secret_key(DATA_DIR)
-DEBUG = os.environ.get("SNAPSHELF_DEBUG", "") == "1"
-ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("SNAPSHELF_ALLOWED_HOSTS", "*").split(",") if h.strip()
-]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("SNAPSHELF_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+DEBUG = env.get("SNAPSHELF_DEBUG")
+ALLOWED_HOSTS = env.get("SNAPSHELF_ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = env.get("SNAPSHELF_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -37,6 +32,7 @@ INSTALLED_APPS = [
     "snapshelf.web",
     "snapshelf.jobs",
     "snapshelf.search",
+    "snapshelf.related",
 ]
 
 MIDDLEWARE = [
@@ -73,10 +69,11 @@ TEMPLATES = [
 ]
 
 _sqlite_path = DATA_DIR / "snapshelf.sqlite3"
+_database_url = env.get("DATABASE_URL")
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{_sqlite_path}",
-        conn_max_age=0 if not os.environ.get("DATABASE_URL") else 60,
+        _database_url or f"sqlite:///{_sqlite_path}",
+        conn_max_age=0 if not _database_url else 60,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -98,7 +95,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
-TIME_ZONE = os.environ.get("SNAPSHELF_TIME_ZONE", "UTC")
+TIME_ZONE = env.get("SNAPSHELF_TIME_ZONE")
 USE_I18N = True
 USE_TZ = True
 
@@ -107,12 +104,12 @@ LOCALE_PATHS = [Path(__file__).parent / "locale"]
 STATIC_URL = "static/"
 # Static files come straight from the apps (no collectstatic step), served by WhiteNoise;
 # STATIC_ROOT is only for operators who run collectstatic for a reverse proxy.
-STATIC_ROOT = os.environ.get("SNAPSHELF_STATIC_ROOT") or None
+STATIC_ROOT = env.get("SNAPSHELF_STATIC_ROOT")
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 #: Anyone may create an account on the sign-up page; "0" leaves only the CLI and the admin.
-SNAPSHELF_OPEN_SIGNUP = os.environ.get("SNAPSHELF_OPEN_SIGNUP", "1") != "0"
+SNAPSHELF_OPEN_SIGNUP = env.get("SNAPSHELF_OPEN_SIGNUP")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -125,21 +122,21 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 #: Behind HTTPS (directly or via a proxy that sets X-Forwarded-Proto): cookies only over
 #: TLS, HSTS, and plain-HTTP requests redirected.
-if os.environ.get("SNAPSHELF_HTTPS", "") == "1":
+if env.get("SNAPSHELF_HTTPS"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
-    SECURE_HSTS_SECONDS = int(os.environ.get("SNAPSHELF_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_SECONDS = env.get("SNAPSHELF_HSTS_SECONDS")
 
 #: Worker threads inside `serve` (0: none, when separate `snapshelf worker`s run) and
 #: worker processes of `snapshelf worker`. One more than the cores: a capture spends part
 #: of its time waiting on the network and the disk, and the extra worker fills that.
-SNAPSHELF_WORKERS = int(os.environ.get("SNAPSHELF_WORKERS", str(min(os.cpu_count() or 2, 4) + 1)))
+SNAPSHELF_WORKERS = env.get("SNAPSHELF_WORKERS")
 #: The queue: SQLite in the data directory by default; Redis to share it between
 #: machines (any number of `snapshelf worker` processes anywhere).
-SNAPSHELF_REDIS_URL = os.environ.get("SNAPSHELF_REDIS_URL", "").strip()
+SNAPSHELF_REDIS_URL = env.get("SNAPSHELF_REDIS_URL")
 HUEY = {
     "name": "snapshelf",
     "immediate": False,
@@ -159,18 +156,18 @@ if SNAPSHELF_REDIS_URL:
 else:
     HUEY.update(huey_class="huey.SqliteHuey", filename=str(DATA_DIR / "queue.sqlite3"))
 
-# Blob storage and capture limits (DESIGN.md §7).
+# Blob storage and capture limits.
 SNAPSHELF_BLOB_DIR = DATA_DIR / "blobs"
 #: With a bucket set, blobs live in an S3-compatible store instead (credentials from the
 #: usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY variables; the "s3" extra installs boto3).
 SNAPSHELF_S3 = {
-    "bucket": os.environ.get("SNAPSHELF_S3_BUCKET", "").strip(),
-    "prefix": os.environ.get("SNAPSHELF_S3_PREFIX", "blobs/"),
-    "endpoint_url": os.environ.get("SNAPSHELF_S3_ENDPOINT_URL", "").strip(),
-    "region_name": os.environ.get("SNAPSHELF_S3_REGION", "").strip(),
+    "bucket": env.get("SNAPSHELF_S3_BUCKET"),
+    "prefix": env.get("SNAPSHELF_S3_PREFIX"),
+    "endpoint_url": env.get("SNAPSHELF_S3_ENDPOINT_URL"),
+    "region_name": env.get("SNAPSHELF_S3_REGION"),
 }
 SNAPSHELF_CAPTURE = {
-    "deadline": float(os.environ.get("SNAPSHELF_CAPTURE_DEADLINE", "60")),
+    "deadline": env.get("SNAPSHELF_CAPTURE_DEADLINE"),
     "connect_timeout": 10.0,
     "max_document_bytes": 20 * 2**20,
     "max_resource_bytes": 15 * 2**20,
@@ -185,29 +182,28 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = SNAPSHELF_CAPTURE["max_document_bytes"] + 2**20
 #: Transient capture failures are retried with exponential backoff and jitter; a capture
 #: still `running` after `lease` seconds (its worker died) is queued again.
 SNAPSHELF_RETRY = {
-    "attempts": int(os.environ.get("SNAPSHELF_CAPTURE_ATTEMPTS", "4")),
-    "base_delay": float(os.environ.get("SNAPSHELF_RETRY_BASE_DELAY", "10")),
+    "attempts": env.get("SNAPSHELF_CAPTURE_ATTEMPTS"),
+    "base_delay": env.get("SNAPSHELF_RETRY_BASE_DELAY"),
     "max_delay": 600.0,
-    "lease": float(os.environ.get("SNAPSHELF_CAPTURE_LEASE", "0"))
-    or SNAPSHELF_CAPTURE["deadline"] * 2 + 60,
+    "lease": env.get("SNAPSHELF_CAPTURE_LEASE") or SNAPSHELF_CAPTURE["deadline"] * 2 + 60,
 }
 #: The daily orphan sweep removes blobs referenced by nothing only once they are this old
 #: (seconds), so a capture or upload still writing its blobs is never swept.
-SNAPSHELF_GC_GRACE = float(os.environ.get("SNAPSHELF_GC_GRACE", str(24 * 3600)))
+SNAPSHELF_GC_GRACE = env.get("SNAPSHELF_GC_GRACE")
 #: Captures of one destination host running at once, over all workers (0: no limit).
-SNAPSHELF_HOST_CAPTURES = int(os.environ.get("SNAPSHELF_HOST_CAPTURES", "4"))
+SNAPSHELF_HOST_CAPTURES = env.get("SNAPSHELF_HOST_CAPTURES")
 #: Captures one user may queue per hour from the web UI (add, save page, re-snapshot;
 #: 0: no limit). The CLI is the operator's and is not limited.
-SNAPSHELF_USER_CAPTURES_PER_HOUR = int(os.environ.get("SNAPSHELF_USER_CAPTURES_PER_HOUR", "1000"))
+SNAPSHELF_USER_CAPTURES_PER_HOUR = env.get("SNAPSHELF_USER_CAPTURES_PER_HOUR")
 #: Archived-content URLs carry a signed capability valid this long (seconds).
 SNAPSHELF_ARCHIVE_TOKEN_AGE = 6 * 3600
-SNAPSHELF_ARCHIVE_ORIGIN = os.environ.get("SNAPSHELF_ARCHIVE_ORIGIN", "").rstrip("/")
+SNAPSHELF_ARCHIVE_ORIGIN = env.get("SNAPSHELF_ARCHIVE_ORIGIN")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("SNAPSHELF_LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"], "level": env.get("SNAPSHELF_LOG_LEVEL")},
     # trafilatura warns "discarding data" for every page without a main text: that is
     # an outcome our extraction handles (it falls back), not a problem to log.
     "loggers": {"huey": {"level": "WARNING"}, "trafilatura": {"level": "ERROR"}},

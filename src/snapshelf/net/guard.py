@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from snapshelf import errors
+from snapshelf import env, errors
 from snapshelf.net.resolve import Resolver, StaticResolver, system_resolver
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -263,14 +263,13 @@ class Guard:
         SNAPSHELF_DNS=off resolves only the names in SNAPSHELF_HOSTS: an
         air-gapped instance (and the test suite) never sends a DNS query.
         """
-        dns = environ.get("SNAPSHELF_DNS", "system").strip().lower()
-        if dns not in ("system", "off"):
-            raise ValueError(f"SNAPSHELF_DNS must be 'system' or 'off', not {dns!r}")
+        dns = env.get("SNAPSHELF_DNS", environ)
         fallback = system_resolver if dns == "system" else _no_dns
+        hosts = env.get("SNAPSHELF_HOSTS", environ)
         return cls(
-            allow=parse_allow_list(environ.get("SNAPSHELF_EGRESS_ALLOW")),
-            resolver=StaticResolver.from_env(environ.get("SNAPSHELF_HOSTS"), fallback=fallback)
-            if environ.get("SNAPSHELF_HOSTS", "").strip()
+            allow=parse_allow_list(env.get("SNAPSHELF_EGRESS_ALLOW", environ)),
+            resolver=StaticResolver.from_env(hosts, fallback=fallback)
+            if hosts.strip()
             else fallback,
         )
 
