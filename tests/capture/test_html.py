@@ -10,12 +10,6 @@ from lxml import etree
 
 from snapshelf.capture.css import Ref
 from snapshelf.capture.html import (
-    _RULED_TAGS,
-    _action,
-    _elements,
-    _rules,
-    _sanitise_attributes,
-    _slots,
     document_base_url,
     find_resources,
     format_srcset,
@@ -23,6 +17,14 @@ from snapshelf.capture.html import (
     parse_srcset,
     rewrite_html,
     serialize_html,
+)
+from snapshelf.capture.html.rewrite import _sanitise_attributes
+from snapshelf.capture.html.rules import (
+    _RULED_TAGS,
+    _action,
+    element_rules,
+    element_slots,
+    tagged_elements,
 )
 from tests.paths import CORPORA
 
@@ -361,10 +363,10 @@ RULES_PAGE = """<html manifest="m.appcache"><head><base href="/b/"><meta charset
 
 
 def test_rules_fast_path_agrees_with_the_full_rules():
-    # _rules answers plain elements without the rule chains; every element must get
-    # exactly what _action and _slots say (the fast path only skips work).
+    # element_rules answers plain elements without the rule chains; every element must get
+    # exactly what _action and element_slots say (the fast path only skips work).
     root = parse_html(RULES_PAGE)
-    elements = _elements(root)
+    elements = tagged_elements(root)
     assert [el for el, _tag, _svg in elements] == [
         el for el in root.iter() if isinstance(el.tag, str)
     ]
@@ -376,8 +378,8 @@ def test_rules_fast_path_agrees_with_the_full_rules():
     checked_fast = 0
     for el, tag, in_svg in elements:
         action = _action(el, tag)
-        expected = (action, _slots(el, tag, in_svg) if action == "keep" else [])
-        assert _rules(el, tag, in_svg) == expected, (tag, el.attrib)
+        expected = (action, element_slots(el, tag, in_svg) if action == "keep" else [])
+        assert element_rules(el, tag, in_svg) == expected, (tag, el.attrib)
         checked_fast += not in_svg and tag not in _RULED_TAGS
     assert checked_fast >= 8  # html, head, div x3, span, p, section, tr, ...
 
