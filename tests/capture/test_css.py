@@ -438,7 +438,7 @@ def test_scope_selectors(css, expected):
 
 
 def test_scan_cache_is_bounded_and_consistent(monkeypatch):
-    from snapshelf.capture import css as module
+    from snapshelf.capture.css import scan as module
 
     monkeypatch.setattr(module, "_SCAN_CACHE_CHARS", 2000)
     module._SCAN_CACHE.clear()
@@ -455,7 +455,7 @@ def test_scan_cache_is_bounded_and_consistent(monkeypatch):
 
 
 def test_token_tree_fallback_when_offsets_do_not_check_out(monkeypatch):
-    from snapshelf.capture import css as module
+    from snapshelf.capture.css import scan as module
 
     monkeypatch.setattr(module, "_token_at", lambda *args: False)
     module._SCAN_CACHE.clear()
@@ -500,7 +500,7 @@ _SPLIT_PIECES = [
 
 
 def test_escaped_letters_outside_function_names_keep_the_split_scan():
-    from snapshelf.capture.css import _rules_with_urls
+    from snapshelf.capture.css.scan import _rules_with_urls
 
     css = "a{width:auto\\9}b{content:\\f101}c{x:\\31 0}d{background:url(d.png)}"
     assert _rules_with_urls(css) == [(0, 15), (15, 31), (31, 41), (41, 65)]  # rule by rule
@@ -518,7 +518,7 @@ def test_scanning_some_rules_on_each_tricky_piece(piece):
 
 
 def _whole_and_split(css: str):
-    from snapshelf.capture import css as module
+    from snapshelf.capture.css import scan as module
 
     whole = module._scan_whole(css)
     return whole, module._scan_uncached(css, False)
@@ -574,7 +574,7 @@ def _dot_segments_step_by_step(path: str) -> str:
 @given(st.lists(st.sampled_from(["/", ".", "%2e", "%2E", "a", "b.c", "%20"]), max_size=12))
 def test_dot_segment_removal(pieces):
     # the quick return for paths without a possible dot segment must change nothing
-    from snapshelf.capture.css import _remove_dot_segments
+    from snapshelf.capture.css.urls import _remove_dot_segments
 
     path = "/" + "".join(pieces)
     assert _remove_dot_segments(path) == _dot_segments_step_by_step(path)
