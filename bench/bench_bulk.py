@@ -164,7 +164,7 @@ def main() -> None:
 
     from snapshelf.jobs.tasks import enqueue_capture
     from snapshelf.library.models import Snapshot
-    from snapshelf.library.services import add_link
+    from snapshelf.library.records import add_link
 
     user = get_user_model().objects.create_user("bench", "", "bench-password-123")
     paths = page_paths(args.pages)

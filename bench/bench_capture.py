@@ -77,12 +77,12 @@ def article_page(server: FixtureServer) -> str:
 
 
 def capture_once(user, url: str):
-    from snapshelf.library.capture import run_capture
-    from snapshelf.library.services import add_link
+    from snapshelf.jobs.capture import run_capture
+    from snapshelf.library.records import add_link
 
     t0 = time.perf_counter()
     _link, snap = add_link(user, url)
-    snap = run_capture(snap.pk)
+    snap = run_capture(snap.pk).snapshot
     return time.perf_counter() - t0, snap
 
 

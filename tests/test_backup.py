@@ -28,7 +28,7 @@ ENQUEUE = """
 import sys, django; django.setup()
 from django.contrib.auth import get_user_model
 from snapshelf.jobs.tasks import enqueue_capture
-from snapshelf.library.services import add_link
+from snapshelf.library.records import add_link
 base, pages = sys.argv[1], int(sys.argv[2])
 user = get_user_model().objects.get(username="admin")
 link, snap = add_link(user, base + "/gate", ["gate", "batch"])

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from snapshelf.library.models import Link
-from snapshelf.library.services import add_link
+from snapshelf.library.records import add_link
 from tests.e2e.conftest import log_in, make_user, screenshot
 from tests.paths import CORPORA
 

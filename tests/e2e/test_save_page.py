@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from snapshelf.library.capture import run_capture
+from snapshelf.jobs.capture import run_capture
 from snapshelf.library.models import Link
 from tests.e2e.conftest import log_in, make_user, screenshot
 from tests.webserver import Reply
@@ -53,6 +53,6 @@ def test_page_bookmarklet_saves_what_the_browser_shows(page, fixture_server):
     expect(popup.locator("main")).to_contain_text("Saved")
 
     link = Link.objects.get(owner=user, url=members_url)
-    snap = run_capture(link.latest_snapshot_id)
+    snap = run_capture(link.latest_snapshot_id).snapshot
     assert snap.status == "done" and snap.mode == "upload"
     assert SECRET in snap.text and "Please log in" not in snap.text

@@ -15,7 +15,7 @@ from snapshelf.jobs import hosts
 from snapshelf.jobs.models import HostSlot
 from snapshelf.jobs.tasks import capture_snapshot
 from snapshelf.library.models import Snapshot
-from snapshelf.library.services import add_link
+from snapshelf.library.records import add_link
 from tests.webserver import Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -23,7 +23,7 @@ ENQUEUE = """
 import django; django.setup()
 from django.contrib.auth import get_user_model
 from snapshelf.jobs.tasks import enqueue_capture
-from snapshelf.library.services import add_link
+from snapshelf.library.records import add_link
 user = get_user_model().objects.get(username="admin")
 for i in range({pages}):
     link, snap = add_link(user, "{base}/p/%d" % i)

@@ -6,8 +6,8 @@ import re
 
 import lxml.html
 
-from snapshelf.library.capture import run_capture
-from snapshelf.library.services import add_link
+from snapshelf.jobs.capture import run_capture
+from snapshelf.library.records import add_link
 
 _URL_ATTRS = ("src", "href", "poster", "background", "data", "srcset")
 _CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]*)""", re.IGNORECASE)
@@ -15,7 +15,7 @@ _CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]*)""", re.IGNORECASE)
 
 def capture(user, url: str, tags=()):
     _link, snap = add_link(user, url, tags)
-    return run_capture(snap.pk)
+    return run_capture(snap.pk).snapshot
 
 
 def resource_references(html: str) -> list[str]:

@@ -10,9 +10,9 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
-from snapshelf.library import capture as capture_module
+from snapshelf.jobs import capture as capture_module
 from snapshelf.library.models import Blob, Link, Resource, Snapshot
-from snapshelf.library.services import add_link
+from snapshelf.library.records import add_link
 from snapshelf.storage import get_blob_store
 from tests.library.helpers import capture
 from tests.paths import CORPORA
@@ -82,7 +82,7 @@ def test_crash_between_blobs_and_commit_leaves_no_half_snapshot(fixture_server, 
         raise IntegrityError("simulated crash in the commit transaction")
 
     monkeypatch.setattr(Resource.objects, "bulk_create", crash)
-    snap = capture_module.run_capture(snap.pk)
+    snap = capture_module.run_capture(snap.pk).snapshot
     assert snap.status == Snapshot.Status.FAILED
     assert snap.error_code == "internal"
     assert snap.resources.count() == 0
@@ -93,7 +93,7 @@ def test_crash_between_blobs_and_commit_leaves_no_half_snapshot(fixture_server, 
 
     monkeypatch.undo()  # the retry succeeds
     Snapshot.objects.filter(pk=snap.pk).update(status=Snapshot.Status.QUEUED)
-    snap = capture_module.run_capture(snap.pk)
+    snap = capture_module.run_capture(snap.pk).snapshot
     assert snap.status == Snapshot.Status.DONE
     assert snap.resources.count() == 1
 
@@ -106,7 +106,7 @@ def test_capture_that_raises_is_failed_not_running(fixture_server, user, monkeyp
         raise RuntimeError("bug in the extractor")
 
     monkeypatch.setattr(capture_module, "capture_static", explode)
-    snap = capture_module.run_capture(snap.pk)
+    snap = capture_module.run_capture(snap.pk).snapshot
     assert snap.status == Snapshot.Status.FAILED
     assert "bug in the extractor" in snap.error
 
@@ -115,7 +115,7 @@ def test_done_snapshot_is_not_captured_twice(fixture_server, user):
     url = _pages(fixture_server, 1)[0]
     snap = capture(user, url)
     fixture_server.reset()
-    again = capture_module.run_capture(snap.pk)
+    again = capture_module.run_capture(snap.pk).snapshot
     assert again.status == Snapshot.Status.DONE
     assert fixture_server.requests == []
 
@@ -227,13 +227,13 @@ def test_server_errors_are_retried_with_backoff_then_succeed(fixture_server, use
         lambda req: Reply(next(answers, 200), {"Content-Type": "text/html"}, b"<title>ok</title>"),
     )
     _link, snap = add_link(user, fixture_server.url("/flaky"))
-    first = capture_module.run_capture(snap.pk)
+    first = capture_module.run_capture(snap.pk).snapshot
     assert first.status == Snapshot.Status.QUEUED and first.error_code == "http_error"
     assert 4.0 <= first.retry_in <= 8.0  # full jitter in the upper half of base * 2**0
     assert "503" in first.error and "retrying" in first.error
-    second = capture_module.run_capture(snap.pk)
+    second = capture_module.run_capture(snap.pk).snapshot
     assert second.status == Snapshot.Status.QUEUED and 8.0 <= second.retry_in <= 16.0
-    third = capture_module.run_capture(snap.pk)
+    third = capture_module.run_capture(snap.pk).snapshot
     assert third.status == Snapshot.Status.DONE and third.retry_in is None
     assert third.attempts == 3 and third.error == ""
 
@@ -244,9 +244,9 @@ def test_retry_after_is_honoured_and_tries_run_out(fixture_server, user, setting
         "/busy", lambda req: Reply(429, {"Retry-After": "7", "Content-Type": "text/plain"}, b"")
     )
     _link, snap = add_link(user, fixture_server.url("/busy"))
-    first = capture_module.run_capture(snap.pk)
+    first = capture_module.run_capture(snap.pk).snapshot
     assert first.status == Snapshot.Status.QUEUED and first.retry_in == 7.0
-    last = capture_module.run_capture(snap.pk)
+    last = capture_module.run_capture(snap.pk).snapshot
     assert last.status == Snapshot.Status.FAILED and last.retry_in is None
     assert "429" in last.error and last.attempts == 2
 
@@ -255,7 +255,7 @@ def test_permanent_failures_are_not_retried(fixture_server, canary_server, user)
     fixture_server.route("/gone", lambda req: Reply(404, {"Content-Type": "text/html"}, b"no"))
     for url in (fixture_server.url("/gone"), canary_server.url("/x")):
         _link, snap = add_link(user, url)
-        snap = capture_module.run_capture(snap.pk)
+        snap = capture_module.run_capture(snap.pk).snapshot
         assert snap.status == Snapshot.Status.FAILED and snap.retry_in is None
     assert canary_server.requests == []
 
@@ -266,9 +266,9 @@ def test_stale_running_capture_is_recovered_once(fixture_server, user):
     long_ago = timezone.now() - timedelta(hours=2)
     Snapshot.objects.filter(pk=snap.pk).update(status=Snapshot.Status.RUNNING, started=long_ago)
     # a duplicate delivery of the job does not run a capture that is (still) running
-    assert capture_module.run_capture(snap.pk).status == Snapshot.Status.RUNNING
+    assert capture_module.run_capture(snap.pk).snapshot.status == Snapshot.Status.RUNNING
     assert fixture_server.requests == []
     assert capture_module.recover_stale() == [snap.pk]
     assert capture_module.recover_stale() == []  # a second worker recovers nothing
     assert Snapshot.objects.get(pk=snap.pk).error_code == "lease_expired"
-    assert capture_module.run_capture(snap.pk).status == Snapshot.Status.DONE
+    assert capture_module.run_capture(snap.pk).snapshot.status == Snapshot.Status.DONE

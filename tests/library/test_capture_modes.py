@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from snapshelf.capture import browser_service as svc_module
-from snapshelf.library import capture as capture_module
+from snapshelf.jobs import capture as capture_module
 from snapshelf.library.models import Link, Snapshot
-from snapshelf.library.services import add_link, new_snapshot
+from snapshelf.library.records import add_link, new_snapshot
 from snapshelf.storage import get_blob_store
 from tests.capture.fixtures_js import FETCH_MARK, TEMPLATE_MARK, mount_js_pages, png_size
 from tests.paths import CORPORA
@@ -48,7 +48,7 @@ def site(fixture_server):
 
 def run(user, url, mode=None) -> Snapshot:
     _link, snap = add_link(user, url, mode=mode)
-    return capture_module.run_capture(snap.pk)
+    return capture_module.run_capture(snap.pk).snapshot
 
 
 @pytest.mark.parametrize(
@@ -77,7 +77,7 @@ def test_a_forced_mode_sticks_to_the_link(browser_on, site, user):
     assert static.mode == "static" and TEMPLATE_MARK not in static.text
     link = Link.objects.get(pk=static.link_id)
     assert link.capture_mode == "static"
-    again = capture_module.run_capture(new_snapshot(link).pk)  # re-snapshot keeps the mode
+    again = capture_module.run_capture(new_snapshot(link).pk).snapshot  # re-snapshot keeps the mode
     assert again.mode == "static"
     forced = run(user, site.url(ARTICLE), mode="browser")
     assert forced.mode == "browser" and forced.screenshot_blob_id

@@ -17,11 +17,11 @@ from huey.contrib.djhuey import HUEY
 
 from snapshelf import cli
 from snapshelf.jobs.tasks import delete_blob_bytes
-from snapshelf.library import bulk
 from snapshelf.library.housekeeping import free_blobs, sweep
 from snapshelf.library.models import Blob, Link, Resource, Snapshot
+from snapshelf.library.records import get_or_create_link
 from snapshelf.library.removal import VersionInUse, delete_snapshot
-from snapshelf.library.services import get_or_create_link
+from snapshelf.services import bulk
 from snapshelf.storage import get_blob_store
 from tests.library.helpers import capture
 from tests.webserver import Reply

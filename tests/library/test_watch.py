@@ -9,11 +9,11 @@ import pytest
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
+from snapshelf.jobs.capture import run_capture
 from snapshelf.jobs.tasks import check_watched_links
 from snapshelf.library import watch
-from snapshelf.library.capture import run_capture
 from snapshelf.library.models import Link, Snapshot
-from snapshelf.library.services import add_link, new_snapshot
+from snapshelf.library.records import add_link, new_snapshot
 from snapshelf.search.index import search
 from tests.library.test_versions import PARAS, html
 from tests.webserver import Reply
@@ -104,8 +104,9 @@ def test_not_due_and_unwatched_links_are_untouched(watched, user, other_user, fi
 
 def test_unchanged_check_adds_no_version_and_no_highlight(watched):
     (queued,) = watch.queue_due()
-    kept = run_capture(queued)
-    assert kept.unchanged is True and kept.version == 1 and kept.checks == 1
+    captured = run_capture(queued)
+    kept = captured.snapshot
+    assert captured.unchanged is True and kept.version == 1 and kept.checks == 1
     watched.refresh_from_db()
     assert watched.changed is None
     assert list(watched.snapshots.values_list("version", flat=True)) == [1]
@@ -114,7 +115,7 @@ def test_unchanged_check_adds_no_version_and_no_highlight(watched):
 def test_changed_check_adds_a_version_and_highlights_until_seen(watched, page):
     page["paragraphs"][2] = "Bind mounts are the right choice for configuration files instead."
     (queued,) = watch.queue_due()
-    second = run_capture(queued)
+    second = run_capture(queued).snapshot
     assert second.version == 2 and second.changes["changed"] == 1
     watched.refresh_from_db()
     assert watched.changed is not None and watched.latest_snapshot_id == second.pk

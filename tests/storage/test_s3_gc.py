@@ -8,7 +8,7 @@ from huey.contrib.djhuey import HUEY
 
 from snapshelf.library.housekeeping import sweep
 from snapshelf.library.models import Blob, Link, Snapshot
-from snapshelf.library.services import get_or_create_link
+from snapshelf.library.records import get_or_create_link
 from snapshelf.storage import get_blob_store
 from snapshelf.storage.s3 import S3BlobStore
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from snapshelf.accounts import ratelimit
 from snapshelf.library.models import Link
-from snapshelf.library.services import add_link
+from snapshelf.library.records import add_link
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from snapshelf.cli import main as cli_main
-from snapshelf.library.capture import run_capture
+from snapshelf.jobs.capture import run_capture
 from snapshelf.library.models import Snapshot
-from snapshelf.library.services import add_link
+from snapshelf.library.records import add_link
 from tests.webserver import Reply
 
 pytestmark = pytest.mark.django_db

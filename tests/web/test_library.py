@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from snapshelf.library.models import Blob, Link, Resource, Snapshot, sort_key
-from snapshelf.library.services import add_link, get_or_create_tags
+from snapshelf.library.records import add_link, get_or_create_tags
 from snapshelf.storage import get_blob_store
 from tests.library.helpers import capture
 from tests.paths import CORPORA

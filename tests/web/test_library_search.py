@@ -6,7 +6,7 @@ import pytest
 from django.utils.html import escape
 
 from snapshelf.library.models import Link, Snapshot
-from snapshelf.library.services import get_or_create_link, get_or_create_tags
+from snapshelf.library.records import get_or_create_link, get_or_create_tags
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from snapshelf.library.models import Blob, Link, Snapshot, Tag
 from snapshelf.library.notes import render_note
-from snapshelf.library.related import RelatedLink
-from snapshelf.library.services import add_link, new_snapshot
+from snapshelf.library.records import add_link, new_snapshot
+from snapshelf.related.links import RelatedLink
 from snapshelf.storage import get_blob_store
 from tests.library.helpers import capture
 from tests.paths import CORPORA
@@ -496,7 +496,7 @@ def test_related_panel(client_a, user, saved, monkeypatch):
 
 def make_heavy(user, versions: int, resources: int, tags: int) -> Link:
     from snapshelf.library.models import Resource
-    from snapshelf.library.services import get_or_create_tags
+    from snapshelf.library.records import get_or_create_tags
 
     link, snap = add_link(user, f"https://example.org/heavy{versions}")
     finish(snap, readable_html="<p>text</p>")

@@ -8,9 +8,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from snapshelf.library.capture import run_capture
+from snapshelf.jobs.capture import run_capture
 from snapshelf.library.models import Link, Snapshot
-from snapshelf.library.services import add_link, new_snapshot
+from snapshelf.library.records import add_link, new_snapshot
 from tests.library.test_versions import PARAS, html
 from tests.webserver import Reply
 
@@ -39,7 +39,7 @@ def captured(page, user):
 
 
 def recapture(link: Link, force: bool = False) -> Snapshot:
-    return run_capture(new_snapshot(Link.objects.get(pk=link.pk), force=force).pk)
+    return run_capture(new_snapshot(Link.objects.get(pk=link.pk), force=force).pk).snapshot
 
 
 def get(client, url: str, status: int = 200) -> str:
@@ -105,7 +105,7 @@ def test_resnapshot_form_offers_force_and_passes_it(client_a, captured):
 def test_forced_resnapshot_of_same_text_keeps_a_version(client_a, captured):
     client_a.post(reverse("link-resnapshot", args=[captured.pk]), {"force": "1"})
     captured.refresh_from_db()
-    forced = run_capture(captured.latest_snapshot_id)
+    forced = run_capture(captured.latest_snapshot_id).snapshot
     assert forced.version == 2 and forced.status == "done"
     section = versions_section(get(client_a, reverse("link", args=[captured.pk])))
     assert "forced" in section and "No changes in the text." in section
@@ -189,7 +189,17 @@ def test_changed_links_are_highlighted_until_opened(client_a, captured, page, us
     assert "is-changed" in row.group(0) and 'class="chip changed"' in row.group(0)
     quiet = re.search(rf'<li class="link-row[^"]*" id="link-{other.pk}".*?</li>', home, re.S)
     assert "is-changed" not in quiet.group(0)
-    # the link page shows the change, then the library stops highlighting
-    assert "A watched check found a change" in get(client_a, reverse("link", args=[captured.pk]))
+    # the link page shows the change and, once shown, posts that it was seen (a GET
+    # writes nothing); then the library stops highlighting
+    page_html = get(client_a, reverse("link", args=[captured.pk]))
+    assert "A watched check found a change" in page_html
+    seen = reverse("link-seen", args=[captured.pk])
+    assert f'hx-post="{seen}" hx-trigger="load"' in page_html
+    assert "is-changed" in get(client_a, reverse("home"))
+    assert client_a.get(seen).status_code == 405
+    assert client_a.post(seen).status_code == 204
     assert f'id="link-{captured.pk}"' in get(client_a, reverse("home"))
     assert "is-changed" not in get(client_a, reverse("home"))
+    assert "A watched check found a change" not in get(
+        client_a, reverse("link", args=[captured.pk])
+    )

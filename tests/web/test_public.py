@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from snapshelf.accounts.models import Profile
 from snapshelf.library.models import Link, Snapshot
-from snapshelf.library.services import add_link
+from snapshelf.library.records import add_link
 from tests.library.helpers import capture
 from tests.paths import CORPORA
 

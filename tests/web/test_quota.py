@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.messages import get_messages
 
-from snapshelf.jobs import quota
 from snapshelf.library.models import Link, Snapshot
+from snapshelf.services import quota
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.urls.resolvers import URLResolver
 
 from snapshelf.accounts.models import Profile
 from snapshelf.library.models import Link, Resource, Snapshot, Tag
-from snapshelf.library.services import add_link
+from snapshelf.library.records import add_link
 from snapshelf.web.archive import make_token
 
 pytestmark = pytest.mark.django_db

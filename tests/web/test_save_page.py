@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from snapshelf.library.capture import run_capture
+from snapshelf.jobs.capture import run_capture
 from snapshelf.library.models import Link, Snapshot
 from snapshelf.storage import get_blob_store
 from tests.capture.fixtures_js import png
@@ -45,7 +45,7 @@ def test_uploaded_page_is_captured_with_its_resources(client, user, fixture_serv
     assert r.status_code == 200 and b"Saved" in r.content
     snap = Link.objects.get(owner=user).latest_snapshot
     assert snap.mode == Snapshot.Mode.UPLOAD and snap.status == "queued"
-    snap = run_capture(snap.pk)
+    snap = run_capture(snap.pk).snapshot
     assert snap.status == "done", snap.error
     assert snap.mode == "upload"
     assert PRIVATE in snap.text and "Please log in" not in snap.text

@@ -12,9 +12,9 @@ from django.test import Client
 from django.urls import reverse
 
 from snapshelf.cli import main as cli_main
-from snapshelf.library.capture import run_capture
+from snapshelf.jobs.capture import run_capture
 from snapshelf.library.models import Link, Tag
-from snapshelf.library.services import get_or_create_tags
+from snapshelf.library.records import get_or_create_tags
 from tests.library.conftest import other_user, user  # noqa: F401
 from tests.search.test_related import BREAD, DOCKER, DOCKER2, SPACE, page
 from tests.webserver import Reply
@@ -151,7 +151,7 @@ def test_suggestions_appear_once_a_link_saved_from_the_add_box_is_captured(
     status_url = reverse("link-status", args=[link.pk])
     r = client_a.get(status_url)
     assert "HX-Refresh" not in r  # still queued: the badge keeps polling
-    assert run_capture(link.latest_snapshot_id).status == "done"
+    assert run_capture(link.latest_snapshot_id).snapshot.status == "done"
     assert client_a.get(status_url)["HX-Refresh"] == "true"  # the page reloads...
     reloaded = client_a.get(reverse("link", args=[link.pk])).content.decode()
     assert 'hx-trigger="load"' in reloaded  # ...and asks for the suggestions again

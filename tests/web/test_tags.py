@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from snapshelf.library.models import Link, Tag
-from snapshelf.library.services import add_link, get_or_create_tags
+from snapshelf.library.records import add_link, get_or_create_tags
 
 pytestmark = pytest.mark.django_db
 

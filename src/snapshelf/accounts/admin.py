@@ -4,12 +4,12 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from snapshelf.accounts.forms import RateLimitedAdminAuthenticationForm
 from snapshelf.accounts.models import Profile
-from snapshelf.web.forms.accounts import RateLimitedAdminAuthenticationForm
 
 User = get_user_model()
 
-# The admin's own log-in page counts failed attempts like the main one (DESIGN.md §7).
+# The admin's own log-in page counts failed attempts like the main one.
 admin.site.login_form = RateLimitedAdminAuthenticationForm
 
 

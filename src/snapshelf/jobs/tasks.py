@@ -1,19 +1,28 @@
 """Huey tasks: captures (at most N per destination host at once, retried with backoff on
 transient failures), and the periodic jobs: recovery of captures whose worker died,
-re-capture of watched links, the orphan-blob sweep and the related-articles topic model."""
+re-capture of watched links, the orphan-blob sweep and the related-articles topic model.
+
+A capture reaches the queue through `enqueue_capture` only: the service door calls it
+for every user's change, and the jobs here for their own re-deliveries (retries, expired
+leases, watched links)."""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 
 from django.db import connections, transaction
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
 from snapshelf.jobs import hosts
-from snapshelf.library.capture import recover_stale, run_capture
+from snapshelf.jobs.capture import recover_stale, run_capture
+from snapshelf.library import housekeeping, watch
 from snapshelf.library.models import Snapshot
 
 
@@ -37,20 +46,27 @@ def capture_snapshot(snapshot_id: int) -> str:
         capture_snapshot.schedule((snapshot_id,), delay=hosts.wait_seconds())
         return "waiting"
     try:
-        snap = run_capture(snapshot_id)
+        captured = run_capture(snapshot_id)
     finally:
         hosts.release(host, snapshot_id)
-    if snap.retry_in is not None:
-        capture_snapshot.schedule((snapshot_id,), delay=snap.retry_in)
-    return snap.status
+    if captured.retry_in is not None:
+        capture_snapshot.schedule((snapshot_id,), delay=captured.retry_in)
+    return captured.snapshot.status
+
+
+def requeue(snapshot_ids: Iterable[int]) -> int:
+    """Queue captures again that are queued in the database but on no queue (a worker
+    died, an instance was restored)."""
+    count = 0
+    for snapshot_id in snapshot_ids:
+        enqueue_capture(snapshot_id)
+        count += 1
+    return count
 
 
 def requeue_stale() -> int:
     """Queue again the captures whose worker died; run at worker start and every minute."""
-    stale = recover_stale()
-    for snapshot_id in stale:
-        capture_snapshot(snapshot_id)
-    return len(stale)
+    return requeue(recover_stale())
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -61,27 +77,28 @@ def requeue_stale_captures() -> int:
 @db_periodic_task(crontab(hour="4", minute="17"))
 def sweep_orphan_blobs() -> dict:
     """Daily: blobs referenced by nothing for longer than SNAPSHELF_GC_GRACE."""
-    from snapshelf.library.housekeeping import sweep
-
-    return sweep().as_dict()
+    return housekeeping.sweep().as_dict()
 
 
 @db_task(context=False)
 def delete_blob_bytes(shas: list[str], put_before: datetime) -> int:
     """The bytes of blobs whose rows housekeeping.free_blobs deleted."""
-    from snapshelf.library.housekeeping import delete_bytes
+    return housekeeping.delete_bytes(shas, put_before)[0]
 
-    return delete_bytes(shas, put_before)[0]
+
+@receiver(pre_delete, sender=Snapshot, dispatch_uid="housekeeping-snapshot-deleting")
+def _free_deleted_blobs(sender, instance: Snapshot, using: str, origin=None, **kwargs) -> None:
+    """Deleted snapshots' blobs that nothing else references go once the deletion commits;
+    their bytes are deleted by a worker."""
+    shas = housekeeping.blobs_of_deletion(instance, origin)
+    if shas:
+        free = partial(housekeeping.free_blobs, shas, bytes_later=delete_blob_bytes)
+        transaction.on_commit(free, using=using, robust=True)
 
 
 def queue_watched() -> int:
     """Queue the captures of watched links that are due (library.watch); every 5 minutes."""
-    from snapshelf.library.watch import queue_due
-
-    queued = queue_due()
-    for snapshot_id in queued:
-        enqueue_capture(snapshot_id)
-    return len(queued)
+    return requeue(watch.queue_due())
 
 
 @db_periodic_task(crontab(minute="*/5"))
@@ -92,7 +109,7 @@ def check_watched_links() -> int:
 @db_periodic_task(crontab(minute="*/15"))
 def refit_topic_model() -> int | None:
     """Related articles' topic model, fitted again once the index has changed enough."""
-    from snapshelf.search.topic_store import refit
+    from snapshelf.related.topic_store import refit
 
     try:
         return refit()

@@ -7,7 +7,4 @@ class LibraryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from snapshelf.library import (
-            housekeeping,  # noqa: F401  (frees blobs of deleted rows)
-            stamp,  # noqa: F401  (versions libraries for caches)
-        )
+        from snapshelf.library import stamp  # noqa: F401  (versions libraries for caches)

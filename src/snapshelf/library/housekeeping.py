@@ -4,10 +4,11 @@ Blobs are shared (by SHA-256) across snapshots and users, so a blob can only go 
 no row points at it. Two paths remove them:
 
 * `free_blobs`: deleting links or snapshots collects the blobs their rows referenced
-  (one `pre_delete` hook on Snapshot, two queries per deletion however many links go)
-  and, once that deletion has committed, removes the rows nobody else references and
-  queues a worker job for their bytes (thousands of file deletions take seconds). No
-  grace: they were in use until that moment, so no capture is creating them.
+  (`blobs_of_deletion`, called from a `pre_delete` hook on Snapshot that the jobs app
+  registers: two queries per deletion however many links go) and, once that deletion
+  has committed, removes the rows nobody else references and hands their bytes to a
+  worker job (thousands of file deletions take seconds). No grace: they were in use
+  until that moment, so no capture is creating them.
 * `sweep` (daily job, `snapshelf gc`): Blob rows referenced by nothing and store
   objects with no Blob row, older than SNAPSHELF_GC_GRACE. These are left by crashes
   (a capture writes its bytes first and its rows in one transaction afterwards) and by
@@ -36,18 +37,15 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from itertools import islice
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.db.models.signals import pre_delete
-from django.dispatch import receiver
 from django.utils import timezone
 
 from snapshelf.library.models import Blob, Link, Resource, Snapshot
@@ -168,12 +166,17 @@ def delete_bytes(shas: Iterable[str], put_before: datetime) -> tuple[int, int]:
     return deleted, kept
 
 
-def free_blobs(candidates: Iterable[str], *, bytes_later: bool = False) -> Freed:
+def free_blobs(
+    candidates: Iterable[str],
+    *,
+    bytes_later: Callable[[list[str], datetime], object] | None = None,
+) -> Freed:
     """Delete those of `candidates` that no row references (rows, then bytes).
 
     Called after a deletion committed; safe to call with anything, referenced or not.
-    With `bytes_later` the bytes are deleted by a worker job (deleting thousands of
-    files takes seconds; a web request deleting links should not wait for it)."""
+    With `bytes_later` (a job taking the shas and the put-before time) the bytes are
+    deleted by a worker (deleting thousands of files takes seconds; a web request
+    deleting links should not wait for it)."""
     put_before = timezone.now() - timedelta(seconds=settings.SNAPSHELF_RETRY["lease"])
     freed = Freed()
     for chunk in _chunks(sorted({c for c in candidates if c})):
@@ -182,9 +185,7 @@ def free_blobs(candidates: Iterable[str], *, bytes_later: bool = False) -> Freed
         freed.bytes += sum(size for _sha, size in rows)
         shas = [sha for sha, _size in rows]
         if bytes_later and shas:
-            from snapshelf.jobs.tasks import delete_blob_bytes
-
-            delete_blob_bytes(shas, put_before)  # lost job: the sweep finds rowless objects
+            bytes_later(shas, put_before)  # a lost job: the sweep finds rowless objects
         else:
             freed.objects += delete_bytes(shas, put_before)[0]
     return freed
@@ -292,11 +293,12 @@ def snapshot_blobs(snapshots: Q) -> tuple[set[int], set[str]]:
     return ids, shas
 
 
-@receiver(pre_delete, sender=Snapshot, dispatch_uid="housekeeping-snapshot-deleting")
-def _snapshot_deleting(sender, instance: Snapshot, using: str, origin=None, **kwargs) -> None:
+def blobs_of_deletion(instance: Snapshot, origin: object = None) -> set[str]:
+    """The blobs a snapshot being deleted (by a deletion started from `origin`) referenced,
+    read once per deletion: the first snapshot of a bulk deletion collects them all."""
     covered = _covered(origin)
     if covered is not None and instance.pk in covered:
-        return
+        return set()
     where = _covering_filter(origin) if covered is not None else None
     ids, shas = snapshot_blobs(where if where is not None else Q(pk=instance.pk))
     ids.add(instance.pk)
@@ -304,6 +306,4 @@ def _snapshot_deleting(sender, instance: Snapshot, using: str, origin=None, **kw
     shas.discard(None)
     if covered is not None:
         covered.update(ids)
-    if shas:
-        free = partial(free_blobs, shas, bytes_later=True)
-        transaction.on_commit(free, using=using, robust=True)
+    return shas

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from snapshelf.library.models import Link, Snapshot
-from snapshelf.library.services import new_snapshot
+from snapshelf.library.records import new_snapshot
 
 PRESETS = {"daily": 24, "weekly": 168}
 #: A year: a longer interval is a typo more likely than a wish.

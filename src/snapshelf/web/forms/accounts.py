@@ -1,4 +1,5 @@
-"""Forms of the account pages: log-in (rate limited), sign-up, profile and the bookmarklet."""
+"""Forms of the account pages: sign-up, profile and the bookmarklet (the rate-limited
+log-in form is the accounts app's, shared with the admin)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,9 @@ import unicodedata
 
 from django import forms
 from django.conf import settings
-from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from snapshelf.accounts import ratelimit
 from snapshelf.accounts.models import Profile
 from snapshelf.web.forms.library import AddLinkForm
 
@@ -34,36 +32,6 @@ def clean_nickname(value: str, *, user=None) -> str:
     if taken.exists():
         raise forms.ValidationError(_("This nickname is already taken."), code="taken")
     return nickname
-
-
-class RateLimitedAuthenticationForm(AuthenticationForm):
-    """Refuses attempts without checking the password once too many failed."""
-
-    def clean(self) -> dict:
-        username = self.cleaned_data.get("username") or ""
-        address = ratelimit.client_address(self.request)
-        block = ratelimit.blocked(username, address)
-        if block is not None:
-            raise forms.ValidationError(
-                ngettext(
-                    "Too many failed attempts. Try again in %(minutes)d minute.",
-                    "Too many failed attempts. Try again in %(minutes)d minutes.",
-                    block.minutes,
-                )
-                % {"minutes": block.minutes},
-                code="rate_limited",
-            )
-        try:
-            data = super().clean()
-        except forms.ValidationError:
-            ratelimit.record_failure(username, address)
-            raise
-        ratelimit.clear_username(username)
-        return data
-
-
-class RateLimitedAdminAuthenticationForm(RateLimitedAuthenticationForm, AdminAuthenticationForm):
-    """The admin's log-in (staff only) under the same limit, so /admin/ is no way around it."""
 
 
 class SignupForm(UserCreationForm):

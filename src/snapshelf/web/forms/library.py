@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from snapshelf.capture.normalize import normalize_url
 from snapshelf.errors import InvalidURL
-from snapshelf.library.bulk import ACTIONS
-from snapshelf.library.services import clean_tag_names
+from snapshelf.library.records import clean_tag_names
+from snapshelf.services.bulk import ACTIONS
 
 BULK_LABELS = {
     "add_tags": _("Add tags"),

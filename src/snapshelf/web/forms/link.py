@@ -6,7 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from snapshelf.library.models import Link
-from snapshelf.library.services import clean_tag_names
+from snapshelf.library.records import clean_tag_names
+from snapshelf.services.links import LinkChanges
 
 #: One line of help per visibility, shown under the select.
 VISIBILITY_HELP = {
@@ -64,6 +65,20 @@ class LinkEditForm(forms.Form):
                 "visibility": link.visibility,
                 "capture_mode": link.capture_mode,
             }
+        )
+
+    def changes(self) -> LinkChanges:
+        """The valid form as the service door's edit (an empty capture mode keeps it)."""
+        data = self.cleaned_data
+        return LinkChanges(
+            title=data["title"],
+            note=data["note"],
+            tags=data["tags"],
+            unread=data["unread"],
+            favorite=data["favorite"],
+            archived=data["archived"],
+            visibility=data["visibility"],
+            capture_mode=data["capture_mode"] or None,
         )
 
     def clean_title(self) -> str:

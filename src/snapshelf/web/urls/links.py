@@ -8,6 +8,7 @@ urlpatterns = [
     path("links/<int:pk>/status", links.link_status, name="link-status"),
     path("links/<int:pk>/edit", links.link_edit, name="link-edit"),
     path("links/<int:pk>/read", links.link_read, name="link-read"),
+    path("links/<int:pk>/seen", links.link_seen, name="link-seen"),
     path("links/<int:pk>/resnapshot", links.link_resnapshot, name="link-resnapshot"),
     path("links/<int:pk>/watch", links.link_watch, name="link-watch"),
     path("links/<int:pk>/delete", links.link_delete, name="link-delete"),

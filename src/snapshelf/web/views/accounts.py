@@ -17,16 +17,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django.views.i18n import set_language
 
+from snapshelf.accounts.forms import RateLimitedAuthenticationForm
 from snapshelf.accounts.models import Profile
 from snapshelf.capture.browser_service import browser_available
-from snapshelf.jobs import quota
-from snapshelf.jobs.tasks import enqueue_capture
 from snapshelf.library.models import Link
-from snapshelf.library.services import add_link, add_uploaded
+from snapshelf.services import quota
+from snapshelf.services.links import save_link, save_page
 from snapshelf.web.forms.accounts import (
     PageSaveForm,
     ProfileForm,
-    RateLimitedAuthenticationForm,
     SignupForm,
 )
 
@@ -162,16 +161,10 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 def _save_from_bookmarklet(request: HttpRequest, form: PageSaveForm) -> Link:
     data = form.cleaned_data
+    fields = {"tags": data["tags"], "title": data["title"]}
     if data["html"]:  # the page as the user's browser has it (behind a login, say)
-        link, snap = add_uploaded(request.user, data["url"], data["html"], data["tags"])
-    else:
-        link, snap = add_link(request.user, data["url"], data["tags"])
-    title = form.cleaned_data["title"]
-    if title and not link.title:
-        link.title = title
-        link.save(update_fields=["title"])
-    enqueue_capture(snap.pk)
-    return link
+        return save_page(request.user, data["url"], data["html"], **fields).link
+    return save_link(request.user, data["url"], **fields).link
 
 
 @login_required
@@ -180,11 +173,14 @@ def bookmarklet_save(request: HttpRequest) -> HttpResponse:
     """The bookmarklet's popup: GET only shows the prefilled form, POST saves."""
     if request.method == "POST":
         form = PageSaveForm(request.POST)
-        if form.is_valid() and (wait := quota.take(request.user.pk)):
-            form.add_error(None, quota.refusal(wait))
         if form.is_valid():
-            link = _save_from_bookmarklet(request, form)
-            return render(request, "snapshelf/accounts/bookmarklet_saved.html", {"link": link})
+            try:
+                link = _save_from_bookmarklet(request, form)
+            except quota.QuotaExceeded as exc:
+                form.add_error(None, exc.message)
+            else:
+                context = {"link": link}
+                return render(request, "snapshelf/accounts/bookmarklet_saved.html", context)
     else:
         initial = {k: request.GET.get(k, "")[:4000] for k in ("url", "title", "tags")}
         form = PageSaveForm(initial=initial)

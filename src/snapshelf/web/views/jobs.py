@@ -7,8 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from snapshelf.jobs import quota
 from snapshelf.jobs.status import queue_status
+from snapshelf.services import quota
 
 
 @login_required

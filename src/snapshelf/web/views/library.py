@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from snapshelf.jobs import quota
-from snapshelf.jobs.tasks import enqueue_capture
-from snapshelf.library import bulk
 from snapshelf.library.artefacts import served_content_type
-from snapshelf.library.listing import (
+from snapshelf.library.models import Link, Resource
+from snapshelf.library.records import links_for
+from snapshelf.services import bulk, quota
+from snapshelf.services.links import save_link
+from snapshelf.services.listing import (
     Filters,
     add_hosts,
     page_of,
@@ -26,8 +27,6 @@ from snapshelf.library.listing import (
     tag_counts,
     with_row_data,
 )
-from snapshelf.library.models import Link, Resource
-from snapshelf.library.services import add_link, links_for
 from snapshelf.storage import BlobNotFound, get_blob_store
 from snapshelf.web.archive import protect
 from snapshelf.web.forms.library import BULK_LABELS, AddLinkForm, BulkForm
@@ -135,9 +134,15 @@ def home(request: HttpRequest) -> HttpResponse:
 def link_add(request: HttpRequest) -> HttpResponse:
     form = AddLinkForm(request.POST)
     htmx = request.headers.get("HX-Request") == "true"
-    if form.is_valid() and (wait := quota.take(request.user.pk)):
-        form.add_error(None, quota.refusal(wait))
-    if not form.is_valid():
+    saved = None
+    if form.is_valid():
+        try:
+            saved = save_link(
+                request.user, form.cleaned_data["url"], tags=form.cleaned_data["tags"]
+            )
+        except quota.QuotaExceeded as exc:
+            form.add_error(None, exc.message)
+    if saved is None:
         if htmx:
             response = render(request, "snapshelf/library/_add_errors.html", {"form": form})
             response["HX-Retarget"] = "#add-errors"
@@ -147,8 +152,7 @@ def link_add(request: HttpRequest) -> HttpResponse:
             for error in errors:
                 messages.error(request, error)
         return redirect("home")
-    link, snap = add_link(request.user, form.cleaned_data["url"], form.cleaned_data["tags"])
-    enqueue_capture(snap.pk)
+    link, snap = saved.link, saved.snapshot
     if htmx:
         html = ""
         if snap.version > 1:  # re-saved: drop the old row (out-of-band runs first)
@@ -237,12 +241,11 @@ def links_bulk(request: HttpRequest) -> HttpResponse:
                 "back": back,
             },
         )
-    if data["action"] == "resnapshot":
-        wait = quota.take(request.user.pk, bulk.owned(request.user, data["ids"]).count())
-        if wait:
-            messages.error(request, quota.refusal(wait))
-            return redirect(back)
-    count = bulk.apply(request.user, data["ids"], data["action"], data.get("tags") or [])
+    try:
+        count = bulk.apply(request.user, data["ids"], data["action"], data.get("tags") or [])
+    except quota.QuotaExceeded as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
     messages.success(
         request,
         ngettext("%(action)s: %(count)d link.", "%(action)s: %(count)d links.", count)

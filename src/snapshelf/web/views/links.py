@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,16 +14,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from snapshelf.capture.extract import sanitize_html
-from snapshelf.jobs import quota
-from snapshelf.jobs.tasks import enqueue_capture
 from snapshelf.library import versions as version_list
 from snapshelf.library import watch
 from snapshelf.library.diff import diff_texts, render_html
 from snapshelf.library.models import Link, Snapshot, Tag
 from snapshelf.library.notes import render_note
-from snapshelf.library.related import related_links
-from snapshelf.library.removal import VersionInUse, delete_snapshot
-from snapshelf.library.services import get_or_create_tags, links_for, new_snapshot, snapshot_for
+from snapshelf.library.records import snapshot_for
+from snapshelf.library.removal import VersionInUse
+from snapshelf.related.links import related_links
+from snapshelf.services import links as door
+from snapshelf.services import quota
 from snapshelf.storage import BlobNotFound, get_blob_store
 from snapshelf.web.archive import archive_url, protect
 from snapshelf.web.forms.link import VISIBILITY_HELP, LinkEditForm
@@ -57,14 +56,15 @@ def _tab_labels() -> dict[str, str]:
 
 
 def _owned_link(request: HttpRequest, pk: int) -> Link:
-    link = links_for(request.user).select_related("latest_snapshot").filter(pk=pk).first()
-    if link is None:
-        raise Http404("no such link")
-    return link
+    try:
+        return door.get_link(request.user, pk)
+    except Link.DoesNotExist:
+        raise Http404("no such link") from None
 
 
 def _selected_snapshot(link: Link, raw: str | None) -> Snapshot | None:
-    """`?v=` if it is a snapshot of this link (404 otherwise), else the latest one."""
+    """`?v=` if it is a snapshot of this link (404 otherwise), else the latest one; a
+    capture that found no change answers with the version it was folded into."""
     if not raw:
         return link.latest_snapshot
     if not raw.isdigit():
@@ -72,7 +72,7 @@ def _selected_snapshot(link: Link, raw: str | None) -> Snapshot | None:
     if link.latest_snapshot_id == int(raw):
         return link.latest_snapshot
     snap = Snapshot.objects.filter(pk=int(raw), link=link).first()
-    snap = snap or version_list.kept_for(link, int(raw))  # no change: folded into that one
+    snap = snap or version_list.kept_for(link, int(raw))
     if snap is None:
         raise Http404("no such version")
     return snap
@@ -195,7 +195,6 @@ def link_detail(request: HttpRequest, pk: int) -> HttpResponse:
     tab = request.GET.get("tab", "reader")
     if tab not in _available_tabs(snap):
         tab = "reader"
-    watch.clear_changed(link)  # seen: the library stops highlighting it (this page still does)
     return _render_page(request, link, snap, tab)
 
 
@@ -208,7 +207,7 @@ def link_status(request: HttpRequest, pk: int) -> HttpResponse:
     if snap is None:
         raise Http404("no snapshot")
     live = snap.status in LIVE
-    if getattr(snap, "folded", False):
+    if str(snap.pk) != request.GET.get("v", str(snap.pk)):  # folded into an earlier version
         messages.info(
             request, _("No change since v%(n)d: no new version was kept.") % {"n": snap.version}
         )
@@ -224,34 +223,22 @@ def link_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def link_seen(request: HttpRequest, pk: int) -> HttpResponse:
+    """The page of a changed watched link posts this once shown: the change was seen, so
+    the library stops highlighting the link (GET requests never write)."""
+    door.mark_seen(request.user, _owned_link(request, pk))
+    return HttpResponse(status=204)
+
+
+@login_required
+@require_POST
 def link_edit(request: HttpRequest, pk: int) -> HttpResponse:
     link = _owned_link(request, pk)
     form = LinkEditForm(request.POST)
     if not form.is_valid():
         snap = link.latest_snapshot
         return _render_page(request, link, snap, "reader", form=form, status=400)
-    data = form.cleaned_data
-    with transaction.atomic():
-        link.title = data["title"]
-        link.note = data["note"]
-        link.unread = data["unread"]
-        link.favorite = data["favorite"]
-        link.archived = data["archived"]
-        link.visibility = data["visibility"]
-        link.capture_mode = data["capture_mode"] or link.capture_mode
-        link.save(
-            update_fields=[
-                "capture_mode",
-                "title",
-                "note",
-                "unread",
-                "favorite",
-                "archived",
-                "visibility",
-                "updated",
-            ]
-        )
-        link.tags.set(get_or_create_tags(request.user, data["tags"]))
+    door.edit_link(request.user, link, form.changes())
     messages.success(request, _("Saved your changes."))
     return redirect(_back(request, link))
 
@@ -269,9 +256,9 @@ def _back(request: HttpRequest, link: Link) -> str:
 @require_POST
 def link_read(request: HttpRequest, pk: int) -> HttpResponse:
     """Quick toggle: mark the link read or unread."""
-    link = _owned_link(request, pk)
-    link.unread = request.POST.get("unread") == "1"
-    link.save(update_fields=["unread", "updated"])
+    link = door.set_unread(
+        request.user, _owned_link(request, pk), request.POST.get("unread") == "1"
+    )
     messages.success(request, _("Marked unread.") if link.unread else _("Marked read."))
     return redirect(_back(request, link))
 
@@ -280,11 +267,11 @@ def link_read(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def link_resnapshot(request: HttpRequest, pk: int) -> HttpResponse:
     link = _owned_link(request, pk)
-    if wait := quota.take(request.user.pk):
-        messages.error(request, quota.refusal(wait))
+    try:
+        door.snapshot_again(request.user, link, force=request.POST.get("force") == "1")
+    except quota.QuotaExceeded as exc:
+        messages.error(request, exc.message)
         return redirect("link", pk=link.pk)
-    snap = new_snapshot(link, force=request.POST.get("force") == "1")
-    enqueue_capture(snap.pk)
     messages.success(request, _("A new snapshot is being taken."))
     return redirect("link", pk=link.pk)
 
@@ -298,7 +285,7 @@ def link_watch(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         snap = link.latest_snapshot
         return _render_page(request, link, snap, "reader", watch_form=form, status=400)
-    watch.set_watch(link, form.watch_hours)
+    door.set_watch(request.user, link, form.watch_hours)
     if link.watch_hours:
         every = watch.describe(link.watch_hours)
         messages.success(request, _("Watching for changes: %(every)s.") % {"every": every})
@@ -315,7 +302,7 @@ def link_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return render(request, "snapshelf/links/confirm_delete.html", {"link": link})
     title = link.display_title
-    link.delete()
+    door.delete_link(request.user, link)
     messages.success(request, _("Deleted “%(title)s”.") % {"title": title})
     return redirect("home")
 
@@ -329,7 +316,7 @@ def version_delete(request: HttpRequest, pk: int, snapshot_id: int) -> HttpRespo
         context = {"link": snap.link, "snap": snap, "live": snap.status in LIVE}
         return render(request, "snapshelf/links/confirm_delete_version.html", context)
     try:
-        delete_snapshot(request.user, snap.pk)
+        door.delete_version(request.user, snap.pk)
     except VersionInUse:
         messages.error(request, _("This version is still being captured; delete it later."))
         return redirect(_page_url(snap.link, v=snap.pk))

@@ -14,9 +14,9 @@ from django.utils.safestring import mark_safe
 
 from snapshelf.accounts.models import Profile
 from snapshelf.capture.extract import sanitize_html
-from snapshelf.library.listing import add_hosts
 from snapshelf.library.models import Link, Snapshot
-from snapshelf.library.related import related_links
+from snapshelf.related.links import related_links
+from snapshelf.services.listing import add_hosts
 from snapshelf.web.archive import archive_url
 
 PAGE_SIZE = 50

@@ -14,7 +14,7 @@ from snapshelf.library.artefacts import (
     single_file_html,
 )
 from snapshelf.library.models import Snapshot
-from snapshelf.library.services import snapshot_for
+from snapshelf.library.records import snapshot_for
 from snapshelf.storage import BlobNotFound, get_blob_store
 from snapshelf.web.archive import protect, read_token
 

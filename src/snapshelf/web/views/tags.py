@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from snapshelf.library import tags as tag_ops
 from snapshelf.library.models import Tag
+from snapshelf.services import tags as tag_ops
 
 # Fields a tag input may be named; the suggest endpoint reads whichever is present,
 # so an input can point hx-get at it without renaming itself to "q".
@@ -117,7 +117,7 @@ def tag_delete(request: HttpRequest, pk: int) -> HttpResponse:
     tag = _own_tag(request, pk)
     if request.method == "POST":
         name = tag.name
-        tag_ops.delete_tag(tag)
+        tag_ops.delete_tag(request.user, tag)
         messages.success(request, _("Deleted the tag “%(name)s”; its links stay.") % {"name": name})
         return redirect(_list_url(request.POST))
     context = {

@@ -1,9 +1,9 @@
 """Per-user submission limit: one user cannot flood a shared server's capture queue.
 
 Counted in Django's cache per user in a fixed one-hour window that starts with the
-user's first capture in it. The web UI asks before queuing (add, save page, re-snapshot,
-bulk re-snapshot); the CLI is the operator's and is not limited. With Redis configured
-the cache is Redis, so the limit holds across web processes.
+user's first capture in it. The service door (snapshelf.services.links) takes from it
+before queuing for every door but the CLI, which is the operator's. With Redis
+configured the cache is Redis, so the limit holds across web processes.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 WINDOW_SECONDS = 3600
 _PREFIX = "snapshelf:captures"
@@ -52,10 +53,21 @@ def remaining(user_id: int) -> int | None:
     return max(0, limit - int(cache.get(_keys(user_id)[0], 0)))
 
 
+class QuotaExceeded(Exception):
+    """The user queued the most captures allowed in this window; nothing was saved."""
+
+    def __init__(self, wait_seconds: int) -> None:
+        super().__init__(f"capture quota exceeded; try again in {wait_seconds} s")
+        self.wait_seconds = wait_seconds
+
+    @property
+    def message(self) -> str:
+        """What the user is told, in their language."""
+        return refusal(self.wait_seconds)
+
+
 def refusal(wait_seconds: int) -> str:
     """What the user is told when the limit refuses their captures."""
-    from django.utils.translation import gettext as _
-
     minutes = max(1, -(-wait_seconds // 60))
     return _(
         "You have queued the most captures allowed in an hour (%(limit)d). "

@@ -1,6 +1,8 @@
-"""Operations on the library used by the CLI, the web views and the jobs.
+"""Record-level operations on the library's rows: find or create links and tags, and
+allocate snapshot versions. The service door (snapshelf.services) builds the user's
+verbs on these; nothing here queues a capture or takes a quota.
 
-Every function takes the acting user and scopes its queries to that user.
+Every function that takes the acting user scopes its queries to that user.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from snapshelf.capture.normalize import normalize_url
-from snapshelf.library.models import Link, Snapshot, Tag
+from snapshelf.library.models import Blob, Link, Snapshot, Tag
+from snapshelf.storage import get_blob_store
 
 
 def clean_tag_names(names: Iterable[str]) -> list[str]:
@@ -39,6 +43,18 @@ def get_or_create_tags(owner: AbstractBaseUser, names: Iterable[str]) -> list[Ta
                 tag = Tag.objects.get(owner=owner, name__iexact=name)
         tags.append(tag)
     return tags
+
+
+def link_count_subquery() -> Subquery:
+    """How many links carry the outer tag, counted on the link-tag table's tag index alone."""
+    per_tag = (
+        Link.tags.through.objects.filter(tag_id=OuterRef("pk"))
+        .order_by()
+        .values("tag_id")
+        .annotate(c=Count("*"))
+        .values("c")
+    )
+    return Coalesce(Subquery(per_tag), 0)
 
 
 def url_hash(normalized: str) -> str:
@@ -118,9 +134,6 @@ def add_uploaded(
 ) -> tuple[Link, Snapshot]:
     """Save a page the user's own browser sent (e.g. behind a login): the uploaded HTML
     is the document; the capture fetches its subresources through the guard."""
-    from snapshelf.library.models import Blob
-    from snapshelf.storage import get_blob_store
-
     link, _created = get_or_create_link(owner, url)
     tag_objs = get_or_create_tags(owner, tags)
     if tag_objs:

@@ -38,8 +38,12 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.db import connection, connections, transaction
 
+from snapshelf.jobs.models import HostSlot
+from snapshelf.jobs.tasks import requeue
+from snapshelf.library.housekeeping import unreferenced
 from snapshelf.library.models import Blob, Link, Snapshot, Tag
 from snapshelf.storage import get_blob_store, sha256_hex
 from snapshelf.storage.base import BlobNotFound
@@ -447,16 +451,9 @@ def _drop_all_tables() -> None:
 
 def _after_restore(manifest: dict[str, Any], stored_sizes: dict[str, int]) -> int:
     """Migrate, match the rows to this store, and queue the captures that were in flight."""
-    from django.core.management import call_command
-
-    from snapshelf.jobs.models import HostSlot
-    from snapshelf.jobs.tasks import capture_snapshot
-
     call_command("migrate", interactive=False, verbosity=0)
     skipped = manifest.get("skipped_orphan_blobs") or []
     if skipped:
-        from snapshelf.library.housekeeping import unreferenced
-
         Blob.objects.filter(sha256__in=skipped).filter(unreferenced()).delete()
     for sha, size in Blob.objects.values_list("sha256", "stored_size").iterator():
         if sha in stored_sizes and stored_sizes[sha] != size:  # another backend's compression
@@ -467,9 +464,7 @@ def _after_restore(manifest: dict[str, Any], stored_sizes: dict[str, int]) -> in
     queued = list(
         Snapshot.objects.filter(status=Snapshot.Status.QUEUED).values_list("pk", flat=True)
     )
-    for snapshot_id in queued:
-        capture_snapshot(snapshot_id)
-    return len(queued)
+    return requeue(queued)
 
 
 def _live_counts() -> dict[str, int]:

@@ -12,6 +12,7 @@ import logging
 import random
 import threading
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -98,11 +99,25 @@ def retry_delay(attempt: int, exc: CaptureError) -> float:
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
-def run_capture(snapshot_id: int, *, retry: bool = True) -> Snapshot:
+@dataclass(frozen=True)
+class Captured:
+    """What one run of a capture came to, beside the snapshot row itself."""
+
+    #: the snapshot as it stands now; when `unchanged`, the kept earlier version
+    snapshot: Snapshot
+    #: seconds until the next try (a transient failure with tries left), else None
+    retry_in: float | None = None
+    #: the text equalled the previous version's: the new row is gone, that one answers
+    unchanged: bool = False
+    #: the id of the snapshot row that was dropped when `unchanged`
+    discarded_id: int | None = None
+
+
+def run_capture(snapshot_id: int, *, retry: bool = True) -> Captured:
     """Capture a snapshot; idempotent (a `done` snapshot is left alone).
 
     A transient failure (connection, timeout, 5xx, 429) with tries left puts the
-    snapshot back to `queued` and sets `snap.retry_in` (seconds) for the caller to
+    snapshot back to `queued` and gives `retry_in` (seconds) for the caller to
     schedule; permanent failures (blocked, 4xx, too large, unsupported) fail at once.
     """
     # Only a queued snapshot is claimed: a duplicate delivery of the job finds it running
@@ -115,9 +130,8 @@ def run_capture(snapshot_id: int, *, retry: bool = True) -> Snapshot:
         attempts=F("attempts") + 1,
     )
     snap = Snapshot.objects.select_related("link").get(pk=snapshot_id)
-    snap.retry_in = None
     if not claimed:
-        return snap
+        return Captured(snap)
     limits = capture_limits()
     t0 = time.perf_counter()
     try:
@@ -133,12 +147,10 @@ def run_capture(snapshot_id: int, *, retry: bool = True) -> Snapshot:
     else:
         retry_in = None
         if kept is not None:  # nothing changed: the snapshot row is gone, the kept one answers
-            snap = Snapshot.objects.select_related("link").get(pk=kept)
-            snap.unchanged, snap.discarded_id, snap.retry_in = True, snapshot_id, None
-            return snap
+            kept_snap = Snapshot.objects.select_related("link").get(pk=kept)
+            return Captured(kept_snap, unchanged=True, discarded_id=snapshot_id)
     snap.refresh_from_db()
-    snap.retry_in = retry_in
-    return snap
+    return Captured(snap, retry_in=retry_in)
 
 
 def _fail_or_requeue(snap: Snapshot, exc: CaptureError, retry: bool) -> float | None:

@@ -1,4 +1,5 @@
-"""Bulk actions on a user's links; foreign or unknown ids are silently ignored."""
+"""Bulk actions on a user's links, part of the service door; foreign or unknown ids are
+silently ignored."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from snapshelf.jobs.tasks import enqueue_capture
 from snapshelf.library import stamp
 from snapshelf.library.models import Link
-from snapshelf.library.services import get_or_create_tags, new_snapshot
+from snapshelf.library.records import get_or_create_tags
 from snapshelf.search.index import reindex_links
+from snapshelf.services.links import snapshot_many_again
 
 ACTIONS = (
     "add_tags",
@@ -49,9 +50,17 @@ def owned(owner: AbstractBaseUser, ids: Iterable[int]):
 
 @transaction.atomic
 def apply(
-    owner: AbstractBaseUser, ids: Iterable[int], action: str, tags: Iterable[str] = ()
+    owner: AbstractBaseUser,
+    ids: Iterable[int],
+    action: str,
+    tags: Iterable[str] = (),
+    *,
+    limited: bool = True,
 ) -> int:
-    """Run `action` on the owner's links among `ids`; returns how many links it touched."""
+    """Run `action` on the owner's links among `ids`; returns how many links it touched.
+
+    A re-snapshot takes one capture per link from the quota when `limited` (all or none:
+    QuotaExceeded leaves every link as it was)."""
     links = owned(owner, ids)
     if action in _UPDATES:
         if "visibility" in _UPDATES[action]:  # public pages' cached answers change
@@ -62,10 +71,7 @@ def apply(
         links.delete()
         return count
     if action == "resnapshot":
-        chosen = list(links)
-        for link in chosen:
-            enqueue_capture(new_snapshot(link).pk)
-        return len(chosen)
+        return snapshot_many_again(owner, links, limited=limited)
     if action in ("add_tags", "remove_tags"):
         chosen = list(links.values_list("pk", flat=True))
         tag_objs = get_or_create_tags(owner, tags) if action == "add_tags" else []

@@ -1,4 +1,5 @@
-"""Tag management: counts, rename, merge, delete and suggestions, scoped to one owner.
+"""Tag management, part of the service door: counts, rename, merge, delete and
+completions, each scoped to one owner.
 
 Merging works on the link-tag table in bulk (one INSERT ... ON CONFLICT DO NOTHING,
 then deleting the source tags), so it stays fast for tags carrying many links.
@@ -11,11 +12,11 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import QuerySet
+from django.db.models.functions import Lower
 
 from snapshelf.library.models import Link, Tag
-from snapshelf.library.services import clean_tag_names
+from snapshelf.library.records import clean_tag_names, link_count_subquery
 
 SUGGEST_LIMIT = 20
 SORTS = ("name", "count")
@@ -33,18 +34,6 @@ class RenameResult:
     tag: Tag
     old_name: str
     merged: bool  # True when the new name belonged to another tag, which absorbed this one
-
-
-def link_count_subquery() -> Subquery:
-    """How many links carry the outer tag, counted on the link-tag table's tag index alone."""
-    per_tag = (
-        Through.objects.filter(tag_id=OuterRef("pk"))
-        .order_by()
-        .values("tag_id")
-        .annotate(c=Count("*"))
-        .values("c")
-    )
-    return Coalesce(Subquery(per_tag), 0)
 
 
 def tags_with_counts(owner: AbstractBaseUser, q: str = "", sort: str = "name") -> QuerySet[Tag]:
@@ -121,8 +110,10 @@ def link_count(tag: Tag) -> int:
     return Through.objects.filter(tag_id=tag.pk).count()
 
 
-def delete_tag(tag: Tag) -> None:
-    """Delete the tag; the links stay, they only lose this tag."""
+def delete_tag(owner: AbstractBaseUser, tag: Tag) -> None:
+    """Delete the owner's tag; the links stay, they only lose this tag."""
+    if tag.owner_id != owner.pk:
+        raise Tag.DoesNotExist("no such tag")
     tag.delete()
 
 

@@ -1,0 +1,208 @@
+"""The door for every change to a user's links.
+
+The web views, the bookmarklet, the CLI and bulk actions (and the API and importers
+to come) change links only through these functions, so each rule lives once: the link
+belongs to the acting user, the web's capture quota is taken before anything is
+written, and a capture is queued only once the change has committed. Reads that
+answer "may this user see it" are here too, so every door checks ownership the same
+way (someone else's link is `Link.DoesNotExist`, which callers show as "not found").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from snapshelf.capture.normalize import normalize_url
+from snapshelf.jobs.capture import Captured, run_capture
+from snapshelf.jobs.tasks import enqueue_capture
+from snapshelf.library import records, watch
+from snapshelf.library.models import Link, Snapshot
+from snapshelf.library.removal import delete_snapshot
+from snapshelf.services import quota
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A saved link and the snapshot taken (or queued) for it."""
+
+    link: Link
+    snapshot: Snapshot
+    #: with `wait`: how the capture ended (the kept version when nothing changed)
+    captured: Captured | None = None
+
+    @property
+    def unchanged(self) -> bool:
+        return self.captured is not None and self.captured.unchanged
+
+
+@dataclass(frozen=True)
+class LinkChanges:
+    """What the edit form may change; None leaves a field as it is."""
+
+    title: str | None = None
+    note: str | None = None
+    tags: list[str] | None = None
+    unread: bool | None = None
+    favorite: bool | None = None
+    archived: bool | None = None
+    visibility: str | None = None
+    capture_mode: str | None = None
+
+
+_FIELDS = ("title", "note", "unread", "favorite", "archived", "visibility", "capture_mode")
+
+
+def get_link(owner: AbstractBaseUser, pk: int) -> Link:
+    """The owner's link; Link.DoesNotExist for anyone else's (same as a missing one)."""
+    return records.links_for(owner).select_related("latest_snapshot").get(pk=pk)
+
+
+def _check_owner(owner: AbstractBaseUser, link: Link) -> None:
+    if link.owner_id != owner.pk:
+        raise Link.DoesNotExist("no such link")
+
+
+def _take_quota(owner: AbstractBaseUser, count: int, limited: bool) -> None:
+    if limited and (wait := quota.take(owner.pk, count)):
+        raise quota.QuotaExceeded(wait)
+
+
+def _capture(snapshot: Snapshot, wait: bool) -> Captured | None:
+    """The one place a user's change starts a capture: in this process when the caller
+    waits for it (the CLI's --wait: no backoff), else on the queue after commit."""
+    if wait:
+        return run_capture(snapshot.pk, retry=False)
+    enqueue_capture(snapshot.pk)
+    return None
+
+
+def _saved(link: Link, snapshot: Snapshot, wait: bool) -> Saved:
+    captured = _capture(snapshot, wait)
+    return Saved(link, captured.snapshot if captured else snapshot, captured)
+
+
+def save_link(
+    owner: AbstractBaseUser,
+    url: str,
+    *,
+    tags: Iterable[str] = (),
+    title: str = "",
+    mode: str | None = None,
+    force: bool = False,
+    limited: bool = True,
+    wait: bool = False,
+) -> Saved:
+    """Save a link (or find the one already saved) and take a new snapshot of it.
+
+    `title` fills the link's title only when it has none. `limited` takes one capture
+    from the user's hourly quota (the CLI, the operator's own door, passes False).
+    Raises InvalidURL for a URL that cannot be captured, QuotaExceeded when over quota."""
+    normalize_url(url)  # a URL that cannot be saved costs no quota
+    _take_quota(owner, 1, limited)
+    link, snap = records.add_link(owner, url, tags, mode=mode, force=force)
+    _fill_title(link, title)
+    return _saved(link, snap, wait)
+
+
+def save_page(
+    owner: AbstractBaseUser,
+    url: str,
+    html: bytes,
+    *,
+    tags: Iterable[str] = (),
+    title: str = "",
+    limited: bool = True,
+) -> Saved:
+    """Save a page as the user's own browser sent it (behind a log-in, say): the sent
+    HTML is the document; its resources are fetched through the egress guard."""
+    normalize_url(url)
+    _take_quota(owner, 1, limited)
+    link, snap = records.add_uploaded(owner, url, html, tags)
+    _fill_title(link, title)
+    return _saved(link, snap, wait=False)
+
+
+def _fill_title(link: Link, title: str) -> None:
+    if title and not link.title:
+        link.title = title
+        link.save(update_fields=["title"])
+
+
+def snapshot_again(
+    owner: AbstractBaseUser, link: Link, *, force: bool = False, limited: bool = True
+) -> Snapshot:
+    """Queue a new version of the link (kept only if its text changed, unless `force`)."""
+    _check_owner(owner, link)
+    _take_quota(owner, 1, limited)
+    snap = records.new_snapshot(link, force=force)
+    _capture(snap, wait=False)
+    return snap
+
+
+def snapshot_many_again(
+    owner: AbstractBaseUser, links: Iterable[Link], *, limited: bool = True
+) -> int:
+    """Queue a new version of each of the owner's `links` (bulk re-snapshot)."""
+    chosen = [link for link in links if link.owner_id == owner.pk]
+    _take_quota(owner, len(chosen), limited)
+    for link in chosen:
+        _capture(records.new_snapshot(link), wait=False)
+    return len(chosen)
+
+
+@transaction.atomic
+def edit_link(owner: AbstractBaseUser, link: Link, changes: LinkChanges) -> Link:
+    """Apply the edit form's changes in one transaction (the index follows the save)."""
+    _check_owner(owner, link)
+    fields = [name for name in _FIELDS if getattr(changes, name) is not None]
+    for name in fields:
+        setattr(link, name, getattr(changes, name))
+    if fields:
+        link.save(update_fields=[*fields, "updated"])
+    if changes.tags is not None:
+        link.tags.set(records.get_or_create_tags(owner, changes.tags))
+    return link
+
+
+def add_tags(owner: AbstractBaseUser, link: Link, names: Iterable[str]) -> list[str]:
+    """Give the link these tags (created when new); returns the names added."""
+    _check_owner(owner, link)
+    tags = records.get_or_create_tags(owner, names)
+    if tags:
+        link.tags.add(*tags)
+    return [t.name for t in tags]
+
+
+def set_unread(owner: AbstractBaseUser, link: Link, unread: bool) -> Link:
+    _check_owner(owner, link)
+    link.unread = unread
+    link.save(update_fields=["unread", "updated"])
+    return link
+
+
+def mark_seen(owner: AbstractBaseUser, link: Link) -> bool:
+    """The owner has seen a watched link's change: the library stops highlighting it."""
+    _check_owner(owner, link)
+    return watch.clear_changed(link)
+
+
+def set_watch(owner: AbstractBaseUser, link: Link, hours: int) -> Link:
+    """Re-capture the link every `hours` to look for changes (0: stop)."""
+    _check_owner(owner, link)
+    return watch.set_watch(link, hours)
+
+
+def delete_link(owner: AbstractBaseUser, link: Link) -> None:
+    """Delete the link with every version; their unshared blobs are freed on commit."""
+    _check_owner(owner, link)
+    link.delete()
+
+
+def delete_version(owner: AbstractBaseUser, snapshot_id: int) -> Link:
+    """Delete one version (VersionInUse while it is captured; Snapshot.DoesNotExist for
+    anyone else's); the newest remaining finished version becomes the latest."""
+    return delete_snapshot(owner, snapshot_id)
