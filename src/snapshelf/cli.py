@@ -249,11 +249,10 @@ def snapshot_summary(snap) -> dict[str, Any]:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    from snapshelf.capture.normalize import normalize_url
     from snapshelf.errors import CaptureError
-    from snapshelf.jobs.tasks import enqueue_capture
-    from snapshelf.library.capture import run_capture
     from snapshelf.library.models import Snapshot
-    from snapshelf.library.services import add_link
+    from snapshelf.services.links import save_link
 
     ensure_database()
     user = resolve_user(args.user)
@@ -263,16 +262,17 @@ def cmd_add(args: argparse.Namespace) -> int:
         ok, why = browser_available()
         if not ok:
             raise CLIError(f"browser capture is not available: {why}")
+    fields = {"tags": args.tag or [], "mode": args.mode, "force": args.force}
     try:
-        link, snap = add_link(user, args.url, args.tag or [], mode=args.mode, force=args.force)
+        if args.wait:
+            with err.status(f"capturing {normalize_url(args.url)}", spinner="dots"):
+                saved = save_link(user, args.url, **fields, limited=False, wait=True)
+        else:
+            saved = save_link(user, args.url, **fields, limited=False)
     except CaptureError as exc:
         raise CLIError(str(exc)) from None
-    if args.wait:
-        with err.status(f"capturing {link.url_normalized}", spinner="dots"):
-            snap = run_capture(snap.pk, retry=False)  # the user is waiting: no backoff
-    else:
-        enqueue_capture(snap.pk)
-    unchanged = getattr(snap, "unchanged", False)  # same text: folded into the kept version
+    link, snap = saved.link, saved.snapshot
+    unchanged = saved.unchanged  # same text: folded into the kept version
     summary = snapshot_summary(snap) | {"unchanged": unchanged}
     if args.json:
         print_json(summary)
@@ -292,15 +292,17 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     from snapshelf.library import watch
-    from snapshelf.library.services import links_for
+    from snapshelf.library.models import Link
+    from snapshelf.services import links as door
 
     ensure_database()
     user = resolve_user(args.user)
-    link = links_for(user).filter(pk=args.link_id).first()
-    if link is None:
-        raise CLIError(f"no link {args.link_id}")
     try:
-        link = watch.set_watch(link, watch.parse_every(args.every))
+        link = door.get_link(user, args.link_id)
+    except Link.DoesNotExist:
+        raise CLIError(f"no link {args.link_id}") from None
+    try:
+        link = door.set_watch(user, link, watch.parse_every(args.every))
     except ValueError as exc:
         raise CLIError(str(exc)) from None
     result = {
@@ -364,7 +366,7 @@ def browser_status() -> str:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from snapshelf.library.models import Snapshot
-    from snapshelf.library.services import snapshot_for
+    from snapshelf.library.records import snapshot_for
 
     ensure_database()
     user = resolve_user(args.user)
@@ -420,7 +422,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from snapshelf.library.services import links_for
+    from snapshelf.library.records import links_for
 
     ensure_database()
     user = resolve_user(args.user)
@@ -584,7 +586,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 def cmd_download(args: argparse.Namespace) -> int:
     from snapshelf.library.artefacts import single_file_html
     from snapshelf.library.models import Snapshot
-    from snapshelf.library.services import snapshot_for
+    from snapshelf.library.records import snapshot_for
 
     ensure_database()
     user = resolve_user(args.user)
@@ -674,7 +676,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 def cmd_related(args: argparse.Namespace) -> int:
     """Related articles of one of the user's links (DESIGN.md §10)."""
     from snapshelf.library.models import Link
-    from snapshelf.library.related import related_links
+    from snapshelf.related.links import related_links
 
     ensure_database()
     user = resolve_user(args.user)
@@ -783,7 +785,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
 def cmd_suggest(args: argparse.Namespace) -> int:
     """Tags the user already uses that fit one of their links (the link page's suggestions)."""
     from snapshelf.library.models import Link
-    from snapshelf.search.suggest import suggest_tags
+    from snapshelf.related.suggest import suggest_tags
 
     ensure_database()
     user = resolve_user(args.user)
@@ -820,7 +822,7 @@ def _counts_line(counts: dict[str, int]) -> str:
 
 def cmd_backup(args: argparse.Namespace) -> int:
     """A consistent backup of the whole instance while the server runs."""
-    from snapshelf.library.backup import BackupError, backup
+    from snapshelf.services.backup import BackupError, backup
 
     bar, step = _phase_progress()
     try:
@@ -841,7 +843,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     """Restore a backup onto an empty instance (server stopped)."""
-    from snapshelf.library.backup import BackupError, restore
+    from snapshelf.services.backup import BackupError, restore
 
     bar, step = _phase_progress()
     try:

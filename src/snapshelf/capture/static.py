@@ -1,6 +1,6 @@
 """Static capture: fetch a page over HTTP, collect its resources, rewrite, extract.
 
-Django-free: it returns a CaptureResult in memory; `snapshelf.library.capture`
+Django-free: it returns a CaptureResult in memory; `snapshelf.jobs.capture`
 stores it. Every request goes through the Fetcher, hence through the egress guard.
 """
 
