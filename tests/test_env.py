@@ -171,3 +171,12 @@ def test_guard_from_env_reads_its_mapping_not_the_process_environment(monkeypatc
     monkeypatch.setenv("SNAPSHELF_DNS", "sometimes")  # would fail if it were read
     guard = Guard.from_env({"SNAPSHELF_EGRESS_ALLOW": "10.1.0.0/16", "SNAPSHELF_DNS": "off"})
     assert guard.allow
+
+
+def test_the_docs_name_only_declared_variables() -> None:
+    named = {
+        (path.name, name)
+        for path in sorted((ROOT / "docs").glob("*.md"))
+        for name in re.findall(r"\bSNAPSHELF_[A-Z0-9_]*[A-Z0-9]", path.read_text(encoding="utf-8"))
+    }
+    assert sorted((f, n) for f, n in named if n not in env.VARIABLES) == []
