@@ -1,4 +1,4 @@
-"""Full-text search at 100,000 documents of real text (DESIGN.md §8, §13).
+"""Full-text search at 100,000 documents of real text.
 
 Documents: the 20 Newsgroups posts (train + test) and the Sina news articles
 (de-duplicated, short ones skipped), repeated with variations (a different title
@@ -258,7 +258,7 @@ def measure_related(user, n: int, seed: int) -> dict:
     from django.core.cache import cache
 
     from snapshelf.library.models import Link
-    from snapshelf.library.related import related_links
+    from snapshelf.related.links import related_links
 
     ids = list(Link.objects.filter(owner=user).values_list("pk", flat=True))
     picks = random.Random(seed).sample(ids, min(n, len(ids)))
@@ -284,7 +284,8 @@ def run(args) -> int:
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
-    from snapshelf.search import index, topic_store
+    from snapshelf.related import topic_store
+    from snapshelf.search import index
 
     t0 = time.perf_counter()
     docs = list(newsgroups()) + list(sina())

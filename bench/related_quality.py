@@ -1,8 +1,8 @@
-"""Related-articles quality: precision@5 on topic-labelled corpora (issue 4, DESIGN.md §8).
+"""Related-articles quality: precision@5 on topic-labelled corpora (issue 4; docs/related.md).
 
 Indexes the 20 Newsgroups test split (7,532 English posts, 20 labels) and the Sina
 2018 news (11,685 de-duplicated Chinese articles, 6 labels) with the product's own
-code: the same analyzer and the same snapshelf.search.related.RelatedIndex the link
+code: the same analyzer and the same snapshelf.related.engine.RelatedIndex the link
 page uses (in memory, no database needed). For 1,000 random query documents (fixed
 seed) precision@5 is the share of the top 5 related documents with the query's label.
 Prints JSON. Run:
@@ -33,8 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from snapshelf.search import related as engine  # noqa: E402
-from snapshelf.search import topics  # noqa: E402
+from snapshelf.related import engine, topics  # noqa: E402
 from snapshelf.search.analyzer import analyze  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora"

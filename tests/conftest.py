@@ -24,7 +24,7 @@ def _clean_cache() -> None:
 @pytest.fixture(autouse=True)
 def _forget_topic_model() -> None:
     """No test sees the related-articles topic model another test's database held."""
-    from snapshelf.search import topic_store
+    from snapshelf.related import topic_store
 
     topic_store.forget()
 

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from snapshelf.library.models import Link
-from snapshelf.library.related import RelatedLink, related_links
-from snapshelf.library.services import add_link
+from snapshelf.library.records import add_link
+from snapshelf.related.links import RelatedLink, related_links
 
 pytestmark = pytest.mark.django_db
 

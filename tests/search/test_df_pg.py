@@ -15,10 +15,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from snapshelf.library.models import Link, Tag
-from snapshelf.library.services import get_or_create_tags
-from snapshelf.library.tags import merge_tags, rename_tag
+from snapshelf.library.records import get_or_create_tags
 from snapshelf.search import index
+from snapshelf.search.backends import postgres
 from snapshelf.search.documents import documents
+from snapshelf.services.tags import merge_tags, rename_tag
 from tests.search.test_versions import capture_text
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +44,7 @@ def assert_exact() -> None:
 
 def delta_rows() -> int:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {index.PG_DELTA}")
+        cursor.execute(f"SELECT count(*) FROM {postgres.DELTA}")
         return cursor.fetchone()[0]
 
 
@@ -125,7 +126,7 @@ def test_a_replaced_document_logs_only_changed_terms(user):
     Link.objects.get(pk=snap.link_id).tags.add(*get_or_create_tags(user, ["zed"]))
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT term, sum(delta) FROM {index.PG_DELTA} GROUP BY term")
+            cursor.execute(f"SELECT term, sum(delta) FROM {postgres.DELTA} GROUP BY term")
             assert dict(cursor.fetchall()) == {"zed": 1}
     assert_exact()
     assert index.df(["zed", "w7"]) == {"zed": 1, "w7": 1}
@@ -134,8 +135,8 @@ def test_a_replaced_document_logs_only_changed_terms(user):
 def test_term_counts_match_the_analyzed_text(user):
     """Related articles' term counts equal the engine's counts of the analyzed title and
     body (SQLite reads them back from the index), long texts included."""
-    from snapshelf.search import related as engine
-    from snapshelf.search.vectors import term_counts
+    from snapshelf.related import engine
+    from snapshelf.related.vectors import term_counts
 
     words = " ".join(f"x{i % 400} common" for i in range(9000))  # past 16,383 positions
     snaps = [

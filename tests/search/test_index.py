@@ -6,11 +6,12 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from snapshelf.library.capture import run_capture
+from snapshelf.jobs.capture import run_capture
 from snapshelf.library.models import Link
-from snapshelf.library.services import add_link, new_snapshot
+from snapshelf.library.records import add_link, new_snapshot
 from snapshelf.search import index
 from snapshelf.search.analyzer import analyze
+from snapshelf.search.backends import get_backend, postgres
 from snapshelf.search.documents import Document, documents
 from tests.library.conftest import fresh_blobs  # noqa: F401
 from tests.webserver import Reply
@@ -27,19 +28,19 @@ def _doc(**cols) -> Document:
 
 
 def test_tsvector_literal_weights_positions_and_gaps():
-    lit = index.tsvector_literal(_doc(title="a b", tags="t", body="a"))
+    lit = postgres.tsvector_literal(_doc(title="a b", tags="t", body="a"))
     # title at 1-2 (A), gap, tags at 4 (B), gaps for empty site and note, body at 8 (D)
     assert lit == "'a':1A,8D 'b':2A 't':4B"
 
 
 def test_tsvector_literal_escapes_quotes_and_backslashes():
-    assert index.tsvector_literal(_doc(title="it's a\\b")) == "'it''s':1A 'a\\\\b':2A"
+    assert postgres.tsvector_literal(_doc(title="it's a\\b")) == "'it''s':1A 'a\\\\b':2A"
 
 
 def test_tsvector_literal_caps_positions():
-    lit = index.tsvector_literal(_doc(body="w " * 20_000 + "last"))
+    lit = postgres.tsvector_literal(_doc(body="w " * 20_000 + "last"))
     assert "'last':16383D" in lit
-    assert lit.count(",") == index.PG_MAX_POSITIONS - 1  # 'w' keeps 256 positions
+    assert lit.count(",") == postgres.MAX_POSITIONS - 1  # 'w' keeps 256 positions
 
 
 @pytest.mark.django_db
@@ -48,7 +49,7 @@ def test_postgres_literal_is_accepted_verbatim():
         pytest.skip("PostgreSQL only")
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT %s::tsvector::text", [index.tsvector_literal(_doc(title="快照 照平 it's"))]
+            "SELECT %s::tsvector::text", [postgres.tsvector_literal(_doc(title="快照 照平 it's"))]
         )
         assert cur.fetchone()[0] == "'it''s':3A '快照':1A '照平':2A"
 
@@ -123,12 +124,13 @@ def test_longest_chinese_body_fits_a_tsvector(user):
     rng = random.Random(1)
     text = "".join(chr(rng.randrange(0x4E00, 0x9FA5)) for _ in range(200_000))
     doc = _doc(body=analyze(text))
-    lit = index.tsvector_literal(doc)
-    assert lit.count("'") // 2 <= index.PG_MAX_LEXEMES
+    lit = postgres.tsvector_literal(doc)
+    assert lit.count("'") // 2 <= postgres.MAX_LEXEMES
     link, _ = add_link(user, "https://a.test/long")
     with connection.cursor() as cur:
-        index._delete_rows(cur, [link.pk])
-        index._insert_rows(cur, [_doc(link_id=link.pk, owner_id=user.pk, body=doc.body)])
+        get_backend().replace_documents(
+            cur, [link.pk], [_doc(link_id=link.pk, owner_id=user.pk, body=doc.body)]
+        )
     assert index.doc_count() == 1
 
 

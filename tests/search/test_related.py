@@ -13,13 +13,13 @@ from django.utils import timezone
 
 from snapshelf.capture.fingerprint import fingerprint
 from snapshelf.cli import main as cli_main
-from snapshelf.library.bulk import apply
 from snapshelf.library.models import Link, Snapshot
-from snapshelf.library.related import _timestamp, readable_terms, related_links
-from snapshelf.library.services import add_link, get_or_create_tags
+from snapshelf.library.records import add_link, get_or_create_tags
 from snapshelf.library.stamp import library_version
+from snapshelf.related import engine
+from snapshelf.related.links import _timestamp, readable_terms, related_links
 from snapshelf.search import index
-from snapshelf.search import related as engine
+from snapshelf.services.bulk import apply
 from tests.library.conftest import other_user, user  # noqa: F401
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,5 @@
-"""Stored related-articles vectors (snapshelf.search.vectors) and the candidate prefilter."""
+"""Stored related-articles vectors (snapshelf.related.vectors) and the candidate prefilter
+(the search backend's `prefiltered`)."""
 
 # ruff: noqa: F811  (the user fixtures are imported)
 
@@ -10,9 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from snapshelf.library.models import Link
-from snapshelf.library.related import related_links
-from snapshelf.search import index, vectors
-from snapshelf.search import related as engine
+from snapshelf.related import engine, vectors
+from snapshelf.related.links import related_links
+from snapshelf.search import index
+from snapshelf.search.backends import get_backend
 from snapshelf.search.documents import documents
 from tests.library.conftest import other_user, user  # noqa: F401
 from tests.search.test_related import (  # noqa: F401 (_clear_cache: an autouse fixture)
@@ -167,12 +169,13 @@ def test_the_prefilter_reads_only_the_budgeted_terms(user, library, monkeypatch)
     """PostgreSQL is asked for the postings of the looked-up terms only; SQLite, whose
     BM25 pick reads its own postings cheaply, for every signature term."""
     asked: list[list[str]] = []
-    prefilter = vectors._prefilter
+    backend = get_backend()
+    prefilter = backend.prefiltered
     monkeypatch.setattr(
-        vectors,
-        "_prefilter",
-        lambda owner, weights, *args: (
-            asked.append([t for t, _w in weights]) or prefilter(owner, weights, *args)
+        backend,
+        "prefiltered",
+        lambda owner, weights, **kw: (
+            asked.append([t for t, _w in weights]) or prefilter(owner, weights, **kw)
         ),
     )
     related_links(library["docker"])
@@ -222,7 +225,7 @@ def test_queries_do_not_grow_with_the_candidates(user, library, monkeypatch):
 
 
 def test_the_database_prefilter_is_the_engines(user, library):
-    """vectors.prefiltered (SQL) orders links as engine.prefilter does over the same
+    """The backend's prefiltered (SQL) orders links as engine.prefilter does over the same
     holders: the product runs the maths related_quality.py measures."""
     page(user, "docker3", "Docker volume drivers", DOCKER2 + " Drivers and plugins.")
     docs = {d.link_id: d for d in documents(list(Link.objects.values_list("pk", flat=True)))}
@@ -236,13 +239,19 @@ def test_the_database_prefilter_is_the_engines(user, library):
     df = index.df([t for t, _w in signature])
     want = engine.prefilter(signature, holders, df, n, exclude=(source,))
     weights = [(t, w * engine.idf_bm25(df[t], n)) for t, w in signature]
-    got = vectors.prefiltered(user.pk, weights, exclude=source, public_only=False, limit=10)
+    backend = get_backend()
+    got = [
+        pk
+        for pk, _t in backend.prefiltered(
+            user.pk, weights, exclude=source, public_only=False, limit=10
+        )
+    ]
     assert got == want and len(got) >= 4
     # with the topic vectors stored under a model, read in the same statement
     vectors.store_topics({got[0]: b"\x01" * 8, got[1]: b"\x02" * 8}, model=7)
     vectors.store_topics({got[2]: b"\x03" * 8}, model=6)  # another model's: not this one's
-    paired = vectors.prefiltered_topics(
-        user.pk, weights, exclude=source, public_only=False, limit=10, model=7
+    paired = backend.prefiltered(
+        user.pk, weights, exclude=source, public_only=False, limit=10, topic_model=7
     )
     assert [pk for pk, _t in paired] == want
     assert [t for _pk, t in paired[:3]] == [b"\x01" * 8, b"\x02" * 8, None]

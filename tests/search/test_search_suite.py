@@ -14,8 +14,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from snapshelf.library.models import Link, Snapshot, Tag
-from snapshelf.library.services import get_or_create_link, get_or_create_tags
+from snapshelf.library.records import get_or_create_link, get_or_create_tags
 from snapshelf.search import index
+from snapshelf.search import ranking as search_ranking
 from snapshelf.search.analyzer import query_tokens
 from snapshelf.search.query import Clause, Query
 
@@ -28,7 +29,7 @@ def ranking(request, monkeypatch):
     treated as broad (title and tag matches first, then newest first): both paths must
     find the same links."""
     if request.param == "broad":
-        monkeypatch.setattr(index, "BROAD_MATCHES", -1)
+        monkeypatch.setattr(search_ranking, "BROAD_MATCHES", -1)
     return request.param
 
 
@@ -380,7 +381,7 @@ def test_index_follows_tag_add_and_remove(alice, lib):
 
 
 def test_index_follows_tag_rename_merge_delete(alice, lib):
-    from snapshelf.library import tags as tagsvc
+    from snapshelf.services import tags as tagsvc
 
     animals = Tag.objects.get(owner=alice, name="animals")
     tagsvc.rename_tag(alice, animals, "wildlife")
@@ -389,12 +390,12 @@ def test_index_follows_tag_rename_merge_delete(alice, lib):
     tagsvc.rename_tag(alice, Tag.objects.get(owner=alice, name="wildlife"), "pets")  # merge
     assert ids(alice, q(words("wildlife"))) == set()
     assert ids(alice, q(words("pets"))) == {lib["fox"].pk, lib["dog"].pk}
-    tagsvc.delete_tag(Tag.objects.get(owner=alice, name="pets"))
+    tagsvc.delete_tag(alice, Tag.objects.get(owner=alice, name="pets"))
     assert ids(alice, q(words("pets"))) == set()
 
 
 def test_index_follows_bulk_tags_and_delete(alice, lib):
-    from snapshelf.library import bulk
+    from snapshelf.services import bulk
 
     bulk.apply(alice, [lib["fox"].pk, lib["cooking"].pk], "add_tags", ["reading"])
     assert ids(alice, q(words("reading"))) == {lib["fox"].pk, lib["cooking"].pk}
@@ -472,10 +473,10 @@ def test_broad_queries_list_title_matches_then_newest(alice, monkeypatch):
     new_title = make(alice, "https://b.test/4", title="A zeppelin", text="flying")
     tagged = make(alice, "https://b.test/5", title="Photos", text="zeppelin", tags=["zeppelin"])
     query = q(words("zeppelin"))
-    monkeypatch.setattr(index, "BROAD_MATCHES", 1_000)
+    monkeypatch.setattr(search_ranking, "BROAD_MATCHES", 1_000)
     bm25 = ranked(alice, query)
     assert bm25.index(heavy.pk) < bm25.index(newer_body.pk)  # ranked: the word's count weighs
-    monkeypatch.setattr(index, "BROAD_MATCHES", 3)  # 5 documents hold the word
+    monkeypatch.setattr(search_ranking, "BROAD_MATCHES", 3)  # 5 documents hold the word
     assert ranked(alice, query) == [tagged.pk, new_title.pk, old_title.pk, newer_body.pk, heavy.pk]
     pages = [index.search(alice, query, limit=2, offset=o) for o in (0, 2, 4)]
     assert [h.link_id for p in pages for h in p.hits] == ranked(alice, query)
@@ -488,7 +489,7 @@ def test_estimated_matches_bounds_the_match_count(alice):
     make(alice, "https://e.test/1", title="alpha beta", text="gamma")
     make(alice, "https://e.test/2", title="alpha", text="beta")
     make(alice, "https://e.test/3", title="alpha", text="delta")
-    est = index.estimated_matches
+    est = search_ranking.estimated_matches
     assert est([words("alpha")]) == 3
     assert est([words('"alpha beta"')]) == 2  # a phrase: at most its rarest word
     assert est([words("beta", "delta")]) == 3  # OR: the sum

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from snapshelf.library.services import get_or_create_tags
-from snapshelf.search.suggest import suggest_tags
+from snapshelf.library.records import get_or_create_tags
+from snapshelf.related.suggest import suggest_tags
 from tests.library.conftest import other_user, user  # noqa: F401
 from tests.search.test_related import BREAD, BREAD2, DOCKER, DOCKER2, SPACE, page
 

@@ -1,5 +1,5 @@
-"""Topic vectors for related articles: the model (snapshelf.search.topics), where it is
-kept and refitted (snapshelf.search.topic_store), and how related articles use it."""
+"""Topic vectors for related articles: the model (snapshelf.related.topics), where it is
+kept and refitted (snapshelf.related.topic_store), and how related articles use it."""
 
 # ruff: noqa: F811  (the user fixtures are imported)
 
@@ -13,10 +13,10 @@ from django.core.cache import cache
 from django.db import connection
 
 from snapshelf.jobs import tasks
-from snapshelf.library.related import related_links
-from snapshelf.search import index, topic_store, topics, vectors
+from snapshelf.related import engine, topic_store, topics, vectors
+from snapshelf.related.links import related_links
+from snapshelf.search import index
 from snapshelf.search import models as search_models
-from snapshelf.search import related as engine
 from tests.library.conftest import user  # noqa: F401
 from tests.search.test_related import (  # noqa: F401 (_clear_cache: an autouse fixture)
     DOCKER2,

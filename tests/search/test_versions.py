@@ -11,8 +11,9 @@ from django.db.models import Max
 
 from snapshelf.cli import main as cli_main
 from snapshelf.library.models import Link, Snapshot
-from snapshelf.library.services import get_or_create_link
+from snapshelf.library.records import get_or_create_link
 from snapshelf.search import index
+from snapshelf.search.backends import postgres, sqlite
 from snapshelf.search.query import parse
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,7 @@ def ids(owner, q: str, **kw) -> list[int]:
 
 
 def version_rows() -> int:
-    table = index.PG_VTABLE if connection.vendor == "postgresql" else index.VFTS
+    table = postgres.VTABLE if connection.vendor == "postgresql" else sqlite.VFTS
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608
         return cursor.fetchone()[0]
@@ -189,7 +190,7 @@ def test_rebuild_restores_older_versions(alice, bird):
 def test_an_upgraded_instance_indexes_its_older_versions_once(alice, bird):
     assert not index.versions_missing()
     with connection.cursor() as cursor:  # as before the older-versions table existed
-        table = index.PG_VTABLE if connection.vendor == "postgresql" else index.VFTS
+        table = postgres.VTABLE if connection.vendor == "postgresql" else sqlite.VFTS
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608
     assert index.versions_missing() and ids(alice, "in:versions kiwi") == []
     assert index.index_versions() == 1

@@ -104,7 +104,7 @@ class SearchTermDelta(models.Model):
 
 
 class RelatedVector(models.Model):
-    """A link's stored TF-IDF unit vector for related articles (snapshelf.search.vectors),
+    """A link's stored TF-IDF unit vector for related articles (snapshelf.related.vectors),
     written with its search document; `n` is the index's document count it was
     weighed at (rows too far from today's count are weighed again)."""
 
@@ -127,7 +127,7 @@ class RelatedVector(models.Model):
 
 
 class TopicModel(models.Model):
-    """The library's topic model for related articles (snapshelf.search.topics): the
+    """The library's topic model for related articles (snapshelf.related.topics): the
     coordinates of its MODEL_TERMS terms in topic space, fitted on a sample of the
     stored vectors when the index held `documents` links. The newest row is the model."""
 
@@ -145,7 +145,7 @@ class TopicModel(models.Model):
 
 class TopicVector(models.Model):
     """A link's topic vector under one TopicModel, projected from its stored term vector
-    (snapshelf.search.topic_store). Its own table, not a column of RelatedVector: on
+    (snapshelf.related.topic_store). Its own table, not a column of RelatedVector: on
     SQLite a column stored after the long term list is read by walking that list's
     overflow pages (~60 us a row)."""
 

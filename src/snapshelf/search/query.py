@@ -1,4 +1,4 @@
-"""The query language (DESIGN.md §8) parsed into a backend-neutral Query.
+"""The query language parsed into a backend-neutral Query.
 
 Words, "exact phrase", -exclude, OR, tag:name / #name, site:example.com,
 is:unread|favorite|archived|public|changed, lang:zh, type:pdf, before:/after: dates, and

@@ -1,4 +1,4 @@
-"""Highlighted excerpts cut from the original text (DESIGN.md §8 "Results").
+"""Highlighted excerpts cut from the original text.
 
 Matching reuses the analyzer's token spans, so what is highlighted is exactly what the
 index matched: whole words for alphabetic scripts, and for CJK only the matched

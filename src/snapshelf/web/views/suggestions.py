@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from snapshelf.library.models import Link, Tag
-from snapshelf.search.suggest import suggest_tags
+from snapshelf.related.suggest import suggest_tags
 from snapshelf.web.forms.link import LinkEditForm
 from snapshelf.web.views.links import TABS, _back, _owned_link
 

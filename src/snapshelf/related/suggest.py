@@ -1,7 +1,7 @@
 """Tag suggestions for a link: tags the user already uses, from what the link is about.
 
 Two sources, added up:
-- the tags of its related links (snapshelf.library.related), each weighted by how
+- the tags of its related links (snapshelf.related.links), each weighted by how
   related that link is: neighbours on the same topic tend to carry the right tags;
 - the user's tag names that are among the link's distinctive terms (a page about
   Docker volumes suggests the tag "docker"), weighted by the term's TF-IDF weight.
@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from snapshelf.library.models import Link, Tag
-from snapshelf.library.related import related_links
-from snapshelf.search import vectors
+from snapshelf.related import vectors
+from snapshelf.related.links import related_links
 from snapshelf.search.analyzer import analyze
 
 #: How many related links vote.
@@ -28,10 +28,9 @@ TERM_WEIGHT = 2.0
 def link_terms(link: Link) -> dict[str, float]:
     """The link's TF-IDF term vector (unit length); {} without a document.
 
-    The vector related articles store (snapshelf.search.vectors): related_links, called
-    just before, has read or weighed it, so this is one small query. (Weighing it here
-    again took ~0.6 s per link on PostgreSQL at 3,000 links with cold document
-    frequencies, and analyzing the capture again ~3-9 ms.)
+    The vector related articles store (snapshelf.related.vectors): related_links, called
+    just before, has read or weighed it, so this is one small query instead of weighing
+    every term of the page again.
     """
     return vectors.vectors_of([link.pk], vectors.cached_count()).get(link.pk, {})
 

@@ -1,4 +1,4 @@
-"""The topic model the related articles use (snapshelf.search.topics), kept in the database.
+"""The topic model the related articles use (snapshelf.related.topics), kept in the database.
 
 One model serves the whole index, as the document frequencies do: it is fitted on a
 random sample of the indexed links' stored vectors (FIT_DOCUMENTS at most) by
@@ -10,7 +10,7 @@ the model's id) when the model is fitted; a vector stored later (a new capture)
 gets one when related first needs it.
 """
 
-# SQL here names only the index's table constants; every value goes as a parameter.
+# SQL here names only the vector tables' constants; every value goes as a parameter.
 # ruff: noqa: S608
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 from django.db import connection, transaction
 
-from snapshelf.search import index, topics, vectors
+from snapshelf.related import engine, topics, vectors
+from snapshelf.search import index
 from snapshelf.search import models as search_models
-from snapshelf.search import related as engine
 
 #: The index has to grow (or shrink) by this share before the model is fitted again:
 #: a model fitted on 20,000 links describes 24,000 about as well.
@@ -35,7 +35,7 @@ VOCABULARY_DOCUMENTS = 5000
 
 _model: topics.TopicModel | None = None
 _model_id = 0
-_checked = (-1, -CHECK_SECONDS)  # index.generation, time.monotonic() of the last look
+_checked = (-1, -CHECK_SECONDS)  # index.generation(), time.monotonic() of the last look
 
 
 def _newest() -> tuple[int, int] | None:
@@ -47,8 +47,8 @@ def current() -> tuple[int, topics.TopicModel] | None:
     """(id, model) of the newest model, through the process's cache (see above)."""
     global _model, _model_id, _checked
     now = time.monotonic()
-    if _checked[0] != index.generation or now - _checked[1] >= CHECK_SECONDS:
-        _checked = (index.generation, now)
+    if _checked[0] != index.generation() or now - _checked[1] >= CHECK_SECONDS:
+        _checked = (index.generation(), now)
         newest = _newest()
         if newest is None:
             _model, _model_id = None, 0
@@ -64,14 +64,6 @@ def forget() -> None:
     """Load the newest model again on the next call (after a fit)."""
     global _model, _model_id, _checked
     _model, _model_id, _checked = None, 0, (-1, -CHECK_SECONDS)
-
-
-def _sample_ids(size: int) -> list[int]:
-    table = index.PG_TABLE if connection.vendor == "postgresql" else index.FTS
-    key = "link_id" if connection.vendor == "postgresql" else "rowid"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {key} FROM {table} ORDER BY random() LIMIT %s", [size])
-        return sorted(row[0] for row in cursor.fetchall())
 
 
 def _vectors(ids: list[int], n: int) -> Iterator[dict[str, float]]:
@@ -92,7 +84,7 @@ def refit(*, force: bool = False) -> int | None:
         return None
     if not force and newest is not None and abs(n - newest[1]) <= REFIT_SHARE * newest[1]:
         return None
-    ids = _sample_ids(topics.FIT_DOCUMENTS)
+    ids = index.sample_ids(topics.FIT_DOCUMENTS)
     every = max(1, len(ids) // VOCABULARY_DOCUMENTS)
     model = topics.fit(_vectors(ids[::every], n), _vectors(ids, n))
     if model is None:
@@ -140,7 +132,7 @@ def fill_topics(
     """Each entry's topic vector under the current model: the stored one, else projected
     from its term vector (read or weighed first when the entry has none yet) and
     stored. Without a model every topic stays None. `known` is (model id, stored topic
-    vectors) already read (vectors.prefiltered_topics): only the others are read here."""
+    vectors) already read (the prefilter's pick): only the others are read here."""
     found = current()
     if found is None:
         for entry in entries:
@@ -167,3 +159,10 @@ def fill_topics(
         if entry.topic is not None:
             projected[entry.doc_id] = entry.topic.astype("<f4").tobytes()
     vectors.store_topics(projected, model_id)
+
+
+def refit_after_rebuild() -> None:
+    """After `snapshelf reindex` (a hook of the index): every term vector weighed with
+    the final statistics, then a model fitted on them."""
+    vectors.rebuild()
+    refit(force=True)

@@ -1,14 +1,14 @@
-"""Related articles (相关文章推荐): the interface the link page and public pages call.
+"""Related articles (相关文章推荐): what the link page, public pages and the CLI call.
 
-`related_links` asks the search engine (snapshelf.search.related, DESIGN.md §8): the
-link's signature (its most distinctive terms, TF-IDF with document frequencies from
-the search index) is looked up in the index (the owner's PREFILTER links holding the
-most signature weight, then the RERANK best of them by BM25; on PostgreSQL, which
-has no BM25, the PREFILTER_RERANK first of that pick), and those candidates are
-re-ranked by cosine of their term vectors (mixed with their topic vectors' once the
-index is big enough for a topic model, snapshelf.search.topic_store) plus shared tags;
-same URL and near-duplicates (simhash fingerprints) are left out. The vectors are the
-ones stored with each link's search document (snapshelf.search.vectors).
+`related_links` runs the engine (snapshelf.related.engine) against the search index:
+the link's signature (its most distinctive terms, TF-IDF with document frequencies
+from the index) picks candidates among the owner's links (the PREFILTER links holding
+the most signature weight, then the RERANK best of them by BM25; where the index has
+no BM25, the PREFILTER_RERANK first of that pick), and those are re-ranked by cosine
+of their term vectors (mixed with their topic vectors' once the index is big enough
+for a topic model, snapshelf.related.topic_store) plus shared tags; same URL and
+near-duplicates (simhash fingerprints) are left out. The vectors are the ones stored
+for each link (snapshelf.related.vectors).
 
 A link without text (nothing captured yet, no title) falls back to "links sharing the
 most tags", rarer shared tags breaking ties.
@@ -30,11 +30,12 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from snapshelf.library.models import Link, Snapshot, Tag
+from snapshelf.library.records import link_count_subquery
 from snapshelf.library.stamp import library_version
-from snapshelf.library.tags import link_count_subquery
-from snapshelf.search import index, topic_store, vectors
-from snapshelf.search import related as engine
+from snapshelf.related import engine, topic_store, vectors
+from snapshelf.search import index
 from snapshelf.search.analyzer import is_cjk
+from snapshelf.search.backends import get_backend
 
 _HEAVY = ("text", "readable_html", "markdown", "timings")
 
@@ -307,37 +308,7 @@ def _related_to(
     signature = _signature(source.vector, df, n)
     if not signature:
         return []
-    known: tuple[int, dict[int, bytes]] = (0, {})  # topic vectors read with the pick
-    if connection.vendor == "postgresql":
-        # PostgreSQL ranks without idf (ts_rank, ts_rank_cd), so its pick would be no
-        # BM25: the prefilter's own order (weight * idf of the terms held) picks more
-        # candidates instead (engine.PREFILTER_RERANK, within its postings budget:
-        # measured in memory with the engine's pick="prefilter"), with their stored
-        # topic vectors
-        model = topic_store.current()
-        model_id = model[0] if model else 0
-        picked = vectors.prefiltered_topics(
-            link.owner_id,
-            _idf_weighted(engine.lookup_terms(signature, df, n), df, n),
-            exclude=link.pk,
-            public_only=public_only,
-            limit=max(engine.PREFILTER_RERANK, limit * 4),
-            model=model_id,
-        )
-        found = [pk for pk, _topic in picked]
-        known = (model_id, {pk: t for pk, t in picked if t is not None})
-    else:
-        found = vectors.bm25_among(
-            vectors.prefiltered(
-                link.owner_id,
-                _idf_weighted(signature, df, n),
-                exclude=link.pk,
-                public_only=public_only,
-                limit=engine.PREFILTER,
-            ),
-            [t for t, _w in signature],
-            limit=max(engine.RERANK, limit * 4),
-        )
+    found, known = _pick(link, signature, df, n, public_only, limit)
     # topic vectors first (400 bytes each): only the shortlist is read further
     bare = [engine.Entry(doc_id=pk, vector={}, length=0) for pk in found if pk != link.pk]
     topic_store.fill_topics([source, *bare], n, df, known)
@@ -357,6 +328,50 @@ def _related_to(
     return engine.collapse(source, signature, ranked, limit)
 
 
+def _pick(
+    link: Link,
+    signature: list[tuple[str, float]],
+    df: dict[str, int],
+    n: int,
+    public_only: bool,
+    limit: int,
+) -> tuple[list[int], tuple[int, dict[int, bytes]]]:
+    """The candidates' ids, best first, and (model id, topic vectors) read with them.
+
+    With BM25 in the index, BM25 of the signature among the prefilter's PREFILTER;
+    without (PostgreSQL's ts_rank knows no idf), the prefilter's own order (weight *
+    idf of the terms held, within its postings budget) picks more candidates instead
+    (engine.PREFILTER_RERANK, measured in memory with the engine's pick="prefilter"),
+    with their stored topic vectors in the same statement.
+    """
+    backend = get_backend()
+    if backend.ranks_by_bm25:
+        picked = backend.prefiltered(
+            link.owner_id,
+            _idf_weighted(signature, df, n),
+            exclude=link.pk,
+            public_only=public_only,
+            limit=engine.PREFILTER,
+        )
+        found = backend.bm25_among(
+            [pk for pk, _topic in picked],
+            [t for t, _w in signature],
+            limit=max(engine.RERANK, limit * 4),
+        )
+        return found, (0, {})
+    model = topic_store.current()
+    model_id = model[0] if model else 0
+    picked = backend.prefiltered(
+        link.owner_id,
+        _idf_weighted(engine.lookup_terms(signature, df, n), df, n),
+        exclude=link.pk,
+        public_only=public_only,
+        limit=max(engine.PREFILTER_RERANK, limit * 4),
+        topic_model=model_id,
+    )
+    return [pk for pk, _topic in picked], (model_id, {pk: t for pk, t in picked if t is not None})
+
+
 def _idf_weighted(
     signature: list[tuple[str, float]], df: dict[str, int], n: int
 ) -> list[tuple[str, float]]:
@@ -366,7 +381,7 @@ def _idf_weighted(
 
 
 def _fill_vectors(entries: list[engine.Entry], df: dict[str, int], n: int) -> None:
-    """Each entry's term vector (snapshelf.search.vectors.vectors_of: stored, or weighed
+    """Each entry's term vector (snapshelf.related.vectors.vectors_of: stored, or weighed
     from the indexed text and stored)."""
     found = vectors.vectors_of([e.doc_id for e in entries], n, df)
     for entry in entries:

@@ -1,6 +1,7 @@
 """Related articles: distinctive-term signatures matched against the owner's library.
 
-The maths (DESIGN.md §8), the same for the product and for bench/related_quality.py:
+The maths, the same for the product (snapshelf.related.links) and for
+bench/related_quality.py (measured figures: docs/related.md):
 
 - a link's terms are the analyzer's tokens of its title (counted TITLE_WEIGHT times: a
   headline names the topic) and of its body (the latest finished capture's text);
@@ -10,19 +11,18 @@ The maths (DESIGN.md §8), the same for the product and for bench/related_qualit
 - its signature is its SIGNATURE_TERMS heaviest terms that some other link also has
   and that are not common to much of the library (MAX_DF_SHARE);
 - candidates are the links that share signature terms, scored BM25 (rarer shared
-  terms count more, long texts are not favoured); on PostgreSQL, which has no BM25,
-  by the prefilter's own order over the rarest signature terms a postings budget
-  allows (PREFILTER_RERANK, PREFILTER_POSTINGS_SHARE);
+  terms count more, long texts are not favoured); where the index has no BM25
+  (PostgreSQL), by the prefilter's own order over the rarest signature terms a
+  postings budget allows (PREFILTER_RERANK, PREFILTER_POSTINGS_SHARE);
 - the best RERANK of them (their SHORTLIST nearest in topic space, once the library is
-  big enough for a topic model, snapshelf.search.topics) are re-ranked by cosine of
+  big enough for a topic model, snapshelf.related.topics) are re-ranked by cosine of
   the full vectors, mixed with the cosine of their topic vectors, plus a bonus for
   shared tags.
 
-Two ways to run it: RelatedIndex keeps a whole corpus in memory (the quality bench,
-and tests of the maths); snapshelf.library.related runs the product path, where the
-search index supplies the prefilter and BM25 candidates (snapshelf.search.vectors),
-document frequencies and the document count, and candidates' vectors are stored.
-The functions weigh, signature_of, lookup_terms, rescore and collapse are shared by both.
+RelatedIndex keeps a whole corpus in memory (the quality bench, and tests of the
+maths); the product asks the search index for candidates, document frequencies and
+the document count, and stores the vectors. weigh, signature_of, lookup_terms,
+rescore and collapse are shared by both.
 
 Near-duplicates (fingerprints within NEAR_DUPLICATE bits) and links with the same
 URL as the source are never returned; of a group of near-duplicates the newest stays.
@@ -37,49 +37,33 @@ from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from snapshelf.search import topics
+from snapshelf.related import topics
 from snapshelf.search.stopwords import is_stopword
 
 TITLE_WEIGHT = 2
 SIGNATURE_TERMS = 30
 #: Signature terms are those in at most this share of the library (but at least
-#: MIN_DF_CAP links): their postings are the longest to read. precision@5 (20 Newsgroups
-#: / Sina) with topic vectors: 0.05 -> 0.8356 / 0.9308, 0.02 -> 0.8350 / 0.9306 (by the
-#: prefilter's pick 0.8334 / 0.9236 -> 0.8338 / 0.9252), and related on PostgreSQL at
-#: 100,000 links is ~25% faster. (Without topic vectors 0.02 cost 0.004 on 20 Newsgroups.)
+#: MIN_DF_CAP links): their postings are the longest to read, and their low idf hardly
+#: moves the order (precision unchanged, related on PostgreSQL faster).
 MAX_DF_SHARE = 0.02
 MIN_DF_CAP = 100
 VECTOR_TERMS = 1000
-#: Candidates re-ranked by cosine. With topic vectors a wider pool pays: precision@5
-#: 50 -> 0.9260 (Sina), 100 -> 0.9308; 150 -> 0.9316 (with MAX_DF_SHARE 0.05).
+#: Candidates re-ranked by cosine: with topic vectors a wider pool pays, up to about this.
 RERANK = 100
 #: BM25 is computed only for this many links: those with the best sum of weight * idf
 #: over the signature terms they hold (no term counts needed: the index answers which
 #: links hold a term cheaply, while BM25 reads every occurrence of every term in every
-#: match, ~5 us per link and term at 100,000 links). precision@5 (related_quality.py):
-#: 200 -> 0.8168 (20 Newsgroups) and 0.9054 (Sina); 300 -> 0.8166 and 0.9056; 400 ->
-#: 0.8164 and 0.9056; BM25 over every match: 0.8164 and 0.9056.
+#: match). As precise as BM25 over every match.
 PREFILTER = 300
-#: PostgreSQL has no BM25 (ts_rank and ts_rank_cd know no idf), so there the prefilter's
-#: order alone picks the candidates, this many. precision@5 of that in memory: top 100
-#: -> 0.8150 (20 Newsgroups) and 0.9054 (Sina); top 50 -> 0.8110 and 0.9004; BM25
-#: among PREFILTER, then RERANK: 0.8166 and 0.9056. With topic vectors (and MAX_DF_SHARE
-#: 0.02): top 100 -> 0.8338 and 0.9252; top 150 -> 0.8348 and 0.9288; top 50 -> 0.8284
-#: and 0.9170 (BM25's pick: 0.8350 and 0.9306). With the postings budget below: top 100
-#: -> 0.8312 and 0.9252; 150 -> 0.8328 and 0.9272; 200 -> 0.8342 and 0.9294; 300 ->
-#: 0.8336 and 0.9314 (0.8332 and 0.9314 with a SHORTLIST of 30). Of the extra ones only
-#: the topic vectors are read (400 bytes each, ~2 ms for 300 at 100,000 links).
+#: Where the index has no BM25 (ts_rank and ts_rank_cd know no idf), the prefilter's
+#: order alone picks the candidates, this many: a wider pick makes up for the plainer
+#: order. Of the extra ones only the topic vectors are read (400 bytes each).
 PREFILTER_RERANK = 300
-#: Where the prefilter's order picks (PostgreSQL), it reads the postings of at most this
-#: share of the library (but at least PREFILTER_MIN_POSTINGS), summed over the signature
-#: terms it looks up: past that, the terms most links hold are left out (the lowest
-#: idf: they move its order least). There a posting costs a heap visit, ~1.5-2.5 us, and
-#: a signature's postings at 100,000 links were ~8,000 (p95 ~17,000). precision@5 of
-#: the prefilter's pick of 100 (20 Newsgroups / Sina), budgets without the floor (at
-#: the corpora's size the floor is above 8%): none -> 0.8338 / 0.9252; 0.15 -> 0.8318 /
-#: 0.9252; 0.08 -> 0.8284 / 0.9252; 0.04 -> 0.8260 / 0.9254 (pick of 150, 0.08: 0.8308
-#: / 0.9278). SQLite reads its own postings, and its BM25 pick lost Sina precision
-#: with a budget (0.08: 0.9306 -> 0.9286), so it looks up every term.
+#: Where the prefilter's order picks, it reads the postings of at most this share of
+#: the library (but at least PREFILTER_MIN_POSTINGS), summed over the signature terms it
+#: looks up: past that, the terms most links hold are left out (the lowest idf: they
+#: move its order least). There a posting costs a heap visit. The BM25 pick reads its
+#: own postings and lost precision with a budget, so it looks up every term.
 PREFILTER_POSTINGS_SHARE = 0.08
 PREFILTER_MIN_POSTINGS = 1000
 BM25_K1 = 1.2
@@ -202,10 +186,8 @@ def tag_bonus(shared: Iterable[str], tag_df: Mapping[str, int], n: int) -> float
 
 #: With topic vectors, only this many candidates (or twice the answers asked for), those
 #: nearest the source in topic space, are read further (links' rows, term vectors) and
-#: compared: the costly part of a candidate is its term vector (read, split and
-#: compared) and its row, tags and fingerprint. precision@5 (20 Newsgroups / Sina) by
-#: BM25's pick of 100: all -> 0.8350 / 0.9306, 50 -> the same, 30 -> 0.8344 / 0.9308;
-#: by the prefilter's pick of 300: 50 -> 0.8336 / 0.9314, 30 -> 0.8332 / 0.9314.
+#: compared: the costly part of a candidate is its term vector and its row, tags and
+#: fingerprint; farther ones hardly ever make the top 5.
 SHORTLIST = 30
 
 
@@ -226,8 +208,6 @@ def rescore(
     cosine when the source has a topic vector) plus a shared-tag bonus.
 
     Matches on a few common words only (term cosine below MIN_SCORE) are dropped.
-    (Pseudo-relevance feedback, averaging the best candidates into the source, was
-    tried: +0.003 precision@5 on 20 Newsgroups, and it lifts noise in small libraries.)
     """
     out = []
     for other in others:
@@ -274,8 +254,8 @@ class RelatedIndex:
     postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
     tag_df: Counter[str] = field(default_factory=Counter)
     avg_length: float = 1.0
-    #: How candidates are picked from the prefilter's: "bm25" (the product on SQLite) or
-    #: "prefilter", its own order (on PostgreSQL, see PREFILTER_RERANK).
+    #: How candidates are picked from the prefilter's: "bm25" (an index with BM25) or
+    #: "prefilter", its own order (one without, see PREFILTER_RERANK).
     pick: str = "bm25"
 
     @classmethod

@@ -1,0 +1,168 @@
+"""Keeping the search index current: one document per link, written in the same
+transaction as the change that calls for it (see snapshelf.search.index for who calls).
+
+Others keep data derived from the documents (related articles' term vectors and topic
+model): they register hooks here (`on_reindexed`, `on_rebuilt`), called in the same
+transaction as the write, so derived rows never outlive the document they came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
+
+from snapshelf.library import stamp
+from snapshelf.library.models import Link, Snapshot
+from snapshelf.search.backends import get_backend
+from snapshelf.search.backends.base import chunks
+from snapshelf.search.documents import documents, older_versions, version_documents
+
+VERSION_CHUNK = 100  # older versions' texts loaded at a time (each up to BODY_CHARS)
+
+#: Bumped on every index write in this process, so in-process caches of index statistics
+#: (related articles' document frequencies) know they are stale.
+_generation = 0
+
+ReindexHook = Callable[[list[int]], None]
+RebuildHook = Callable[[], None]
+_reindexed: list[ReindexHook] = []
+_rebuilt: list[RebuildHook] = []
+
+
+def generation() -> int:
+    """How many times this process has written to the index (see _generation)."""
+    return _generation
+
+
+def _changed() -> None:
+    global _generation
+    _generation += 1
+
+
+def on_reindexed(hook: ReindexHook) -> None:
+    """Call `hook(link_ids)` after these links' documents were rewritten, in the same
+    transaction (registered once, from an AppConfig.ready())."""
+    if hook not in _reindexed:
+        _reindexed.append(hook)
+
+
+def on_rebuilt(hook: RebuildHook) -> None:
+    """Call `hook()` after `rebuild`, once every document is in (final statistics)."""
+    if hook not in _rebuilt:
+        _rebuilt.append(hook)
+
+
+def _add_versions(cursor, snapshot_ids: Iterable[int]) -> None:
+    backend = get_backend()
+    for chunk in chunks(sorted(snapshot_ids), VERSION_CHUNK):
+        backend.insert_versions(cursor, list(version_documents(chunk)))
+
+
+def _sync_versions(cursor, link_ids: list[int]) -> None:
+    """Make these links' older-version rows match their finished captures: only rows that
+    appear or go are written, so a tag edit does not re-analyze old texts."""
+    older, every = older_versions(link_ids)
+    have = get_backend().indexed_versions(cursor, link_ids, every)
+    get_backend().delete_versions(cursor, sorted(have - older.keys()))
+    _add_versions(cursor, older.keys() - have)
+
+
+def reindex_links(link_ids: Iterable[int]) -> None:
+    """Rewrite the documents of these links; ids of deleted links lose their document."""
+    _changed()
+    backend = get_backend()
+    ids = sorted({int(pk) for pk in link_ids})
+    stamp.touch_links(ids)  # what was computed over these libraries is stale now
+    with connection.cursor() as cursor:
+        for chunk in chunks(ids):
+            backend.replace_documents(cursor, chunk, list(documents(chunk)))
+            _sync_versions(cursor, chunk)
+            for hook in _reindexed:
+                hook(chunk)
+
+
+def delete_links(link_ids: Iterable[int]) -> None:
+    """Drop the documents of these links."""
+    _changed()
+    backend = get_backend()
+    with connection.cursor() as cursor:
+        for chunk in chunks(sorted({int(pk) for pk in link_ids})):
+            backend.delete_documents(cursor, chunk)
+
+
+def delete_versions(snapshot_ids: Iterable[int]) -> None:
+    """Drop the older-version rows of these snapshots (deleted captures). Related
+    articles' statistics read only current documents: no _changed() here."""
+    with connection.cursor() as cursor:
+        get_backend().delete_versions(cursor, sorted({int(pk) for pk in snapshot_ids}))
+
+
+def clear() -> None:
+    """Empty the index."""
+    _changed()
+    get_backend().clear()
+
+
+def rebuild(progress: Callable[[int, int], None] | None = None, chunk: int = 1000) -> int:
+    """Index every link from scratch, in chunks (constant memory); returns the count.
+
+    `progress(done, total)` is called after each chunk; the rebuild hooks run last.
+    """
+    with transaction.atomic():
+        done = _rebuild_documents(progress, chunk)
+    for hook in _rebuilt:
+        hook()
+    return done
+
+
+def _rebuild_documents(progress: Callable[[int, int], None] | None, chunk: int) -> int:
+    backend = get_backend()
+    clear()
+    total = Link.objects.count()
+    done = 0
+    last = 0
+    with connection.cursor() as cursor:
+        backend.begin_rebuild(cursor)
+        while True:
+            ids = list(
+                Link.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:chunk]
+            )
+            if not ids:
+                break
+            backend.insert_documents(cursor, list(documents(ids)))
+            _add_versions(cursor, older_versions(ids)[0])
+            last = ids[-1]
+            done += len(ids)
+            if progress:
+                progress(done, total)
+        backend.finish_rebuild(cursor)
+    return done
+
+
+def versions_missing() -> bool:
+    """True when no older version is indexed although some link has one (an instance
+    upgraded from before the older-versions index): one indexed probe each way."""
+    if get_backend().has_versions():
+        return False
+    done = Snapshot.objects.filter(status=Snapshot.Status.DONE)
+    return done.filter(
+        Exists(done.filter(link_id=OuterRef("link_id"), pk__lt=OuterRef("pk")))
+    ).exists()
+
+
+def index_versions(chunk: int = 1000) -> int:
+    """Bring every link's older-version rows up to date (without touching the main
+    documents); returns how many rows the table holds for them afterwards."""
+    last = 0
+    with connection.cursor() as cursor:
+        while True:
+            ids = list(
+                Link.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:chunk]
+            )
+            if not ids:
+                break
+            _sync_versions(cursor, ids)
+            last = ids[-1]
+    return get_backend().version_count()
