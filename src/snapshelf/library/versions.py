@@ -80,12 +80,9 @@ def flag_watched_change(link_id: int, changes: dict) -> None:
 
 
 def kept_for(link: Link, snapshot_id: int) -> Snapshot | None:
-    """The version a capture that found no change was folded into (None if unknown);
-    it comes back with `folded` True, so a page polling the vanished capture can say so."""
-    snap = link.snapshots.filter(last_check_id=snapshot_id).first()
-    if snap is not None:
-        snap.folded = True
-    return snap
+    """The version a capture that found no change was folded into (None if unknown), so
+    a page polling the vanished capture can say where it went."""
+    return link.snapshots.filter(last_check_id=snapshot_id).first()
 
 
 def annotate_versions(rows: list[Snapshot]) -> list[Snapshot]:

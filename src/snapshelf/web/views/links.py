@@ -35,10 +35,6 @@ LIVE = (Snapshot.Status.QUEUED, Snapshot.Status.RUNNING)
 MAX_TAG_SUGGESTIONS = 500
 
 
-def status_label(status: str) -> str:
-    return Snapshot.Status(status).label if status in Snapshot.Status.values else status
-
-
 def page_title(link: Link, versions: list[Snapshot]) -> str:
     """Like Link.display_title, but a queued re-snapshot does not hide the captured title."""
     captured = next((v.title for v in versions if v.title), "")
@@ -145,8 +141,6 @@ def _render_page(
             )
         )
     )
-    for version in versions:
-        version.status_label = status_label(version.status)
     tag_names = [t.name for t in link.tags.all()]
     form_open = form is not None
     if form is None:
@@ -157,7 +151,6 @@ def _render_page(
         "link": link,
         "page_title": page_title(link, versions),
         "snap": snap,
-        "snap_status_label": status_label(snap.status) if snap else "",
         "live": snap is not None and snap.status in LIVE,
         "versions": versions,
         "tab": tab,
@@ -207,14 +200,15 @@ def link_status(request: HttpRequest, pk: int) -> HttpResponse:
     if snap is None:
         raise Http404("no snapshot")
     live = snap.status in LIVE
-    if str(snap.pk) != request.GET.get("v", str(snap.pk)):  # folded into an earlier version
+    folded = str(snap.pk) != request.GET.get("v", str(snap.pk))  # into an earlier version
+    if folded:
         messages.info(
             request, _("No change since v%(n)d: no new version was kept.") % {"n": snap.version}
         )
     response = render(
         request,
         "snapshelf/links/_status.html",
-        {"link": link, "snap": snap, "live": live, "snap_status_label": status_label(snap.status)},
+        {"link": link, "snap": snap, "live": live, "folded": folded},
     )
     if not live:
         response["HX-Refresh"] = "true"
