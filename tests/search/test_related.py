@@ -1,4 +1,4 @@
-"""Related articles from distinctive-term signatures (DESIGN.md §8), owner-scoped."""
+"""Related articles from distinctive-term signatures, owner-scoped."""
 
 # ruff: noqa: F811  (the user fixtures are imported)
 
