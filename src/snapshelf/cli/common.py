@@ -1,0 +1,89 @@
+"""What every command group shares: the consoles, the one-line error, Django start-up,
+the acting user, JSON output and the helpers that declare a command's parser."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+
+from snapshelf import env
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+
+
+class CLIError(Exception):
+    """A failure we can explain in one line."""
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "snapshelf.settings")
+    from snapshelf import config
+
+    config.ensure_data_dir(config.data_dir())
+    import django
+
+    django.setup()
+
+
+def ensure_database() -> None:
+    """Apply pending migrations (cheap when there are none)."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        call_command("migrate", interactive=False, verbosity=0)
+
+
+def resolve_user(name: str | None):
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    if name:
+        try:
+            return User.objects.get(username=name)
+        except User.DoesNotExist:
+            raise CLIError(f"no user named {name!r}") from None
+    users = list(User.objects.order_by("id")[:2])
+    if not users:
+        raise CLIError("no user exists yet: run `snapshelf init` first")
+    if len(users) > 1:
+        raise CLIError("several users exist: pass --user NAME")
+    return users[0]
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, default=str) + "\n")
+
+
+def base_url() -> str:
+    return env.get("SNAPSHELF_BASE_URL")
+
+
+def browser_status() -> str:
+    """ "available, using /usr/bin/chromium" or "off: <why>", as serve and show say it."""
+    from snapshelf.capture.browser_service import browser_available
+
+    ok, why = browser_available()
+    return f"available, {why}" if ok else f"off: {why}"
+
+
+def command(
+    sub: argparse._SubParsersAction, name: str, func: Callable, help_text: str, django: bool = True
+) -> argparse.ArgumentParser:
+    """A subcommand running `func(args)`; `django=False` for one that never starts Django."""
+    p = sub.add_parser(name, help=help_text, description=help_text)
+    p.set_defaults(func=func, django=django)
+    return p
+
+
+def user_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--user", help="act as this user (needed when several users exist)")

@@ -1,0 +1,292 @@
+"""Running the instance: init, createuser, serve, worker, status, gc and reindex."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import sys
+
+from rich.markup import escape
+
+from snapshelf import env
+from snapshelf.cli.common import (
+    CLIError,
+    browser_status,
+    command,
+    ensure_database,
+    err,
+    out,
+    print_json,
+    resolve_user,
+)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    ensure_database()
+    User = get_user_model()
+    err.print(f"data directory: {settings.DATA_DIR}")
+    index_existing_links()
+    if not User.objects.exists():
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser("admin", "", password)
+        out.print(f"Created the first user [bold]admin[/bold] with password: {password}")
+        out.print("This password is shown only once; change it after logging in.")
+    return 0
+
+
+def index_existing_links() -> None:
+    """Links saved before the search index existed (an upgrade) are indexed once."""
+    from snapshelf.library.models import Link
+    from snapshelf.search import index
+
+    if index.doc_count() == 0 and Link.objects.exists():
+        err.print("building the search index for existing links (once)…")
+        err.print(f"indexed {index.rebuild()} links")
+    elif index.versions_missing():
+        err.print("indexing older versions for in:versions searches (once)…")
+        err.print(f"indexed {index.index_versions()} older versions")
+
+
+def cmd_createuser(args: argparse.Namespace) -> int:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    ensure_database()
+    User = get_user_model()
+    if User.objects.filter(username=args.name).exists():
+        raise CLIError(f"a user named {args.name!r} already exists")
+    generated = args.password is None and not args.password_stdin
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = args.password or secrets.token_urlsafe(12)
+    try:
+        validate_password(password, User(username=args.name))
+    except ValidationError as exc:
+        raise CLIError(" ".join(exc.messages)) from None
+    create = User.objects.create_superuser if args.superuser else User.objects.create_user
+    user = create(args.name, args.email or "", password)
+    if args.json:
+        print_json(
+            {
+                "user_id": user.pk,
+                "username": user.username,
+                "password": password if generated else None,
+            }
+        )
+    else:
+        out.print(
+            f"Created user {user.username}" + (f" with password: {password}" if generated else "")
+        )
+    return 0
+
+
+def run_server(host: str, port: int, with_worker: bool) -> int:
+    from waitress import create_server
+
+    from snapshelf.wsgi import application
+
+    consumer = start_consumer() if with_worker else None
+    server = create_server(application, host=host, port=port, threads=8, ident="snapshelf")
+
+    def stop(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    err.print(
+        f"Snapshelf is running at http://{host}:{server.effective_port}/"
+        + ("  (worker: in-process)" if consumer else "")
+    )
+    err.print(f"browser capture: {browser_status()}")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        err.print("stopping")
+    finally:
+        server.close()
+        if consumer:
+            consumer.stop(graceful=True)
+    return 0
+
+
+def start_consumer():
+    from django.conf import settings
+    from huey.contrib.djhuey import HUEY
+
+    from snapshelf.jobs import tasks  # noqa: F401  (registers the tasks)
+
+    consumer = HUEY.create_consumer(**settings.HUEY.get("consumer", {}))
+    consumer.start()
+    return consumer
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from django.conf import settings
+
+    cmd_init(args)
+    return run_server(args.host, args.port, with_worker=settings.SNAPSHELF_WORKERS > 0)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from django import db
+    from django.conf import settings
+    from huey.contrib.djhuey import HUEY
+
+    from snapshelf.jobs import tasks
+    from snapshelf.procs import die_with_parent
+
+    ensure_database()
+    options = dict(settings.HUEY.get("consumer", {}))
+    # Capture is CPU-bound Python (parsing, extraction): a standalone worker uses
+    # processes so it can use every core; the worker inside `serve` stays on threads.
+    options["worker_type"] = "process"
+    if args.workers:
+        options["workers"] = args.workers
+    err.print(f"Snapshelf worker: {options['workers']} processes")
+    parent = os.getpid()
+    forker = [parent]
+
+    def note_forker() -> None:
+        forker[0] = os.getpid()
+
+    def tie_to_parent() -> None:
+        # Forked workers and the scheduler die with this process, even on SIGKILL: no
+        # orphan keeps taking jobs from a shared queue unsupervised. The hook is
+        # inherited, so it also runs in what a worker forks (Chromium, before exec):
+        # those are not ours to tie (the browser service ties them to its own thread).
+        if forker[0] != parent:
+            return
+        die_with_parent()
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(0)
+
+    os.register_at_fork(before=note_forker, after_in_child=tie_to_parent)
+
+    recovered = tasks.requeue_stale()
+    if recovered:
+        err.print(f"queued again {recovered} captures whose worker had stopped")
+    # Forked workers must not share the parent's database connections.
+    db.connections.close_all()
+    HUEY.create_consumer(**options).run()
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from snapshelf.jobs.status import queue_status
+
+    ensure_database()
+    owner = resolve_user(args.user) if args.user else None
+    status = queue_status(owner, limit=max(1, args.limit))
+    if args.json:
+        print_json(status)
+        return 0
+    oldest = status["oldest_queued"]
+    out.print(
+        f"queued {status['queued']} (retrying {status['retrying']}), "
+        f"running {status['running']}; last 24 h: done {status['done_24h']}, "
+        f"failed {status['failed_24h']}"
+        + (f"; oldest queued since {oldest:%Y-%m-%d %H:%M:%S}" if oldest else "")
+    )
+    queue = status.get("queue")
+    if queue:
+        detail = queue.get("error") or (
+            f"{queue['pending_tasks']} tasks pending, {queue['scheduled_tasks']} scheduled"
+        )
+        out.print(f"queue ({queue['backend']}): {escape(detail)}")
+        busy = ", ".join(f"{h} {n}/{status['host_limit']}" for h, n in status["busy_hosts"].items())
+        if busy:
+            out.print(f"hosts being captured: {escape(busy)}")
+    for row in status["in_progress"]:
+        out.print(f"  {row['status']:8} #{row['snapshot_id']} {escape(row['url'])}")
+    if status["recent_failures"]:
+        out.print("recent failures:")
+    for row in status["recent_failures"]:
+        out.print(
+            f"  #{row['snapshot_id']} {escape(row['url'])}  "
+            f"[red]{escape(row['error_code'])}[/red] {escape(row['error'][:200])}"
+        )
+    return 0
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    """Reclaim blobs referenced by nothing (older than SNAPSHELF_GC_GRACE) and queue
+    again the captures whose worker died; --dry-run only reports."""
+    from snapshelf.jobs.tasks import requeue_stale
+    from snapshelf.library.housekeeping import count_stale, sweep
+
+    ensure_database()
+    try:
+        report = sweep(dry_run=args.dry_run)
+    except Exception as exc:  # e.g. the S3 endpoint is unreachable
+        raise CLIError(f"gc failed: {type(exc).__name__}: {exc}") from None
+    report.stale_jobs = count_stale() if args.dry_run else requeue_stale()
+    if args.json:
+        print_json(report.as_dict())
+        return 0
+    verb = "would reclaim" if args.dry_run else "reclaimed"
+    out.print(
+        f"{verb} {report.bytes:,} bytes: {report.orphan_rows} blob row(s) referenced by "
+        f"nothing ({report.orphan_row_bytes:,} bytes), {report.orphan_objects} stored "
+        f"object(s) without a row ({report.orphan_object_bytes:,} bytes)"
+    )
+    if report.objects_kept_recent:
+        out.print(f"{report.objects_kept_recent} object(s) kept: put again recently")
+    stale = "would queue again" if args.dry_run else "queued again"
+    out.print(f"{stale} {report.stale_jobs} capture(s) whose worker stopped")
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from django.db import transaction
+    from rich.progress import Progress
+
+    from snapshelf.search.index import rebuild
+
+    ensure_database()
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("indexing", total=None)
+
+        def step(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        with transaction.atomic():  # searches see the old index until the new one is whole
+            count = rebuild(progress=step)
+    err.print(f"indexed {count} link(s)", markup=False)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    command(sub, "init", cmd_init, "create the data directory, the database and a first user")
+
+    p = command(sub, "serve", cmd_serve, "run the web server and a worker")
+    p.add_argument("--host", default=env.get("SNAPSHELF_HOST"))
+    p.add_argument("--port", type=int, default=env.get("SNAPSHELF_PORT"))
+
+    p = command(sub, "worker", cmd_worker, "run a capture worker only")
+    p.add_argument("--workers", type=int, help="worker processes (default: SNAPSHELF_WORKERS)")
+
+    p = command(sub, "createuser", cmd_createuser, "create a user")
+    p.add_argument("name")
+    p.add_argument("--email")
+    p.add_argument("--password", help="the password (default: a generated one, printed once)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument("--superuser", action="store_true", help="may use the admin pages")
+    p.add_argument("--json", action="store_true")
+
+    command(sub, "reindex", cmd_reindex, "rebuild the search index from the library")
+
+    p = command(sub, "gc", cmd_gc, "reclaim unreferenced blobs and recover stale captures")
+    p.add_argument("--dry-run", action="store_true", help="only show what would be reclaimed")
+    p.add_argument("--json", action="store_true")
+
+    p = command(sub, "status", cmd_status, "the capture queue: depth, running, recent failures")
+    p.add_argument("--limit", type=int, default=20, help="rows of running and failed captures")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--user", metavar="NAME", help="only this user's captures")

@@ -1,0 +1,310 @@
+"""The user's links and snapshots: add, watch, show, list and download."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from snapshelf.cli.common import (
+    CLIError,
+    base_url,
+    browser_status,
+    command,
+    ensure_database,
+    err,
+    out,
+    print_json,
+    resolve_user,
+    user_option,
+)
+
+# The rows of `snapshelf show`, in order (empty values are left out).
+SHOW_FIELDS = (
+    "title",
+    "url",
+    "final_url",
+    "status",
+    "error_code",
+    "error",
+    "author",
+    "date",
+    "site_name",
+    "language",
+    "kind",
+    "content_type",
+    "charset",
+    "http_status",
+    "mode",
+    "word_count",
+    "resource_count",
+    "bytes",
+    "tags",
+    "created",
+    "view_url",
+    "archive_url",
+)
+
+
+def snapshot_summary(snap) -> dict[str, Any]:
+    return {
+        "link_id": snap.link_id,
+        "snapshot_id": snap.pk,
+        "version": snap.version,
+        "status": snap.status,
+        "url": snap.link.url,
+        "title": snap.title or snap.link.title,
+        "error_code": snap.error_code or None,
+        "error": snap.error or None,
+    }
+
+
+def snapshot_details(snap) -> dict[str, Any]:
+    resources = list(snap.resources.values("kind", "url", "content_type", "error_code"))
+    by_kind: dict[str, int] = {}
+    for r in resources:
+        if not r["error_code"]:
+            by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + 1
+    return snapshot_summary(snap) | {
+        "final_url": snap.final_url,
+        "author": snap.author,
+        "date": snap.published,
+        "site_name": snap.site_name,
+        "language": snap.language,
+        "description": snap.description,
+        "text": snap.text,
+        "word_count": snap.word_count,
+        "http_status": snap.http_status,
+        "content_type": snap.content_type,
+        "charset": snap.charset,
+        "kind": snap.kind,
+        "mode": snap.mode,
+        "resource_count": snap.resource_count,
+        "resources_by_kind": by_kind,
+        "failed_resources": [r for r in resources if r["error_code"]],
+        "bytes": snap.total_bytes,
+        "created": snap.created.isoformat(),
+        "finished": snap.finished.isoformat() if snap.finished else None,
+        "timings": snap.timings,
+        "tags": [t.name for t in snap.link.tags.all()],
+        "view_url": f"{base_url()}/s/{snap.pk}/",
+        "archive_url": f"{base_url()}/s/{snap.pk}/?view=archive",
+        "has_screenshot": bool(snap.screenshot_blob_id),
+        "has_pdf": bool(snap.pdf_blob_id),
+        "browser": browser_status(),
+    }
+
+
+def own_snapshot(user, snapshot_id: int):
+    """The user's snapshot `snapshot_id` (show, download), or a CLIError."""
+    from snapshelf.library.models import Snapshot
+    from snapshelf.library.records import snapshot_for
+
+    try:
+        return snapshot_for(user, snapshot_id)
+    except Snapshot.DoesNotExist:
+        raise CLIError(f"no snapshot {snapshot_id}") from None
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from snapshelf.capture.browser_service import browser_available
+    from snapshelf.capture.normalize import normalize_url
+    from snapshelf.errors import CaptureError
+    from snapshelf.library.models import Snapshot
+    from snapshelf.services.links import save_link
+
+    ensure_database()
+    user = resolve_user(args.user)
+    if args.mode == "browser":
+        ok, why = browser_available()
+        if not ok:
+            raise CLIError(f"browser capture is not available: {why}")
+    fields = {"tags": args.tag or [], "mode": args.mode, "force": args.force}
+    try:
+        if args.wait:
+            with err.status(f"capturing {normalize_url(args.url)}", spinner="dots"):
+                saved = save_link(user, args.url, **fields, limited=False, wait=True)
+        else:
+            saved = save_link(user, args.url, **fields, limited=False)
+    except CaptureError as exc:
+        raise CLIError(str(exc)) from None
+    link, snap = saved.link, saved.snapshot
+    unchanged = saved.unchanged  # same text: folded into the kept version
+    summary = snapshot_summary(snap) | {"unchanged": unchanged}
+    if args.json:
+        print_json(summary)
+    else:
+        out.print(f"link {link.pk} · snapshot {snap.pk} (v{snap.version}) · {snap.status}")
+        if unchanged:
+            out.print(f"no change since v{snap.version}: no new version kept (--force keeps one)")
+        elif snap.status == Snapshot.Status.DONE:
+            out.print(f"{snap.title}\n{snap.resource_count} resources, {snap.total_bytes:,} bytes")
+            out.print(f"view: {base_url()}/s/{snap.pk}/")
+        elif snap.status == Snapshot.Status.QUEUED:
+            out.print("queued: a running `snapshelf serve` or `snapshelf worker` will capture it")
+    if snap.status == Snapshot.Status.FAILED:
+        raise CLIError(f"capture failed ({snap.error_code}): {snap.error}")
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from snapshelf.library import watch
+    from snapshelf.library.models import Link
+    from snapshelf.services import links as door
+
+    ensure_database()
+    user = resolve_user(args.user)
+    try:
+        link = door.get_link(user, args.link_id)
+    except Link.DoesNotExist:
+        raise CLIError(f"no link {args.link_id}") from None
+    try:
+        link = door.set_watch(user, link, watch.parse_every(args.every))
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    result = {
+        "link_id": link.pk,
+        "watch_hours": link.watch_hours,
+        "next_check": link.next_check.isoformat() if link.next_check else None,
+    }
+    if args.json:
+        print_json(result)
+    elif link.watch_hours:
+        when = f"{link.next_check:%Y-%m-%d %H:%M}"
+        out.print(f"link {link.pk} · watched every {link.watch_hours} h · next check {when}")
+    else:
+        out.print(f"link {link.pk} · not watched")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    ensure_database()
+    user = resolve_user(args.user)
+    data = snapshot_details(own_snapshot(user, args.snapshot_id))
+    if args.json:
+        print_json(data)
+        return 0
+    table = Table(show_header=False, box=None)
+    for key in SHOW_FIELDS:
+        value = data[key]
+        if value not in (None, "", []):
+            table.add_row(
+                f"[dim]{key}[/dim]", ", ".join(value) if isinstance(value, list) else str(value)
+            )
+    if data["resources_by_kind"]:
+        table.add_row(
+            "[dim]resources[/dim]",
+            ", ".join(f"{k} {n}" for k, n in sorted(data["resources_by_kind"].items())),
+        )
+    if data["failed_resources"]:
+        table.add_row("[dim]not captured[/dim]", str(len(data["failed_resources"])))
+    out.print(table)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from snapshelf.library.records import links_for
+
+    ensure_database()
+    user = resolve_user(args.user)
+    links = links_for(user).select_related("latest_snapshot").prefetch_related("tags")
+    if args.tag:
+        for tag in args.tag:
+            links = links.filter(tags__name__iexact=tag)
+        links = links.distinct()
+    rows = []
+    for link in links[: args.limit]:
+        snap = link.latest_snapshot
+        rows.append(
+            {
+                "link_id": link.pk,
+                "url": link.url,
+                "title": link.display_title,
+                "tags": sorted(t.name for t in link.tags.all()),
+                "snapshot_id": snap.pk if snap else None,
+                "status": snap.status if snap else None,
+                "created": link.created.isoformat(),
+            }
+        )
+    if args.json:
+        print_json(rows)
+        return 0
+    table = Table("id", "title", "tags", "status", "snapshot")
+    for r in rows:
+        table.add_row(
+            str(r["link_id"]),
+            f"{r['title']}\n[dim]{r['url']}[/dim]",
+            ", ".join(r["tags"]),
+            r["status"] or "",
+            str(r["snapshot_id"] or ""),
+        )
+    out.print(table)
+    return 0
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    from snapshelf.library.artefacts import single_file_html
+    from snapshelf.library.models import Snapshot
+
+    ensure_database()
+    user = resolve_user(args.user)
+    snap = own_snapshot(user, args.snapshot_id)
+    if snap.status != Snapshot.Status.DONE:
+        raise CLIError(f"snapshot {snap.pk} is {snap.status}, not done")
+    if args.format != "singlefile":
+        raise CLIError(f"--format {args.format} is not available yet (singlefile is)")
+    data = single_file_html(snap)
+    target = Path(args.output)
+    tmp = target.with_name(target.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(target)
+    err.print(f"wrote {len(data):,} bytes to {target}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = command(sub, "add", cmd_add, "save a link and snapshot it")
+    p.add_argument("url")
+    p.add_argument("--tag", "-t", action="append", help="tag (repeatable)")
+    p.add_argument(
+        "--mode",
+        choices=["static", "browser", "auto"],
+        help="how to capture this link from now on (default: the link's mode, auto)",
+    )
+    p.add_argument("--wait", action="store_true", help="capture now and wait for the result")
+    p.add_argument(
+        "--force", action="store_true", help="keep a new version even if the text did not change"
+    )
+    p.add_argument("--json", action="store_true")
+    user_option(p)
+
+    p = command(sub, "watch", cmd_watch, "re-capture a link on a schedule; keep changed versions")
+    p.add_argument("link_id", type=int)
+    p.add_argument(
+        "--every", required=True, metavar="daily|weekly|Nh|off", help="how often to check"
+    )
+    p.add_argument("--json", action="store_true")
+    user_option(p)
+
+    p = command(sub, "show", cmd_show, "show a snapshot")
+    p.add_argument("snapshot_id", type=int)
+    p.add_argument("--json", action="store_true")
+    user_option(p)
+
+    p = command(sub, "list", cmd_list, "list saved links")
+    p.add_argument(
+        "--tag", "-t", action="append", help="only links with this tag (repeatable: all of them)"
+    )
+    p.add_argument("--limit", type=int, default=1000)
+    p.add_argument("--json", action="store_true")
+    user_option(p)
+
+    p = command(sub, "download", cmd_download, "write a snapshot artefact to a file")
+    p.add_argument("snapshot_id", type=int)
+    p.add_argument(
+        "--format", choices=["singlefile", "warc", "screenshot", "pdf"], default="singlefile"
+    )
+    p.add_argument("-o", "--output", required=True)
+    user_option(p)
