@@ -227,15 +227,16 @@ def test_server_errors_are_retried_with_backoff_then_succeed(fixture_server, use
         lambda req: Reply(next(answers, 200), {"Content-Type": "text/html"}, b"<title>ok</title>"),
     )
     _link, snap = add_link(user, fixture_server.url("/flaky"))
-    first = capture_module.run_capture(snap.pk).snapshot
-    assert first.status == Snapshot.Status.QUEUED and first.error_code == "http_error"
+    first = capture_module.run_capture(snap.pk)
+    assert first.snapshot.status == Snapshot.Status.QUEUED
+    assert first.snapshot.error_code == "http_error"
     assert 4.0 <= first.retry_in <= 8.0  # full jitter in the upper half of base * 2**0
-    assert "503" in first.error and "retrying" in first.error
-    second = capture_module.run_capture(snap.pk).snapshot
-    assert second.status == Snapshot.Status.QUEUED and 8.0 <= second.retry_in <= 16.0
-    third = capture_module.run_capture(snap.pk).snapshot
-    assert third.status == Snapshot.Status.DONE and third.retry_in is None
-    assert third.attempts == 3 and third.error == ""
+    assert "503" in first.snapshot.error and "retrying" in first.snapshot.error
+    second = capture_module.run_capture(snap.pk)
+    assert second.snapshot.status == Snapshot.Status.QUEUED and 8.0 <= second.retry_in <= 16.0
+    third = capture_module.run_capture(snap.pk)
+    assert third.snapshot.status == Snapshot.Status.DONE and third.retry_in is None
+    assert third.snapshot.attempts == 3 and third.snapshot.error == ""
 
 
 def test_retry_after_is_honoured_and_tries_run_out(fixture_server, user, settings):
@@ -244,19 +245,19 @@ def test_retry_after_is_honoured_and_tries_run_out(fixture_server, user, setting
         "/busy", lambda req: Reply(429, {"Retry-After": "7", "Content-Type": "text/plain"}, b"")
     )
     _link, snap = add_link(user, fixture_server.url("/busy"))
-    first = capture_module.run_capture(snap.pk).snapshot
-    assert first.status == Snapshot.Status.QUEUED and first.retry_in == 7.0
-    last = capture_module.run_capture(snap.pk).snapshot
-    assert last.status == Snapshot.Status.FAILED and last.retry_in is None
-    assert "429" in last.error and last.attempts == 2
+    first = capture_module.run_capture(snap.pk)
+    assert first.snapshot.status == Snapshot.Status.QUEUED and first.retry_in == 7.0
+    last = capture_module.run_capture(snap.pk)
+    assert last.snapshot.status == Snapshot.Status.FAILED and last.retry_in is None
+    assert "429" in last.snapshot.error and last.snapshot.attempts == 2
 
 
 def test_permanent_failures_are_not_retried(fixture_server, canary_server, user):
     fixture_server.route("/gone", lambda req: Reply(404, {"Content-Type": "text/html"}, b"no"))
     for url in (fixture_server.url("/gone"), canary_server.url("/x")):
         _link, snap = add_link(user, url)
-        snap = capture_module.run_capture(snap.pk).snapshot
-        assert snap.status == Snapshot.Status.FAILED and snap.retry_in is None
+        captured = capture_module.run_capture(snap.pk)
+        assert captured.snapshot.status == Snapshot.Status.FAILED and captured.retry_in is None
     assert canary_server.requests == []
 
 
