@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from snapshelf.related import engine, topics  # noqa: E402
-from snapshelf.search.analyzer import analyze  # noqa: E402
+from snapshelf.text.analyzer import analyze  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 NG = CORPORA / "20newsgroups-bydate" / "20news-bydate.tar.xz"

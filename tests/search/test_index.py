@@ -10,9 +10,9 @@ from snapshelf.jobs.capture import run_capture
 from snapshelf.library.models import Link
 from snapshelf.library.records import add_link, new_snapshot
 from snapshelf.search import index
-from snapshelf.search.analyzer import analyze
 from snapshelf.search.backends import get_backend, postgres
 from snapshelf.search.documents import Document, documents
+from snapshelf.text.analyzer import analyze
 from tests.library.conftest import fresh_blobs  # noqa: F401
 from tests.webserver import Reply
 

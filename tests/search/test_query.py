@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from snapshelf.search.analyzer import QueryTokens
 from snapshelf.search.query import MAX_CLAUSES, Clause, Query, parse
+from snapshelf.text.analyzer import QueryTokens
 
 
 def words(q: Query) -> list:

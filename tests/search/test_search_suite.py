@@ -17,8 +17,8 @@ from snapshelf.library.models import Link, Snapshot, Tag
 from snapshelf.library.records import get_or_create_link, get_or_create_tags
 from snapshelf.search import index
 from snapshelf.search import ranking as search_ranking
-from snapshelf.search.analyzer import query_tokens
 from snapshelf.search.query import Clause, Query
+from snapshelf.text.analyzer import query_tokens
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from django.utils.html import escape
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from snapshelf.search.analyzer import QueryTokens, tokens
 from snapshelf.search.query import parse
 from snapshelf.search.snippets import MAX_SCAN, _alternatives, _matches, highlight, snippet
+from snapshelf.text.analyzer import QueryTokens, tokens
 
 
 def marked(html: str) -> list[str]:

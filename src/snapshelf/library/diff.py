@@ -15,7 +15,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from snapshelf.search.analyzer import is_cjk
+from snapshelf.text.analyzer import is_cjk
 
 #: A paragraph pair at least this similar is shown as one changed paragraph.
 SIMILAR = 0.5

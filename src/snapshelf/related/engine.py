@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from snapshelf.related import topics
-from snapshelf.search.stopwords import is_stopword
+from snapshelf.text.stopwords import is_stopword
 
 TITLE_WEIGHT = 2
 SIGNATURE_TERMS = 30

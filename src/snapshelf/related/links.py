@@ -34,8 +34,8 @@ from snapshelf.library.records import link_count_subquery
 from snapshelf.library.stamp import library_version
 from snapshelf.related import engine, topic_store, vectors
 from snapshelf.search import index
-from snapshelf.search.analyzer import is_cjk
 from snapshelf.search.backends import get_backend
+from snapshelf.text.analyzer import is_cjk
 
 _HEAVY = ("text", "readable_html", "markdown", "timings")
 

@@ -17,7 +17,7 @@ from collections import defaultdict
 from snapshelf.library.models import Link, Tag
 from snapshelf.related import vectors
 from snapshelf.related.links import related_links
-from snapshelf.search.analyzer import analyze
+from snapshelf.text.analyzer import analyze
 
 #: How many related links vote.
 NEIGHBOURS = 10

@@ -1,6 +1,5 @@
 """Full-text search: one index document per link, queried with a small query language.
 
-analyzer:  text -> tokens, the same at index and query time (CJK as bigrams).
 query:     the query language -> a backend-neutral Query.
 backends:  the index's storage and SQL: SQLite FTS5 or PostgreSQL tsvector, one interface.
 index:     the front callers use: keeping documents current and searching.

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from snapshelf.library.models import Link, Snapshot
-from snapshelf.search.analyzer import analyze
+from snapshelf.text.analyzer import analyze
 
 #: Longer texts are cut: the rest seldom changes what a search finds, and costs index size.
 BODY_CHARS = 200_000

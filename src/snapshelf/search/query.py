@@ -15,7 +15,7 @@ from datetime import date
 
 from django.utils.translation import gettext_lazy as _
 
-from snapshelf.search.analyzer import QueryTokens, query_tokens
+from snapshelf.text.analyzer import QueryTokens, query_tokens
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from snapshelf.search.analyzer import (
+from snapshelf.search.query import Query
+from snapshelf.text.analyzer import (
     QueryTokens,
     Token,
     has_word,
@@ -24,7 +25,6 @@ from snapshelf.search.analyzer import (
     word_tokens,
     words,
 )
-from snapshelf.search.query import Query
 
 #: Only the start of very long texts is scanned, to keep a results page fast.
 MAX_SCAN = 100_000

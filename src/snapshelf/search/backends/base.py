@@ -15,10 +15,10 @@ from collections.abc import Iterable, Iterator
 from django.db.models import QuerySet
 
 from snapshelf.library.models import Link
-from snapshelf.search.analyzer import QueryTokens
 from snapshelf.search.documents import Document, VersionDocument
 from snapshelf.search.models import TopicVector
 from snapshelf.search.query import Clause
+from snapshelf.text.analyzer import QueryTokens
 
 CHUNK = 500
 

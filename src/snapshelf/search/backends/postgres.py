@@ -20,7 +20,6 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from snapshelf.library.models import Link
-from snapshelf.search.analyzer import QueryTokens
 from snapshelf.search.backends.base import (
     SearchBackend,
     alternatives,
@@ -31,6 +30,7 @@ from snapshelf.search.backends.base import (
 )
 from snapshelf.search.documents import Document, VersionDocument
 from snapshelf.search.query import Clause
+from snapshelf.text.analyzer import QueryTokens
 
 TABLE = "search_document"
 VTABLE = "search_version"  # older versions

@@ -18,7 +18,6 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from snapshelf.library.models import Link, Snapshot
-from snapshelf.search.analyzer import QueryTokens
 from snapshelf.search.backends.base import (
     SearchBackend,
     alternatives,
@@ -29,6 +28,7 @@ from snapshelf.search.backends.base import (
 )
 from snapshelf.search.documents import Document, VersionDocument
 from snapshelf.search.query import Clause
+from snapshelf.text.analyzer import QueryTokens
 
 FTS = "search_fts"
 VOCAB = "search_fts_vocab"

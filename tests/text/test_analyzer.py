@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from snapshelf.search.analyzer import analyze, normalize, query_tokens, tokens
+from snapshelf.text.analyzer import analyze, normalize, query_tokens, tokens
 
 
 def _texts(text: str) -> list[str]:
