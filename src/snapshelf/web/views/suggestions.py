@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from snapshelf.library.models import Link, Tag
 from snapshelf.related.suggest import suggest_tags
+from snapshelf.services import links as door
 from snapshelf.web.forms.link import LinkEditForm
 from snapshelf.web.views.links import TABS, _back, _owned_link
 
@@ -70,7 +71,7 @@ def link_tag_accept(request: HttpRequest, pk: int) -> HttpResponse:
             return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
         messages.error(request, error)
         return redirect(_back(request, link))
-    link.tags.add(tag)  # the search signals reindex the link
+    door.add_tags(request.user, link, [tag.name])  # the search signals reindex the link
     names = [t.name for t in link.tags.all()]
     if not _htmx(request):
         messages.success(request, _("Added the tag “%(name)s”.") % {"name": tag.name})
