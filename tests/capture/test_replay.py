@@ -89,7 +89,7 @@ class LocalFetch:
 
 
 def decode_page(data: bytes) -> tuple[str, str]:
-    """Minimal <meta> charset prescan for the test pages (the real one lives in decode.py)."""
+    """Minimal <meta> charset prescan for the test pages (the real one: capture.decode)."""
     match = re.search(rb"charset=[\"']?([A-Za-z0-9_.:-]+)", data[:2048])
     enc = webencodings.lookup(match.group(1).decode("ascii")) if match else None
     name = enc.name if enc else "utf-8"
