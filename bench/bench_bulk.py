@@ -1,4 +1,4 @@
-"""Bulk static capture through the real queue and `snapshelf worker` (DESIGN.md §13).
+"""Bulk static capture through the real queue and `snapshelf worker` (see docs/architecture.md).
 
 1,000 distinct pages: every MDN learning-area page, every Mozilla readability test
 page, and trafilatura's evaluation pages (served gzip-encoded, as real sites do) to

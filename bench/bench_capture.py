@@ -1,4 +1,4 @@
-"""Capture benchmarks (DESIGN.md §13), printed as JSON.
+"""Capture benchmarks (targets in docs/architecture.md), printed as JSON.
 
 - latency: end-to-end static capture (add + fetch + resources + rewrite +
   extract + store + commit) of a real article page with ~20 subresources

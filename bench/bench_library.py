@@ -1,4 +1,4 @@
-"""Library page server time at 100,000 links (issue 3, DESIGN.md §10).
+"""Library page server time at 100,000 links (target in docs/architecture.md).
 
 One user, 100,000 links with a done snapshot each and ~50 tags spread over them,
 in a temporary SQLite data directory. Each case is requested 30+ times through

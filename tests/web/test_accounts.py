@@ -1,4 +1,4 @@
-"""Sign-up, log-in (safe ?next=, rate limit), settings and the bookmarklet (DESIGN.md §7, §10)."""
+"""Sign-up, log-in (safe ?next=, rate limit), settings and the bookmarklet."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reader view and archived replay: owner-only access and the sandbox headers (DESIGN.md §6)."""
+"""Reader view and archived replay: owner-only access and the sandbox headers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Public profile and shared-link pages: what anybody may see, and nothing more (DESIGN.md §6)."""
+"""Public profile and shared-link pages: what anybody may see, and nothing more."""
 
 from __future__ import annotations
 

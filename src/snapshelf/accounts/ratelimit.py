@@ -1,4 +1,4 @@
-"""Login rate limiting (DESIGN.md §7): slow down password guessing through the log-in form.
+"""Login rate limiting: slow down password guessing through the log-in form.
 
 Failures are counted in Django's cache per username and per client address in a
 fixed window that starts with the first failure. Once either count reaches its

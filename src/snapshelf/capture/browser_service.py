@@ -1,6 +1,6 @@
 """The headless browser service: one Chromium, reused, behind the egress proxy.
 
-Why it looks like this (issue 5, DESIGN.md §7, §12):
+Why it looks like this:
 
 * Playwright's async API runs on one dedicated thread with its own asyncio loop;
   callers on any thread submit coroutines with ``run_coroutine_threadsafe`` and
@@ -40,7 +40,7 @@ from snapshelf.procs import die_with_parent
 
 T = TypeVar("T")
 
-#: Flags from DESIGN.md §12, plus what keeps the browser quiet and inside the proxy.
+#: Headless without a sandbox or GPU, plus what keeps the browser quiet and inside the proxy.
 BASE_ARGS = (
     "--headless",
     "--no-sandbox",

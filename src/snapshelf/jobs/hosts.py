@@ -1,5 +1,5 @@
 """Per-destination-host concurrency: at most N captures of one host run at once,
-whichever worker, process or machine runs them (DESIGN.md §9).
+whichever worker, process or machine runs them.
 
 A capture that finds every slot of its host taken is not run: the task puts it back on
 the queue a little later (see jobs.tasks.capture_snapshot), so a big import from one site

@@ -2,7 +2,7 @@
 
 Everything that leaves the machine goes through :class:`Guard` (which decides
 where we may connect) and :class:`Fetcher` (which connects only where the guard
-said). See DESIGN.md section 7.
+said). The README's Security section says what it refuses.
 """
 
 from snapshelf.net.deadline import Deadline

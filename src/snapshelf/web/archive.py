@@ -15,7 +15,7 @@ from django.urls import reverse
 
 _SALT = "snapshelf.archive"
 
-#: Applied to every response that carries captured bytes (DESIGN.md §6).
+#: Applied to every response that carries captured bytes (README, Security).
 ARCHIVE_CSP = "; ".join(
     [
         "sandbox",
