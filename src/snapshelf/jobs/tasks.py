@@ -109,6 +109,7 @@ def check_watched_links() -> int:
 @db_periodic_task(crontab(minute="*/15"))
 def refit_topic_model() -> int | None:
     """Related articles' topic model, fitted again once the index has changed enough."""
+    # imported here: the model's NumPy and SciPy need not load in every process at start
     from snapshelf.related.topic_store import refit
 
     try:

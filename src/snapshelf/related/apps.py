@@ -9,10 +9,10 @@ class RelatedConfig(AppConfig):
     label = "related"
 
     def ready(self) -> None:
-        from snapshelf.related import topic_store, vectors
+        from snapshelf.related import hooks
         from snapshelf.search import index
 
         # an index write drops the rewritten links' vectors in its own transaction;
         # a rebuild weighs every vector again and fits a new topic model
-        index.on_reindexed(vectors.indexed)
-        index.on_rebuilt(topic_store.refit_after_rebuild)
+        index.on_reindexed(hooks.reindexed)
+        index.on_rebuilt(hooks.rebuilt)

@@ -15,6 +15,7 @@ from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Va
 from django.db.models.functions import Coalesce, NullIf, Substr
 
 from snapshelf.library.models import Link, Tag, sort_key
+from snapshelf.search import index
 
 PAGE_SIZE = 50
 SORTS = {
@@ -149,8 +150,6 @@ def search_page(owner: AbstractBaseUser, f: Filters) -> tuple[list[Link], bool, 
 
     Queries: the ranked ids (filters inside), the rows, their tags, the snippet texts.
     """
-    from snapshelf.search import index
-
     query = index.parse_query(f.q)
     # the page's tags and flags join the query's own filters (checked per match, not
     # as an IN list of every link the owner has)
