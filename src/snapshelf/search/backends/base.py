@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from snapshelf.library.models import Link
@@ -122,15 +123,27 @@ class SearchBackend(ABC):
 
     # ------------------------------------------------------------ statistics
 
-    @abstractmethod
-    def doc_count(self) -> int: ...
+    #: a table with one plain row per current document, cheap to count
+    counted_table: str
+    #: the table of older-version rows
+    versions_table: str
 
-    @abstractmethod
-    def version_count(self) -> int: ...
+    def doc_count(self) -> int:
+        return self._scalar(f"SELECT count(*) FROM {self.counted_table}")  # noqa: S608
 
-    @abstractmethod
+    def version_count(self) -> int:
+        return self._scalar(f"SELECT count(*) FROM {self.versions_table}")  # noqa: S608
+
     def has_versions(self) -> bool:
         """Whether any older-version row exists (one indexed probe)."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {self.versions_table} LIMIT 1")  # noqa: S608
+            return cursor.fetchone() is not None
+
+    def _scalar(self, sql: str) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchone()[0]
 
     @abstractmethod
     def df(self, tokens: list[str]) -> dict[str, int]:
@@ -160,9 +173,18 @@ class SearchBackend(ABC):
     def phrase(self, alt: QueryTokens) -> str:
         """One query alternative (a phrase, maybe a prefix) in the backend's syntax."""
 
-    @abstractmethod
+    #: the match syntax's "or" and "and" between clauses and alternatives
+    or_op: str
+    and_op: str
+
     def compile_clauses(self, clauses: Iterable[Clause], *, any_of: bool = False) -> str:
         """A match expression: every clause (or any, when any_of) holds; "" if none."""
+        out = []
+        for clause in clauses:
+            alts = alternatives(clause)
+            if alts:
+                out.append("(" + self.or_op.join(self.phrase(a) for a in alts) + ")")
+        return (self.or_op if any_of else self.and_op).join(out)
 
     # ------------------------------------------------------------ matching
 

@@ -22,14 +22,12 @@ from django.db.models import QuerySet
 from snapshelf.library.models import Link
 from snapshelf.search.backends.base import (
     SearchBackend,
-    alternatives,
     chunks,
     marks,
     picked_with_topics,
     with_topics,
 )
 from snapshelf.search.documents import Document, VersionDocument
-from snapshelf.search.query import Clause
 from snapshelf.text.analyzer import QueryTokens
 
 TABLE = "search_document"
@@ -88,7 +86,11 @@ def _newest(qs: QuerySet[Link], where: list[str], params: list[str]) -> QuerySet
 
 
 class PostgresBackend(SearchBackend):
+    or_op = " | "
+    and_op = " & "
     ranks_by_bm25 = False
+    counted_table = TABLE
+    versions_table = VTABLE
 
     def __init__(self) -> None:
         #: Documents this process wrote since it last folded the term-statistics log.
@@ -205,21 +207,6 @@ class PostgresBackend(SearchBackend):
 
     # ------------------------------------------------------------ statistics
 
-    def doc_count(self) -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM {TABLE}")
-            return cursor.fetchone()[0]
-
-    def version_count(self) -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM {VTABLE}")
-            return cursor.fetchone()[0]
-
-    def has_versions(self) -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT 1 FROM {VTABLE} LIMIT 1")
-            return cursor.fetchone() is not None
-
     def df(self, tokens: list[str]) -> dict[str, int]:
         """The trigger-kept counts: ndoc plus the changes not yet compacted, each an
         index lookup per term."""
@@ -281,14 +268,6 @@ class PostgresBackend(SearchBackend):
         if alt.prefix:
             parts[-1] = f"'{_escape(alt.tokens[-1])}':*"
         return "(" + " <-> ".join(parts) + ")"
-
-    def compile_clauses(self, clauses: Iterable[Clause], *, any_of: bool = False) -> str:
-        out = []
-        for clause in clauses:
-            alts = alternatives(clause)
-            if alts:
-                out.append("(" + " | ".join(self.phrase(a) for a in alts) + ")")
-        return (" | " if any_of else " & ").join(out)
 
     # ------------------------------------------------------------ matching
 

@@ -11,7 +11,6 @@ versions. Ranking is FTS5's BM25 with column weights.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from itertools import pairwise
 
 from django.db import connection
@@ -20,14 +19,12 @@ from django.db.models import QuerySet
 from snapshelf.library.models import Link, Snapshot
 from snapshelf.search.backends.base import (
     SearchBackend,
-    alternatives,
     chunks,
     marks,
     picked_with_topics,
     with_topics,
 )
 from snapshelf.search.documents import Document, VersionDocument
-from snapshelf.search.query import Clause
 from snapshelf.text.analyzer import QueryTokens
 
 FTS = "search_fts"
@@ -57,7 +54,12 @@ def _newest(qs: QuerySet[Link], expr: str) -> QuerySet[Link]:
 
 
 class SqliteBackend(SearchBackend):
+    or_op = " OR "
+    and_op = " AND "
     ranks_by_bm25 = True
+    # FTS5 has no cheap count(*); its docsize shadow table has one plain row per document
+    counted_table = f"{FTS}_docsize"
+    versions_table = VFTS
 
     # ------------------------------------------------------------ writing
 
@@ -110,22 +112,6 @@ class SqliteBackend(SearchBackend):
         cursor.execute(f"INSERT INTO {VFTS}({VFTS}) VALUES ('optimize')")
 
     # ------------------------------------------------------------ statistics
-
-    def doc_count(self) -> int:
-        with connection.cursor() as cursor:
-            # FTS5 has no cheap count(*); its docsize shadow table has one plain row per document
-            cursor.execute(f"SELECT count(*) FROM {FTS}_docsize")
-            return cursor.fetchone()[0]
-
-    def version_count(self) -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM {VFTS}")
-            return cursor.fetchone()[0]
-
-    def has_versions(self) -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT 1 FROM {VFTS} LIMIT 1")
-            return cursor.fetchone() is not None
 
     def df(self, tokens: list[str]) -> dict[str, int]:
         """From the fts5vocab table: one b-tree lookup per term."""
@@ -180,14 +166,6 @@ class SqliteBackend(SearchBackend):
     def phrase(self, alt: QueryTokens) -> str:
         text = " ".join(alt.tokens).replace('"', '""')
         return f'"{text}"' + ("*" if alt.prefix else "")
-
-    def compile_clauses(self, clauses: Iterable[Clause], *, any_of: bool = False) -> str:
-        out = []
-        for clause in clauses:
-            alts = alternatives(clause)
-            if alts:
-                out.append("(" + " OR ".join(self.phrase(a) for a in alts) + ")")
-        return (" OR " if any_of else " AND ").join(out)
 
     # ------------------------------------------------------------ matching
 
