@@ -1,4 +1,4 @@
-"""Capture modes through the real pipeline (library.capture.run_capture): auto switches
+"""Capture modes through the real pipeline (jobs.capture.run_capture): auto switches
 script-rendered pages to the browser and stores its screenshot and PDF; the mode used is
 recorded; a link's mode can be forced; without a browser everything stays static."""
 
