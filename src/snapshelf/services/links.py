@@ -103,8 +103,9 @@ def save_link(
     Raises InvalidURL for a URL that cannot be captured, QuotaExceeded when over quota."""
     normalize_url(url)  # a URL that cannot be saved costs no quota
     _take_quota(owner, 1, limited)
-    link, snap = records.add_link(owner, url, tags, mode=mode, force=force)
-    _fill_title(link, title)
+    with transaction.atomic():  # the capture starts after: never inside the transaction
+        link, snap = records.add_link(owner, url, tags, mode=mode, force=force)
+        _fill_title(link, title)
     return _saved(link, snap, wait)
 
 
@@ -121,8 +122,9 @@ def save_page(
     HTML is the document; its resources are fetched through the egress guard."""
     normalize_url(url)
     _take_quota(owner, 1, limited)
-    link, snap = records.add_uploaded(owner, url, html, tags)
-    _fill_title(link, title)
+    with transaction.atomic():
+        link, snap = records.add_uploaded(owner, url, html, tags)
+        _fill_title(link, title)
     return _saved(link, snap, wait=False)
 
 
