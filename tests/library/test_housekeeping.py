@@ -9,7 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +17,7 @@ from huey.contrib.djhuey import HUEY
 
 from snapshelf import cli
 from snapshelf.jobs.tasks import delete_blob_bytes
-from snapshelf.library.housekeeping import free_blobs, sweep
+from snapshelf.library.housekeeping import RETRIES, _delete_rows, free_blobs, sweep
 from snapshelf.library.models import Blob, Link, Resource, Snapshot
 from snapshelf.library.records import get_or_create_link
 from snapshelf.library.removal import VersionInUse, delete_snapshot
@@ -358,6 +358,20 @@ def test_free_blobs_ignores_referenced_and_unknown_candidates(orphans):
     freed = free_blobs([*orphans["used"], "0" * 64, "not-a-sha", None])
     assert (freed.rows, freed.objects) == (0, 0)
     assert present(orphans["used"]) == orphans["used"]
+
+
+def test_a_reference_that_appears_meanwhile_fails_the_batch_inside_its_retry(orphans):
+    """PostgreSQL checks foreign keys at commit: the row deletion must check them itself,
+    so a capture's reference committed after our NOT EXISTS fails the batch there (and
+    the batch is tried again) rather than at some later commit."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite serialises writers, the NOT EXISTS suffices")
+    used = sorted(orphans["used"])
+    # as if the NOT EXISTS had not seen the references: every attempt must fail
+    with pytest.raises(IntegrityError):
+        _delete_rows(Blob.objects.filter(sha256__in=used))
+    assert present(set(used)) == set(used)
+    assert RETRIES > 1
 
 
 # ---------------------------------------------------------------------------- the CLI

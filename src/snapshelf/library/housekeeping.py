@@ -138,12 +138,13 @@ def _delete_rows(orphans: QuerySet) -> list[tuple[str, int]]:
     for attempt in range(RETRIES):
         try:
             with transaction.atomic(), connection.cursor() as cursor:
-                if connection.vendor == "postgresql":  # foreign keys are checked at commit:
-                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # here, inside the retry
                 cursor.execute(statement, params)
                 rows = [(sha, size) for sha, size in cursor.fetchall()]
-                if connection.vendor == "postgresql":
-                    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+                # Foreign keys are deferred to commit; a reference a capture committed
+                # meanwhile must fail here, inside the retry. (PostgreSQL checks every
+                # deferred constraint now; SQLite serialises writers, so the NOT EXISTS
+                # above already saw every reference and there is no table to check.)
+                connection.check_constraints(table_names=[])
                 return rows
         except IntegrityError:  # a capture referenced one of them meanwhile: look again
             if attempt == RETRIES - 1:
