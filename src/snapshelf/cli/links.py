@@ -245,17 +245,24 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    from snapshelf.library.artefacts import single_file_html
+    from snapshelf.library.artefacts import BROWSER_ARTEFACTS, browser_artefact, single_file_html
     from snapshelf.library.models import Snapshot
+    from snapshelf.storage import BlobNotFound
 
     ensure_database()
     user = resolve_user(args.user)
     snap = own_snapshot(user, args.snapshot_id)
     if snap.status != Snapshot.Status.DONE:
         raise CLIError(f"snapshot {snap.pk} is {snap.status}, not done")
-    if args.format != "singlefile":
-        raise CLIError(f"--format {args.format} is not available yet (singlefile is)")
-    data = single_file_html(snap)
+    if args.format == "warc":
+        raise CLIError("--format warc is not available yet (singlefile, screenshot and pdf are)")
+    try:
+        if args.format in BROWSER_ARTEFACTS:
+            data = browser_artefact(snap, args.format)
+        else:
+            data = single_file_html(snap)
+    except BlobNotFound as exc:
+        raise CLIError(str(exc)) from None
     target = Path(args.output)
     tmp = target.with_name(target.name + ".part")
     tmp.write_bytes(data)

@@ -1,4 +1,5 @@
-"""What a snapshot's stored bytes are served as: replay resources and the single-file HTML.
+"""What a snapshot's stored bytes are served as: replay resources, the single-file HTML,
+and the browser's screenshot and PDF.
 
 Shared by the web views and the CLI's `download`; access control is the caller's job.
 """
@@ -60,3 +61,16 @@ def single_file_html(snap: Snapshot) -> bytes:
             return None
 
     return inline(store.get(snap.root_blob_id).decode("utf-8"), load).encode("utf-8")
+
+
+#: The browser's artefacts of a snapshot: the field holding each one's blob.
+BROWSER_ARTEFACTS = {"screenshot": "screenshot_blob_id", "pdf": "pdf_blob_id"}
+
+
+def browser_artefact(snap: Snapshot, name: str) -> bytes:
+    """The snapshot's full-page screenshot (PNG) or PDF; BlobNotFound when the capture
+    made none (only a browser capture does) or its bytes are gone."""
+    sha = getattr(snap, BROWSER_ARTEFACTS[name])
+    if not sha:
+        raise BlobNotFound(f"snapshot {snap.pk} has no {name}: only a browser capture makes one")
+    return get_blob_store().get(sha)
