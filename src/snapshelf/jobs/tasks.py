@@ -57,11 +57,10 @@ def capture_snapshot(snapshot_id: int) -> str:
 def requeue(snapshot_ids: Iterable[int]) -> int:
     """Queue captures again that are queued in the database but on no queue (a worker
     died, an instance was restored)."""
-    count = 0
-    for snapshot_id in snapshot_ids:
+    ids = list(snapshot_ids)
+    for snapshot_id in ids:
         enqueue_capture(snapshot_id)
-        count += 1
-    return count
+    return len(ids)
 
 
 def requeue_stale() -> int:

@@ -44,7 +44,7 @@ from itertools import islice
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -62,11 +62,11 @@ RETRIES = 3
 # ------------------------------------------------------------------ what references a blob
 
 
-def _referencing() -> list[tuple[type, str]]:
-    """Every (model, field) with a foreign key to Blob, found from the models, so a new
-    reference (favicons, uploads, ...) is counted without touching this module."""
+def blob_references() -> list[models.ForeignKey]:
+    """Every foreign key to Blob, found from the models, so a new reference (favicons,
+    uploads, ...) is counted without touching this module (or the backup, which asks)."""
     return [
-        (f.related_model, f.field.name)
+        f.field
         for f in Blob._meta.get_fields(include_hidden=True)
         if f.auto_created and not f.concrete and (f.one_to_many or f.one_to_one)
     ]
@@ -79,8 +79,8 @@ def _blob_fields(model: type) -> list[str]:
 def unreferenced() -> Q:
     """Blob rows no row of any referencing model points at."""
     q = Q()
-    for model, field in _referencing():
-        q &= ~Exists(model._base_manager.filter(**{field: OuterRef("pk")}))
+    for field in blob_references():
+        q &= ~Exists(field.model._base_manager.filter(**{field.name: OuterRef("pk")}))
     return q
 
 

@@ -13,8 +13,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from snapshelf.library.housekeeping import blob_references
 from snapshelf.library.models import Blob, Link, Snapshot, Tag
-from snapshelf.services.backup.blobs import blob_references, copy_blobs
+from snapshelf.services.backup.blobs import copy_blobs
 from snapshelf.services.backup.common import BackupError, Progress, no_progress
 from snapshelf.services.backup.databases import CopyCursor, dump_for
 from snapshelf.services.backup.manifest import summary, write_manifest
@@ -116,13 +117,13 @@ class _CopyReader:
     def referenced(self, shas: list[str]) -> set[str]:
         """Those of `shas` some row of the copy points at."""
         found: set[str] = set()
-        for model, column in blob_references():
+        for field in blob_references():
             for start in range(0, len(shas), 500):
                 chunk = shas[start : start + 500]
                 marks = ", ".join([self.placeholder] * len(chunk))
-                col = connection.ops.quote_name(column)
+                col = connection.ops.quote_name(field.column)
                 self.cursor.execute(
-                    f"SELECT DISTINCT {col} FROM {_table(model)} WHERE {col} IN ({marks})",  # noqa: S608
+                    f"SELECT DISTINCT {col} FROM {_table(field.model)} WHERE {col} IN ({marks})",  # noqa: S608
                     chunk,
                 )
                 found.update(row[0] for row in self.cursor.fetchall())

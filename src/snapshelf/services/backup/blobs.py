@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from snapshelf.library.models import Blob
 from snapshelf.services.backup.common import BackupError, Progress
 from snapshelf.storage import get_blob_store, sha256_hex
 from snapshelf.storage.base import BlobNotFound
@@ -54,15 +53,6 @@ def copy_blobs(
                 "run it again"
             )
     return written, missing
-
-
-def blob_references() -> list[tuple[type, str]]:
-    """Every (model, column) holding a Blob key, found from the models (as the sweep does)."""
-    refs = []
-    for rel in Blob._meta.get_fields(include_hidden=True):
-        if rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one):
-            refs.append((rel.related_model, rel.field.column))
-    return refs
 
 
 def verify_blobs(source: Path, entries: list[dict[str, Any]], progress: Progress) -> None:
