@@ -19,43 +19,14 @@ from snapshelf.cli.common import CLIError, err, setup_django
 
 GROUPS = (instance, links, extract, find, backup)
 
-# The order `snapshelf --help` (and docs/cli.md) lists the commands in, across groups.
-ORDER = (
-    "init",
-    "serve",
-    "worker",
-    "createuser",
-    "add",
-    "watch",
-    "show",
-    "list",
-    "extract",
-    "download",
-    "search",
-    "reindex",
-    "gc",
-    "status",
-    "related",
-    "suggest",
-    "backup",
-    "restore",
-)
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="snapshelf", description="Save links as faithful, permanent snapshots."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in GROUPS:
+    for group in GROUPS:  # --help lists the commands group by group
         group.register(sub)
-    # argparse lists subcommands (in --help and "invalid choice") in the order they were
-    # added: put them in ORDER, in place (a command missing from it goes last).
-    rank = {name: i for i, name in enumerate(ORDER)}
-    ordered = sorted(sub.choices.items(), key=lambda item: rank.get(item[0], len(rank)))
-    sub.choices.clear()
-    sub.choices.update(ordered)
-    sub._choices_actions.sort(key=lambda action: rank.get(action.dest, len(rank)))
     return parser
 
 
