@@ -131,6 +131,7 @@ class Snapshot(models.Model):
         BROWSER = "browser", _("Browser")
         AUTO = "auto", _("Automatic")
         UPLOAD = "upload", _("From your browser")
+        IMPORTED = "imported", _("Imported")
 
     link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="snapshots")
     version = models.PositiveIntegerField()
