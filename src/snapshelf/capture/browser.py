@@ -31,6 +31,7 @@ from snapshelf.capture.static import (
     CaptureResult,
     Limits,
     capture_html,
+    header_pairs,
     make_resource_fetcher,
     ms,
     read_document,
@@ -101,6 +102,7 @@ class Rendered:
     artefacts: dict[str, bytes]
     timings: dict[str, float]
     scrolled: int = 0
+    headers: list[tuple[str, str]] = field(default_factory=list)  # the page's response
 
 
 # -- on the browser loop ---------------------------------------------------------------
@@ -161,12 +163,15 @@ class _Recorder:
             return
         self.total += len(body)
         mime, charset = split_content_type(headers.get("content-type"))
-        fetched = Fetched(url, url, status, mime, charset, body)
+        kept = header_pairs(headers.items())
+        fetched = Fetched(url, url, status, mime, charset, body, headers=kept)
         self.responses[url] = fetched
         request = response.request.redirected_from
         while request is not None:  # the DOM may name the URL before its redirects
             first = urldefrag(request.url)[0]
-            self.responses.setdefault(first, Fetched(first, url, status, mime, charset, body))
+            self.responses.setdefault(
+                first, Fetched(first, url, status, mime, charset, body, headers=kept)
+            )
             request = request.redirected_from
 
     async def settle(self, timeout: float) -> None:
@@ -229,7 +234,15 @@ async def _render(
         await recorder.settle(min(5.0, deadline.remaining()))
     timings.update(navigate_ms=ms(t0, t1), settle_ms=ms(t1, t2), artefacts_ms=ms(t2, t3))
     return Rendered(
-        url, final_url, response.status, html, recorder.responses, shots, timings, scrolled
+        url,
+        final_url,
+        response.status,
+        html,
+        recorder.responses,
+        shots,
+        timings,
+        scrolled,
+        headers=header_pairs(response.headers.items()),
     )
 
 
@@ -354,12 +367,14 @@ def capture_browser(
     rendered = render(url, limits, service=service)
     t1 = time.perf_counter()
     body = rendered.html.encode("utf-8")
-    doc = read_document(body, "text/html", "utf-8", url, rendered.final_url, rendered.status)
+    doc = read_document(
+        body, "text/html", "utf-8", url, rendered.final_url, rendered.status, rendered.headers
+    )
     t2 = time.perf_counter()
     deadline = Deadline(max(limits.deadline / 2, 10.0))
     fallback = make_resource_fetcher(fetcher, deadline, limits, doc.final_url)
     fetch = recorded_fetch(rendered.responses, fallback)
-    replay_html, resources, more = capture_html(doc, fetch, deadline, limits)
+    replay_html, resources, more, resource_headers = capture_html(doc, fetch, deadline, limits)
     timings = {
         **rendered.timings,
         "browser_ms": ms(t0, t1),
@@ -372,6 +387,7 @@ def capture_browser(
         resources,
         fingerprint(doc.extracted.text),
         timings,
+        resource_headers=resource_headers,
         artefacts=rendered.artefacts,
     )
 
@@ -384,7 +400,15 @@ def recorded_fetch(
     def fetch(url: str, kind: str) -> Fetched:
         hit = responses.get(urldefrag(url)[0])
         if hit is not None:
-            return Fetched(url, hit.final_url, hit.status, hit.content_type, hit.charset, hit.body)
+            return Fetched(
+                url,
+                hit.final_url,
+                hit.status,
+                hit.content_type,
+                hit.charset,
+                hit.body,
+                headers=hit.headers,
+            )
         return fallback(url, kind)
 
     return fetch

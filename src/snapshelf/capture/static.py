@@ -7,7 +7,7 @@ stores it. Every request goes through the Fetcher, hence through the egress guar
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import PurePosixPath
@@ -25,7 +25,7 @@ from snapshelf.capture.extract import (
 from snapshelf.capture.html import document_base_url, find_resources, parse_html
 from snapshelf.capture.replay import ReplayResource, build_replay
 from snapshelf.capture.resources import collect
-from snapshelf.capture.types import Fetched
+from snapshelf.capture.types import Fetched, Headers
 from snapshelf.errors import CaptureError, HTTPError, Unresolvable
 from snapshelf.net import Deadline, Fetcher
 
@@ -67,6 +67,7 @@ class Document:
     body: bytes
     text: str | None  # decoded text for html / text kinds
     extracted: Extracted
+    headers: Headers = field(default_factory=list)  # the response's, as received (WARC)
 
 
 @dataclass
@@ -76,6 +77,8 @@ class CaptureResult:
     resources: list[ReplayResource]
     fingerprint: str
     timings: dict[str, float] = field(default_factory=dict)
+    #: each subresource's response headers by the URL it was asked for (WARC export)
+    resource_headers: dict[str, Headers] = field(default_factory=dict)
 
 
 def split_content_type(value: str | None) -> tuple[str, str | None]:
@@ -96,10 +99,37 @@ def title_from_url(url: str) -> str:
     return name or parts.hostname or url
 
 
+#: Header fields kept per response, and bytes of them: a hostile server cannot bloat a row.
+MAX_HEADERS = 200
+MAX_HEADER_BYTES = 64 * 1024
+
+
+def header_pairs(raw: Iterable[tuple[bytes, bytes]] | Iterable[tuple[str, str]]) -> Headers:
+    """Response header fields as (name, value) text pairs in received order, within caps."""
+    pairs: Headers = []
+    size = 0
+    for name, value in raw:
+        if isinstance(name, bytes):
+            name, value = name.decode("latin-1"), value.decode("latin-1")
+        size += len(name) + len(value) + 4
+        if len(pairs) >= MAX_HEADERS or size > MAX_HEADER_BYTES:
+            break
+        pairs.append((str(name), str(value)))
+    return pairs
+
+
 def read_document(
-    body: bytes, content_type: str, charset: str | None, url: str, final_url: str, status: int
+    body: bytes,
+    content_type: str,
+    charset: str | None,
+    url: str,
+    final_url: str,
+    status: int,
+    headers: Headers | None = None,
 ) -> Document:
-    """Decode and extract a document; the same path serves captures, uploads and `extract`."""
+    """Decode and extract a document; the same path serves captures, uploads and `extract`.
+
+    `headers` are the response's as received, kept for the WARC export."""
     kind = classify(body, content_type, final_url)
     text: str | None = None
     used = ""
@@ -129,7 +159,9 @@ def read_document(
         )
     if not extracted.title:
         extracted.title = title_from_url(final_url)
-    return Document(url, final_url, status, content_type, used, kind, body, text, extracted)
+    return Document(
+        url, final_url, status, content_type, used, kind, body, text, extracted, headers or []
+    )
 
 
 def _hostname(url: str) -> str:
@@ -164,15 +196,26 @@ def make_resource_fetcher(
             return Fetched(
                 url, r.final_url, r.status, mime, charset, b"", "http_error", f"HTTP {r.status}"
             )
-        return Fetched(url, r.final_url, r.status, mime, charset, r.content)
+        return Fetched(
+            url,
+            r.final_url,
+            r.status,
+            mime,
+            charset,
+            r.content,
+            headers=header_pairs(r.headers.raw),
+        )
 
     return fetch
 
 
 def capture_html(
     doc: Document, fetch: Callable[[str, str], Fetched], deadline: Deadline, limits: Limits
-) -> tuple[str, list[ReplayResource], dict[str, float]]:
-    """Collect every subresource of an HTML document and rewrite it for replay."""
+) -> tuple[str, list[ReplayResource], dict[str, float], dict[str, Headers]]:
+    """Collect every subresource of an HTML document and rewrite it for replay.
+
+    Returns the replay document, the resources, timings, and each fetched resource's
+    response headers by the URL asked for (what the WARC export writes)."""
     t0 = time.perf_counter()
     tree = parse_html(doc.text or "")
     base = document_base_url(tree, doc.final_url)
@@ -190,7 +233,9 @@ def capture_html(
     t1 = time.perf_counter()
     bundle = build_replay(tree, base, fetched, document_charset=doc.charset or None)
     t2 = time.perf_counter()
-    return bundle.html, bundle.resources, {"resources_ms": ms(t0, t1), "rewrite_ms": ms(t1, t2)}
+    headers = {url: f.headers for url, f in fetched.items() if f.headers}
+    timings = {"resources_ms": ms(t0, t1), "rewrite_ms": ms(t1, t2)}
+    return bundle.html, bundle.resources, timings, headers
 
 
 def capture_static(url: str, fetcher: Fetcher, limits: Limits) -> CaptureResult:
@@ -208,15 +253,23 @@ def capture_static(url: str, fetcher: Fetcher, limits: Limits) -> CaptureResult:
         raise HTTPError(f"unexpected HTTP {r.status} for {r.final_url}", status=r.status)
     t1 = time.perf_counter()
     mime, charset = split_content_type(r.headers.get("content-type"))
-    doc = read_document(r.content, mime, charset, url, r.final_url, r.status)
+    headers = header_pairs(r.headers.raw)
+    doc = read_document(r.content, mime, charset, url, r.final_url, r.status, headers)
     t2 = time.perf_counter()
     timings = {"fetch_ms": ms(t0, t1), "extract_ms": ms(t1, t2)}
-    replay_html, resources = None, []
+    replay_html, resources, resource_headers = None, [], {}
     if doc.kind == "html":
         fetch = make_resource_fetcher(fetcher, deadline, limits, doc.final_url)
-        replay_html, resources, more = capture_html(doc, fetch, deadline, limits)
+        replay_html, resources, more, resource_headers = capture_html(doc, fetch, deadline, limits)
         timings.update(more)
-    return CaptureResult(doc, replay_html, resources, fingerprint(doc.extracted.text), timings)
+    return CaptureResult(
+        doc,
+        replay_html,
+        resources,
+        fingerprint(doc.extracted.text),
+        timings,
+        resource_headers=resource_headers,
+    )
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -242,12 +295,19 @@ def capture_uploaded(url: str, body: bytes, fetcher: Fetcher, limits: Limits) ->
     t0 = time.perf_counter()
     doc = read_document(body, "text/html", None, url, url, 200)
     timings = {"extract_ms": ms(t0, time.perf_counter())}
-    replay_html, resources = None, []
+    replay_html, resources, resource_headers = None, [], {}
     if doc.kind == "html":
         fetch = make_resource_fetcher(fetcher, deadline, limits, doc.final_url)
-        replay_html, resources, more = capture_html(doc, fetch, deadline, limits)
+        replay_html, resources, more, resource_headers = capture_html(doc, fetch, deadline, limits)
         timings.update(more)
-    return CaptureResult(doc, replay_html, resources, fingerprint(doc.extracted.text), timings)
+    return CaptureResult(
+        doc,
+        replay_html,
+        resources,
+        fingerprint(doc.extracted.text),
+        timings,
+        resource_headers=resource_headers,
+    )
 
 
 def ms(a: float, b: float) -> float:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+#: HTTP header fields as received, in order, duplicates kept: [(name, value), ...]
+Headers = list[tuple[str, str]]
 
 
 @dataclass
@@ -17,6 +20,7 @@ class Fetched:
     body: bytes
     error_code: str | None = None  # set when the fetch failed (see snapshelf.errors)
     error: str | None = None
+    headers: Headers = field(default_factory=list)  # the response's, as received (WARC)
 
     @property
     def ok(self) -> bool:

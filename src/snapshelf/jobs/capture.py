@@ -233,6 +233,7 @@ def commit_result(snap: Snapshot, result: CaptureResult, started: float) -> int 
     screenshot = put(shot) if shot else None
     pdf = put(artefacts["pdf"]) if artefacts.get("pdf") else None
     resources = []
+    resource_headers = getattr(result, "resource_headers", {})
     for res in result.resources:
         blob = put(res.original) if not res.error_code else None
         replay = put(res.replay) if res.replay is not None and not res.error_code else None
@@ -243,6 +244,7 @@ def commit_result(snap: Snapshot, result: CaptureResult, started: float) -> int 
                 kind=res.kind,
                 content_type=res.content_type[:200],
                 http_status=res.status or None,
+                headers=[list(pair) for pair in resource_headers.get(res.url, ())],
                 blob_id=blob,
                 replay_blob_id=replay,
                 error_code=res.error_code or "",
@@ -268,6 +270,7 @@ def commit_result(snap: Snapshot, result: CaptureResult, started: float) -> int 
             content_type=doc.content_type[:200],
             charset=doc.charset,
             kind=doc.kind,
+            headers=[list(pair) for pair in doc.headers],
             title=ex.title,
             author=ex.author,
             published=ex.date[:40],

@@ -152,6 +152,12 @@ class Snapshot(models.Model):
     kind = models.CharField(
         max_length=10, blank=True, default="", help_text="html/pdf/image/text/other"
     )
+    headers = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="the document's HTTP response header fields as [name, value] pairs, as "
+        "received (the WARC export writes them); empty for captures made before they were kept",
+    )
 
     title = models.TextField(blank=True, default="")
     author = models.TextField(blank=True, default="")
@@ -235,6 +241,12 @@ class Resource(models.Model):
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.OTHER)
     content_type = models.CharField(max_length=200, blank=True, default="")
     http_status = models.PositiveIntegerField(null=True, blank=True)
+    headers = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="HTTP response header fields as [name, value] pairs, as received; empty for "
+        "captures made before they were kept",
+    )
     blob = models.ForeignKey(
         Blob,
         null=True,
