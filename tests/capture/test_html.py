@@ -434,11 +434,19 @@ def test_noscript_fixtures_unwrapped(fixture, expected_text):
     assert doc.find("body").text_content().strip() == expected_text
 
 
-def test_noscript_in_head_keeps_its_stylesheet():
-    html = '<head><noscript><link rel="stylesheet" href="nojs.css"></noscript></head><p>x'
+def test_noscript_in_head_keeps_only_inline_style():
+    """Head <noscript> content is for browsers without script: nothing of it is fetched;
+    inline CSS without url() stays (the copy runs no script either)."""
+    html = (
+        '<head><noscript><link rel="stylesheet" href="nojs.css">'
+        "<style>.reveal{opacity:1}</style><style>.x{background:url(bg.png)}</style>"
+        '<img src="pixel.gif"></noscript></head><p>x'
+    )
     tree = parse_html(html)
-    assert find_resources(tree, BASE) == [Ref("http://h.test/dir/nojs.css", "stylesheet")]
-    assert out_doc(html).find(".//link").get("href") == "r/stylesheet:nojs.css"
+    assert find_resources(tree, BASE) == []
+    doc = out_doc(html)
+    assert doc.find(".//link") is None and doc.find(".//img") is None
+    assert [s.text for s in doc.iter("style")] == [".reveal{opacity:1}"]
 
 
 # --------------------------------------------------------------------------- fidelity helpers

@@ -15,6 +15,7 @@ from snapshelf.capture.css import (
     with_fragment,
 )
 from snapshelf.capture.html.document import document_root, serialize_html
+from snapshelf.capture.html.noscript import noscript_removals
 from snapshelf.capture.html.rules import (
     element_rules,
     element_slots,
@@ -89,6 +90,8 @@ def rewrite_html(tree, base_url: str, mapper: Mapper, *, sprites: SvgSprites | N
 
     urls = _Urls(base_url, mapper, sprites)
     _promote_lazy_images(root, base_url)
+    for el in noscript_removals(root):
+        _remove(el)
 
     # Attributes of kept elements; collect structural changes for afterwards.
     removals: list = []

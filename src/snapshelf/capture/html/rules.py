@@ -19,6 +19,7 @@ from snapshelf.capture.css import (
     find_inline_style_resources,
 )
 from snapshelf.capture.html.document import document_root
+from snapshelf.capture.html.noscript import removed_subtrees
 from snapshelf.capture.html.srcset import parse_srcset
 
 _ICON_RELS = frozenset(
@@ -139,7 +140,7 @@ def _action(el, tag: str) -> str:
     if tag in ("script", "base", "param"):
         return "remove"
     if tag == "noscript":
-        return "unwrap"  # replay runs without scripts: show what a no-JS browser shows
+        return "unwrap"  # what is left of it after html.noscript: shown, as without scripts
     if tag == "meta":
         if el.get("charset") is not None:
             return "remove"
@@ -325,7 +326,11 @@ def find_resources(tree, base_url: str) -> list[Ref]:
             if decoded is not None:
                 add(find_css_resources(decoded[0], target.url))
 
-    for el, tag, in_svg in tagged_elements(document_root(tree)):
+    root = document_root(tree)
+    skip = removed_subtrees(root)
+    for el, tag, in_svg in tagged_elements(root):
+        if skip and el in skip:
+            continue  # <noscript> content the replay drops: never fetched
         action, slots = element_rules(el, tag, in_svg)
         if action != "keep" or not slots:
             continue  # removed (no element content) or unwrapped (children still visited)
