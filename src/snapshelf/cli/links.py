@@ -110,7 +110,6 @@ def own_snapshot(user, snapshot_id: int):
 
 def cmd_add(args: argparse.Namespace) -> int:
     from snapshelf.capture.browser_service import browser_available
-    from snapshelf.capture.normalize import normalize_url
     from snapshelf.errors import CaptureError
     from snapshelf.library.models import Snapshot
     from snapshelf.services.links import save_link
@@ -124,8 +123,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     fields = {"tags": args.tag or [], "mode": args.mode, "force": args.force}
     try:
         if args.wait:
-            with err.status(f"capturing {normalize_url(args.url)}", spinner="dots"):
-                saved = save_link(user, args.url, **fields, limited=False, wait=True)
+            saved = _add_and_wait(user, args, fields)
         else:
             saved = save_link(user, args.url, **fields, limited=False)
     except CaptureError as exc:
@@ -133,20 +131,51 @@ def cmd_add(args: argparse.Namespace) -> int:
     link, snap = saved.link, saved.snapshot
     unchanged = saved.unchanged  # same text: folded into the kept version
     summary = snapshot_summary(snap) | {"unchanged": unchanged}
+    if args.wait:
+        summary["captured_by"] = saved.captured_by
     if args.json:
         print_json(summary)
     else:
-        out.print(f"link {link.pk} · snapshot {snap.pk} (v{snap.version}) · {snap.status}")
+        by = f" · captured by {saved.captured_by}" if args.wait else ""
+        out.print(f"link {link.pk} · snapshot {snap.pk} (v{snap.version}) · {snap.status}{by}")
         if unchanged:
             out.print(f"no change since v{snap.version}: no new version kept (--force keeps one)")
         elif snap.status == Snapshot.Status.DONE:
             out.print(f"{snap.title}\n{snap.resource_count} resources, {snap.total_bytes:,} bytes")
             out.print(f"view: {base_url()}/s/{snap.pk}/")
-        elif snap.status == Snapshot.Status.QUEUED:
+        elif snap.status == Snapshot.Status.QUEUED and not args.wait:
             out.print("queued: a running `snapshelf serve` or `snapshelf worker` will capture it")
     if snap.status == Snapshot.Status.FAILED:
         raise CLIError(f"capture failed ({snap.error_code}): {snap.error}")
+    if args.wait and snap.status in (Snapshot.Status.QUEUED, Snapshot.Status.RUNNING):
+        raise CLIError(
+            f"snapshot {snap.pk} is still {snap.status} after {args.timeout:g} s; the worker"
+            f" goes on with it (`snapshelf show {snap.pk}`)"
+        )
     return 0
+
+
+def _add_and_wait(user, args: argparse.Namespace, fields: dict):
+    """Save and wait: through a running worker (its status live on stderr), or in this
+    process when none runs; the door decides which."""
+    from snapshelf.capture.normalize import normalize_url
+    from snapshelf.services.links import Wait, save_link
+
+    url = normalize_url(args.url)
+    seen = [""]
+
+    def show(snap, waited: float) -> None:
+        line = f"{snap.status} · worker · {waited:.0f} s"
+        if snap.error and snap.status == "queued":  # a transient failure, retried
+            line += f" · {snap.error}"
+        if snap.status != seen[0]:
+            seen[0] = snap.status
+            err.print(line)
+        status.update(f"{line} · {url}")
+
+    with err.status(f"capturing {url}", spinner="dots") as status:
+        wait = Wait(timeout=args.timeout, on_status=show)
+        return save_link(user, args.url, **fields, limited=False, wait=wait)
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -280,7 +309,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=["static", "browser", "auto"],
         help="how to capture this link from now on (default: the link's mode, auto)",
     )
-    p.add_argument("--wait", action="store_true", help="capture now and wait for the result")
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait for the capture: through a running worker, else in this process",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=300,
+        metavar="SECONDS",
+        help="with --wait: how long to wait for a worker (default: 300)",
+    )
     p.add_argument(
         "--force", action="store_true", help="keep a new version even if the text did not change"
     )

@@ -20,7 +20,7 @@ from django.dispatch import receiver
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
-from snapshelf.jobs import hosts
+from snapshelf.jobs import heartbeat, hosts
 from snapshelf.jobs.capture import recover_stale, run_capture
 from snapshelf.library import housekeeping, watch
 from snapshelf.library.models import Snapshot
@@ -30,6 +30,11 @@ from snapshelf.library.models import Snapshot
 def close_connections() -> None:
     """A stopping worker leaves no database session behind (PostgreSQL counts them)."""
     connections.close_all()
+
+
+# Each worker beats while it runs: `add --wait` asks whether one will take its capture.
+HUEY.on_startup("heartbeat")(heartbeat.started)
+HUEY.on_shutdown("heartbeat")(heartbeat.stopped)
 
 
 @db_task(context=False)

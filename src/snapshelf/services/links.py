@@ -10,19 +10,29 @@ way (someone else's link is `Link.DoesNotExist`, which callers show as "not foun
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from snapshelf.capture.normalize import normalize_url
+from snapshelf.jobs import heartbeat
 from snapshelf.jobs.capture import Captured, run_capture
 from snapshelf.jobs.tasks import enqueue_capture
 from snapshelf.library import records, watch
 from snapshelf.library.models import Link, Snapshot
 from snapshelf.library.removal import delete_snapshot
 from snapshelf.services import quota
+
+
+@dataclass(frozen=True)
+class Wait:
+    """How a caller waits for its capture (`wait=True` means `Wait()`): at most `timeout`
+    seconds for a worker, hearing the snapshot and the seconds waited at every look."""
+
+    timeout: float = 300.0
+    on_status: Callable[[Snapshot, float], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,8 @@ class Saved:
     snapshot: Snapshot
     #: with `wait`: how the capture ended (the kept version when nothing changed)
     captured: Captured | None = None
+    #: with `wait`: who captured it, "worker" or "in-process" (no worker was running)
+    captured_by: str = ""
 
     @property
     def unchanged(self) -> bool:
@@ -71,18 +83,24 @@ def _take_quota(owner: AbstractBaseUser, count: int, limited: bool) -> None:
         raise quota.QuotaExceeded(wait)
 
 
-def _capture(snapshot: Snapshot, wait: bool) -> Captured | None:
-    """The one place a user's change starts a capture: in this process when the caller
-    waits for it (the CLI's --wait: no backoff), else on the queue after commit."""
-    if wait:
-        return run_capture(snapshot.pk, retry=False)
-    enqueue_capture(snapshot.pk)
-    return None
+def _capture(snapshot: Snapshot, wait: bool | Wait) -> tuple[Captured | None, str]:
+    """The one place a user's change starts a capture: on the queue after commit. A caller
+    who waits (the CLI's --wait) goes through a worker too when one is beating
+    (jobs.heartbeat); with none, or inside a transaction the queue would not see before
+    it commits, the capture runs in this process (no backoff: someone is waiting)."""
+    if not wait:
+        enqueue_capture(snapshot.pk)
+        return None, ""
+    wait = wait if isinstance(wait, Wait) else Wait()
+    if heartbeat.worker_alive() and not transaction.get_connection().in_atomic_block:
+        enqueue_capture(snapshot.pk)
+        return heartbeat.wait_for_capture(snapshot, wait.timeout, wait.on_status)
+    return run_capture(snapshot.pk, retry=False), "in-process"
 
 
-def _saved(link: Link, snapshot: Snapshot, wait: bool) -> Saved:
-    captured = _capture(snapshot, wait)
-    return Saved(link, captured.snapshot if captured else snapshot, captured)
+def _saved(link: Link, snapshot: Snapshot, wait: bool | Wait) -> Saved:
+    captured, by = _capture(snapshot, wait)
+    return Saved(link, captured.snapshot if captured else snapshot, captured, by)
 
 
 def save_link(
@@ -94,7 +112,7 @@ def save_link(
     mode: str | None = None,
     force: bool = False,
     limited: bool = True,
-    wait: bool = False,
+    wait: bool | Wait = False,
 ) -> Saved:
     """Save a link (or find the one already saved) and take a new snapshot of it.
 
