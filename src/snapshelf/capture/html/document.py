@@ -67,6 +67,7 @@ def parse_html(text: str) -> etree._Element:
             continue
         if root is not None and isinstance(root.tag, str):
             _hoist_void_content(root)
+            _restore_body_attributes(root, attempt)
             return root
     return etree.fromstring(_EMPTY_DOC, parser=_parser())
 
@@ -108,6 +109,41 @@ def _hoist_void_content(root) -> None:
             children[-1].tail = (children[-1].tail or "") + tail
         else:
             el.tail = (el.tail or "") + tail
+
+
+_BODY_TAG = re.compile(r"<body(?=[\s/])[^>]*>", re.IGNORECASE)
+# Where a "<body" is not a tag: comments and the raw text of scripts and styles.
+_NOT_MARKUP = re.compile(
+    r"<!--.*?(?:-->|\Z)|<(script|style|textarea|title|xmp)\b.*?(?:</\1\s*>|\Z)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _restore_body_attributes(root, text: str) -> None:
+    """Give an attribute-less ``<body>`` the attributes of the page's ``<body>`` tag.
+
+    Content that cannot be in ``<head>`` (an ``<img>``, a ``<p>``) opens the body early;
+    browsers then add the real ``<body>`` tag's attributes to that body, libxml2 drops
+    them, and a page styled by ``<body class=…>`` loses its layout. Only a body left
+    with no attributes at all is filled, from the first ``<body …>`` tag outside
+    comments, scripts and styles.
+    """
+    body = root.find("body")
+    if body is None or len(body.attrib) or not _BODY_TAG.search(text):
+        return
+    match = _BODY_TAG.search(_NOT_MARKUP.sub("", text))
+    if match is None:
+        return
+    try:
+        tag = etree.fromstring(f"<html>{match.group()}</body></html>", parser=_parser())
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return
+    found = tag.find("body") if tag is not None else None
+    for name, value in found.items() if found is not None else ():
+        try:
+            body.set(name, value)
+        except ValueError:  # a name lxml cannot hold
+            continue
 
 
 def _scrub_surrogates(text: str) -> str:
