@@ -181,6 +181,12 @@ _DECLARED = [
         int,
         "captures one user may queue per hour from the web UI (0: no limit)",
     ),
+    Variable(
+        "SNAPSHELF_API_REQUESTS_PER_MINUTE",
+        "600",
+        int,
+        "REST API requests one token may make per minute (0: no limit)",
+    ),
     Variable("SNAPSHELF_BROWSER", "auto", _text, "auto, off, or the path to a Chromium binary"),
     # The egress guard.
     Variable(

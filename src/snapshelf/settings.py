@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "huey.contrib.djhuey",
+    "ninja",  # the API docs' scripts and styles come from its static files, not a CDN
     "snapshelf.accounts",
     "snapshelf.library",
     "snapshelf.web",
@@ -144,7 +145,7 @@ HUEY = {
     "consumer": {"workers": max(SNAPSHELF_WORKERS, 1), "worker_type": "thread"},
 }
 if SNAPSHELF_REDIS_URL:
-    HUEY.update(huey_class="huey.RedisHuey", url=SNAPSHELF_REDIS_URL)
+    HUEY.update(huey_class="huey.PriorityRedisHuey", url=SNAPSHELF_REDIS_URL)
     # Rate limits (log-in, captures per user) then hold across web processes.
     CACHES = {
         "default": {
@@ -195,6 +196,8 @@ SNAPSHELF_HOST_CAPTURES = env.get("SNAPSHELF_HOST_CAPTURES")
 #: Captures one user may queue per hour from the web UI (add, save page, re-snapshot;
 #: 0: no limit). The CLI is the operator's and is not limited.
 SNAPSHELF_USER_CAPTURES_PER_HOUR = env.get("SNAPSHELF_USER_CAPTURES_PER_HOUR")
+#: REST API requests one token may make per minute (0: no limit); over it, 429.
+SNAPSHELF_API_REQUESTS_PER_MINUTE = env.get("SNAPSHELF_API_REQUESTS_PER_MINUTE")
 #: Archived-content URLs carry a signed capability valid this long (seconds).
 SNAPSHELF_ARCHIVE_TOKEN_AGE = 6 * 3600
 SNAPSHELF_ARCHIVE_ORIGIN = env.get("SNAPSHELF_ARCHIVE_ORIGIN")

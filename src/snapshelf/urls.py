@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from snapshelf.api.main import api
 from snapshelf.web.views.accounts import set_language_and_profile
 
 urlpatterns = [
@@ -15,4 +16,5 @@ urlpatterns = [
     path("", include("snapshelf.web.urls.replay")),
     path("i18n/setlang/", set_language_and_profile, name="set_language"),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
 ]

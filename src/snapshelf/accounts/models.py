@@ -6,6 +6,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 def default_nickname() -> str:
@@ -24,3 +25,59 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return self.nickname
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only the SHA-256 of its secret is kept: the secret is shown
+    once, at creation, and a stolen database cannot be replayed against the API."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read only")
+        WRITE = "write", _("Read and write")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.READ)
+    prefix = models.CharField(max_length=16, help_text="start of the secret, to tell tokens apart")
+    key_hash = models.CharField(max_length=64, unique=True, help_text="sha256 of the secret")
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == self.Scope.WRITE
+
+
+class Feed(models.Model):
+    """A private Atom feed (unread links, a tag, a search) behind a secret URL.
+
+    The secret is not stored: it is an HMAC of the feed's id and `nonce` under the
+    server's key, so the owner can see the URL again and rotating the nonce kills it."""
+
+    class Kind(models.TextChoices):
+        UNREAD = "unread", _("Unread links")
+        TAG = "tag", _("Tag")
+        SEARCH = "search", _("Search")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feeds"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.CharField(max_length=200, blank=True, default="", help_text="tag or query")
+    nonce = models.CharField(max_length=32)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"

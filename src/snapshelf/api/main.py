@@ -1,0 +1,57 @@
+"""The NinjaAPI instance mounted at /api/v1: auth, errors, ETags, the routers."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from ninja import NinjaAPI
+
+from snapshelf.api import errors, links, misc, snapshots, tags
+from snapshelf.api.auth import SessionAuth, TokenAuth
+
+DESCRIPTION = """\
+Snapshelf's REST API. Authenticate with a personal token made in Settings →
+API tokens: `Authorization: Bearer snap_…` (read tokens may only read). Errors are
+`{"error": {"code": "...", "message": "..."}}`; lists page with `next_cursor`; reads
+carry an `ETag` (send `If-None-Match` to get 304). See docs/api.md.
+"""
+
+
+class SnapshelfAPI(NinjaAPI):
+    """NinjaAPI whose successful reads carry an ETag and answer If-None-Match with 304."""
+
+    def create_response(
+        self,
+        request: HttpRequest,
+        data: Any,
+        *,
+        status: int | None = None,
+        temporal_response: HttpResponse | None = None,
+    ) -> HttpResponse:
+        response = super().create_response(
+            request, data, status=status, temporal_response=temporal_response
+        )
+        patch_vary_headers(response, ["Authorization", "Cookie"])
+        if request.method in ("GET", "HEAD") and response.status_code == 200:
+            etag = '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
+            response["ETag"] = etag
+            response["Cache-Control"] = "private, no-cache"
+            response = get_conditional_response(request, etag=etag, response=response)
+        return response
+
+
+api = SnapshelfAPI(
+    title="Snapshelf API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api-v1",
+    auth=[TokenAuth(), SessionAuth()],
+)
+errors.install(api)
+api.add_router("", links.router)
+api.add_router("", snapshots.router)
+api.add_router("", tags.router)
+api.add_router("", misc.router)
