@@ -33,9 +33,14 @@ BEHIND_THE_DOOR = {
     "snapshelf.jobs.capture": {"run_capture", "commit_result"},
     "snapshelf.library.watch": {"set_watch", "clear_changed", "queue_due"},
     "snapshelf.library.removal": {"delete_snapshot"},
+    "snapshelf.library.imports": {"merge_links"},
 }
 #: Modules a way in must not import whole (`from snapshelf.jobs import capture`).
-WHOLE_MODULES_BEHIND_THE_DOOR = {"snapshelf.jobs.capture", "snapshelf.library.records"}
+WHOLE_MODULES_BEHIND_THE_DOOR = {
+    "snapshelf.jobs.capture",
+    "snapshelf.library.records",
+    "snapshelf.library.imports",
+}
 
 
 @pytest.fixture(scope="module")

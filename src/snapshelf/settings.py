@@ -145,7 +145,7 @@ HUEY = {
     "consumer": {"workers": max(SNAPSHELF_WORKERS, 1), "worker_type": "thread"},
 }
 if SNAPSHELF_REDIS_URL:
-    HUEY.update(huey_class="huey.RedisHuey", url=SNAPSHELF_REDIS_URL)
+    HUEY.update(huey_class="huey.PriorityRedisHuey", url=SNAPSHELF_REDIS_URL)
     # Rate limits (log-in, captures per user) then hold across web processes.
     CACHES = {
         "default": {

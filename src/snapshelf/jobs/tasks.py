@@ -37,8 +37,17 @@ HUEY.on_startup("heartbeat")(heartbeat.started)
 HUEY.on_shutdown("heartbeat")(heartbeat.stopped)
 
 
+#: Huey runs higher priorities first: what a person asks for now (priority 0) before
+#: background captures (an import's links, watched links' checks).
+BACKGROUND_PRIORITY = -10
+
+
+def _priority(background: bool) -> int | None:
+    return BACKGROUND_PRIORITY if background else None
+
+
 @db_task(context=False)
-def capture_snapshot(snapshot_id: int) -> str:
+def capture_snapshot(snapshot_id: int, background: bool = False) -> str:
     url = (
         Snapshot.objects.filter(pk=snapshot_id, status=Snapshot.Status.QUEUED)
         .values_list("link__url_normalized", flat=True)
@@ -48,23 +57,27 @@ def capture_snapshot(snapshot_id: int) -> str:
         return "skipped"
     host = hosts.host_of(url)
     if not hosts.acquire(host, snapshot_id):  # the host is busy: try again shortly
-        capture_snapshot.schedule((snapshot_id,), delay=hosts.wait_seconds())
+        capture_snapshot.schedule(
+            (snapshot_id, background), delay=hosts.wait_seconds(), priority=_priority(background)
+        )
         return "waiting"
     try:
         captured = run_capture(snapshot_id)
     finally:
         hosts.release(host, snapshot_id)
     if captured.retry_in is not None:
-        capture_snapshot.schedule((snapshot_id,), delay=captured.retry_in)
+        capture_snapshot.schedule(
+            (snapshot_id, background), delay=captured.retry_in, priority=_priority(background)
+        )
     return captured.snapshot.status
 
 
-def requeue(snapshot_ids: Iterable[int]) -> int:
+def requeue(snapshot_ids: Iterable[int], *, background: bool = False) -> int:
     """Queue captures again that are queued in the database but on no queue (a worker
     died, an instance was restored)."""
     ids = list(snapshot_ids)
     for snapshot_id in ids:
-        enqueue_capture(snapshot_id)
+        enqueue_capture(snapshot_id, background=background)
     return len(ids)
 
 
@@ -102,7 +115,7 @@ def _free_deleted_blobs(sender, instance: Snapshot, using: str, origin=None, **k
 
 def queue_watched() -> int:
     """Queue the captures of watched links that are due (library.watch); every 5 minutes."""
-    return requeue(watch.queue_due())
+    return requeue(watch.queue_due(), background=True)
 
 
 @db_periodic_task(crontab(minute="*/5"))
@@ -130,6 +143,9 @@ def _give_back_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def enqueue_capture(snapshot_id: int) -> None:
-    """Queue after the surrounding transaction commits, so the worker sees the row."""
-    transaction.on_commit(lambda: capture_snapshot(snapshot_id))
+def enqueue_capture(snapshot_id: int, *, background: bool = False) -> None:
+    """Queue after the surrounding transaction commits, so the worker sees the row; a
+    `background` capture waits behind every capture a person asked for."""
+    transaction.on_commit(
+        lambda: capture_snapshot(snapshot_id, background, priority=_priority(background))
+    )

@@ -226,3 +226,10 @@ def delete_version(owner: AbstractBaseUser, snapshot_id: int) -> Link:
     """Delete one version (VersionInUse while it is captured; Snapshot.DoesNotExist for
     anyone else's); the newest remaining finished version becomes the latest."""
     return delete_snapshot(owner, snapshot_id)
+
+
+def start_captures(snapshot_ids: Iterable[int], *, background: bool = False) -> None:
+    """Queue captures of snapshots already allocated (an import's new links) after the
+    surrounding transaction commits; `background` ones wait behind a person's saves."""
+    for snapshot_id in snapshot_ids:
+        enqueue_capture(snapshot_id, background=background)
