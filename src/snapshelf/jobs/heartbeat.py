@@ -30,8 +30,9 @@ KEY = "snapshelf.worker-heartbeat"
 INTERVAL = 5.0
 #: a beat older than this means no worker (a few missed beats: a busy machine is not dead)
 STALE_AFTER = 20.0
-#: seconds between two looks at the snapshot while waiting for a worker
-POLL = 0.2
+#: seconds between two looks at the snapshot while waiting for a worker: short at first
+#: (a static capture takes a tenth of a second), longer as the wait grows
+POLL_FIRST, POLL_MAX = 0.01, 0.25
 
 _lock = threading.Lock()
 _running = 0  # worker threads of this process that started and did not stop yet
@@ -111,6 +112,7 @@ def wait_for_capture(
     run_capture makes sure only one of us does it). `on_status` hears the snapshot and
     the seconds waited at every look."""
     start = time.monotonic()
+    poll = POLL_FIRST
     while True:
         snap = Snapshot.objects.select_related("link").filter(pk=snapshot.pk).first()
         if snap is None:  # the worker folded it into the unchanged earlier version
@@ -125,4 +127,5 @@ def wait_for_capture(
             return Captured(snap), "worker"
         if snap.status == Snapshot.Status.QUEUED and snap.attempts == 0 and not worker_alive():
             return run_capture(snap.pk, retry=False), "in-process"
-        time.sleep(POLL)
+        time.sleep(poll)
+        poll = min(POLL_MAX, poll * 1.5)
