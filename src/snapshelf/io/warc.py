@@ -102,8 +102,9 @@ class _GzipMembers:
         self._new()
 
 
-class _Chunks:
-    """A write-only sink whose contents are taken out between records (streaming)."""
+class ChunkSink:
+    """A write-only sink whose contents are taken out between records or entries, so a
+    WARC or ZIP streams out (warcio and zipfile write to it as to a file)."""
 
     def __init__(self) -> None:
         self.parts: list[bytes] = []
@@ -309,9 +310,9 @@ def snapshot_warc(snap: Snapshot, out: BinaryIO) -> WarcStats:
     return export.stats
 
 
-def count_synthesised(snapshot_ids: Iterable[int]) -> int:
-    """How many responses of these snapshots will get synthesised headers."""
-    ids = list(snapshot_ids)
+def count_synthesised(ids: Iterable[int]) -> int:
+    """How many responses of these snapshots (ids, or a query of ids) will get
+    synthesised headers: the warcinfo says so before the records come."""
     docs = Snapshot.objects.filter(pk__in=ids, headers=[]).exclude(original_blob=None).count()
     res = (
         Resource.objects.filter(snapshot_id__in=ids, headers=[], error_code="")
@@ -329,7 +330,7 @@ def warc_chunks(
     synthesised: int | None = None,
 ) -> Iterator[bytes]:
     """A gzipped WARC of these snapshots as a stream of bytes, one snapshot at a time."""
-    sink = _Chunks()
+    sink = ChunkSink()
     export = WarcExport(sink, filename=filename, description=description, synthesised=synthesised)
     yield sink.take()
     for snap in snapshots:
