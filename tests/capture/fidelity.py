@@ -120,3 +120,22 @@ def open_page(browser, url: str, *, scripts: bool = True) -> Iterator:
         yield page
     finally:
         context.close()
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int] = (200, 60, 30)) -> bytes:
+    """A solid-colour PNG of the given size (test images of known natural width)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + bytes(rgb) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height, 9))
+        + chunk(b"IEND", b"")
+    )

@@ -262,9 +262,31 @@ def test_replay_of_corpus_page(corpus: str, rel: str):
             if res.replay is None:
                 assert res.key == hashlib.sha256(data).hexdigest()
 
+    # Responsive images: of each, at least one candidate (what a reader's screen loads).
+    for group in responsive_groups(root, rel, base):
+        stored_paths = {local_path(root, r.url) for r in bundle.resources if r.key}
+        existing = {p for p in group if read_local(p) is not None}
+        assert not existing or existing & stored_paths, f"no candidate of {group} stored"
+
     # Each distinct URL fetched once.
     urls = [u for u, _ in fetch.calls]
     assert len(urls) == len(set(urls))
+
+
+def responsive_groups(root: Path, rel: str, base: str) -> list[set[Path]]:
+    """Per responsive image (srcset or <picture>), the local files of all its candidates."""
+    doc = lxml.html.document_fromstring(decode_page(read_local(root / rel))[0])
+    groups = []
+    for img in doc.xpath("//img[@srcset or parent::picture]"):
+        parent = img.getparent()
+        holders = [s for s in parent if s.tag == "source"] if parent.tag == "picture" else []
+        values = [img.get("src") or ""]
+        for el in [*holders, img]:
+            values += [c.split()[0] for c in (el.get("srcset") or "").split(",") if c.strip()]
+        paths = {local_path(root, urljoin(base, v.strip())) for v in values if v.strip()}
+        if paths - {None}:
+            groups.append(paths - {None})
+    return groups
 
 
 def naive_local_dependencies(root: Path, rel: str, base: str) -> set[Path]:
@@ -273,12 +295,12 @@ def naive_local_dependencies(root: Path, rel: str, base: str) -> set[Path]:
     doc = lxml.html.document_fromstring(decode_page(html)[0])
     found: set[Path] = set()
     values: list[str] = []
-    values += doc.xpath("//img/@src|//video/@poster|//audio/@src|//source/@src|//track/@src")
+    # responsive images (srcset, <picture>): see responsive_groups
+    values += doc.xpath("//img[not(@srcset) and not(parent::picture)]/@src")
+    values += doc.xpath("//video/@poster|//audio/@src|//source/@src|//track/@src")
     values += doc.xpath("//input[@type='image']/@src|//*[@background]/@background")
     for el in doc.iter("image", "use"):
         values += [el.get(a) for a in ("href", "xlink:href") if el.get(a)]
-    for srcset in doc.xpath("//img/@srcset|//source/@srcset"):
-        values += [c.split()[0] for c in srcset.split(",") if c.strip()]
     for link in doc.iter("link"):
         rel_tokens = (link.get("rel") or "").lower().split()
         if {"stylesheet", "icon", "apple-touch-icon"} & set(rel_tokens) and link.get("href"):

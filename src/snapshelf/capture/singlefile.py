@@ -14,7 +14,8 @@ import re
 from collections.abc import Callable
 
 from snapshelf.capture.css import EMPTY, data_stylesheet, rewrite_css
-from snapshelf.capture.html import SvgSprites, parse_html, rewrite_html
+from snapshelf.capture.html import SvgSprites, format_srcset, parse_html, rewrite_html
+from snapshelf.capture.html.responsive import CAPTURE, choose, is_responsive
 
 __all__ = ["inline"]
 
@@ -108,4 +109,53 @@ def inline(html: str, load: Load) -> str:
 
     # Replay documents made since SVG copies moved into build_replay already carry them
     # (their <use> references are local); older ones still point at r/<key>#id.
-    return rewrite_html(parse_html(html), _BASE, inliner.mapper, sprites=SvgSprites(load_svg))
+    tree = parse_html(html)
+    _one_candidate(tree)
+    return rewrite_html(tree, _BASE, inliner.mapper, sprites=SvgSprites(load_svg))
+
+
+def _plain(el, name: str) -> str | None:
+    value = el.get(name)
+    return None if value == EMPTY else value
+
+
+def _one_candidate(root) -> None:
+    """Each responsive image keeps only what the capture viewport showed.
+
+    Every candidate inlined would multiply the file's size, and a browser that finds all of
+    them loaded at once may show another one than the capture did. The chosen candidate
+    keeps its descriptor (and ``sizes``), so it is drawn at the size the page gave it.
+    """
+    for img in list(root.iter("img")):
+        if not is_responsive(img, _plain):
+            continue
+        choice = choose(img, CAPTURE, _plain)
+        if choice is None:
+            continue
+        url, descriptor = choice.candidate.url, choice.candidate.descriptor.strip()
+        sizes = choice.element.get("sizes")
+        parent = img.getparent()
+        if parent is not None and parent.tag == "picture":
+            for source in list(parent):
+                if source.tag == "source" and source.get("srcset") is not None:
+                    _drop(source)
+        for name in ("srcset", "sizes"):
+            img.attrib.pop(name, None)
+        if descriptor in ("", "1x"):
+            img.set("src", url)
+        else:  # "2x", "480w": the descriptor sets the drawn size; no second copy in src
+            img.attrib.pop("src", None)
+            img.set("srcset", format_srcset([(url, descriptor)]))
+            if sizes is not None and descriptor.lower().endswith("w"):
+                img.set("sizes", sizes)
+
+
+def _drop(el) -> None:
+    parent = el.getparent()
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)

@@ -16,6 +16,7 @@ from snapshelf.capture.css import (
 )
 from snapshelf.capture.html.document import document_root, serialize_html
 from snapshelf.capture.html.noscript import noscript_removals
+from snapshelf.capture.html.responsive import CAPTURE, choose, is_responsive
 from snapshelf.capture.html.rules import (
     element_rules,
     element_slots,
@@ -122,7 +123,13 @@ def rewrite_html(tree, base_url: str, mapper: Mapper, *, sprites: SvgSprites | N
                 else:
                     new = urls.map(value, kind)
             elif mode == "srcset":
-                new = format_srcset([(urls.map(u, kind), d) for u, d in parse_srcset(value)])
+                # Candidates not fetched (not needed, or failed) go, with their descriptor:
+                # the rest keep theirs, so browsers still pick between them correctly.
+                kept = [(urls.map(u, kind), d) for u, d in parse_srcset(value)]
+                new = format_srcset([(u, d) for u, d in kept if u != EMPTY])
+                if not new:
+                    del el.attrib[attr]
+                    continue
             elif mode == "style":
                 new = rewrite_inline_style(value, base_url, mapper)
             elif mode == "nav":
@@ -138,6 +145,7 @@ def rewrite_html(tree, base_url: str, mapper: Mapper, *, sprites: SvgSprites | N
         if tag == "html":
             el.attrib.pop("manifest", None)
 
+    _point_src_at_choice(root)
     for el in removals:
         _remove(el)
     for el in reversed(unwraps):
@@ -147,6 +155,21 @@ def rewrite_html(tree, base_url: str, mapper: Mapper, *, sprites: SvgSprites | N
 
     _set_utf8(root)
     return serialize_html(doc)
+
+
+def _archived(el, name: str) -> str | None:
+    value = el.get(name)
+    return None if value == EMPTY else value
+
+
+def _point_src_at_choice(root) -> None:
+    """A responsive ``<img>``'s src becomes what the capture viewport shows (it was fetched;
+    the written src may not have been)."""
+    for img in root.iter("img"):
+        if img.get("src") is not None and is_responsive(img, _archived):
+            choice = choose(img, CAPTURE, _archived)
+            if choice is not None:
+                img.set("src", choice.candidate.url)
 
 
 class _Urls:

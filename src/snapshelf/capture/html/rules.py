@@ -20,6 +20,7 @@ from snapshelf.capture.css import (
 )
 from snapshelf.capture.html.document import document_root
 from snapshelf.capture.html.noscript import removed_subtrees
+from snapshelf.capture.html.responsive import is_responsive, needed
 from snapshelf.capture.html.srcset import parse_srcset
 
 _ICON_RELS = frozenset(
@@ -301,6 +302,17 @@ def lazy_overrides(el, tag: str) -> dict[str, tuple[str, str]]:
     return out
 
 
+def lazy_get(el, name: str) -> str | None:
+    """An attribute as the replay will have it (lazy-loading values promoted)."""
+    overrides = lazy_overrides(el, el.tag) if el.tag in ("img", "source") else {}
+    return overrides[name][1] if name in overrides else el.get(name)
+
+
+def _in_picture(el) -> bool:
+    parent = el.getparent()
+    return parent is not None and parent.tag == "picture"
+
+
 def find_resources(tree, base_url: str) -> list[Ref]:
     """Every subresource the replay needs, in document order, each URL once.
 
@@ -335,7 +347,16 @@ def find_resources(tree, base_url: str) -> list[Ref]:
         if action != "keep" or not slots:
             continue  # removed (no element content) or unwrapped (children still visited)
         overrides = lazy_overrides(el, tag)
+        responsive = False
+        if not in_svg and tag == "img" and is_responsive(el, lazy_get):
+            responsive = True  # only the candidates readers' screens would load
+            for choice in needed(el, lazy_get):
+                url(choice.candidate.url, "image")
         for attr, mode, kind in slots:
+            if (responsive and attr in ("src", "srcset")) or (
+                tag == "source" and mode == "srcset" and _in_picture(el)
+            ):
+                continue  # chosen above, from the picture's <img>
             if mode == "sheet":
                 add(find_css_resources(el.text or "", base_url))
                 continue
