@@ -102,11 +102,18 @@ def _nonascii_sample(text: str, budget: int = 8000) -> str:
 _NONASCII = re.compile(r"[^\x00-\x7f]")
 
 
+#: Invalid sequences a declared UTF-8 page may hold and stay UTF-8, whatever its size.
+_FEW_UTF8_ERRORS = 8
+
+
 def acceptable(body: bytes, codec: str) -> str | None:
     """Decode with a declared codec if the bytes agree with it, else None."""
     if codec == "utf-8":
+        # A few bad bytes in a page declared UTF-8 (text pasted from another encoding)
+        # are what browsers show as U+FFFD; only a page whose non-ASCII text mostly
+        # fails is in another encoding. Detection on a handful of bytes is a guess.
         text, errors, good = _utf8_status(body)
-        if errors <= 2 or errors * 200 <= good:
+        if errors <= _FEW_UTF8_ERRORS or errors * 200 <= good or errors * 1000 <= len(body):
             return text
         return None
     if codec.startswith("utf-16"):
