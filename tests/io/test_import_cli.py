@@ -1,0 +1,70 @@
+"""`snapshelf import` as a user runs it: the report, the exit status, bounded memory."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.io.bookmarks import write_netscape
+from tests.paths import CORPORA
+from tests.test_cli import env, run, run_json  # noqa: F401 (env is a fixture)
+
+WALLABAG = CORPORA / "bookmarks-wallabag-import"
+LINKDING = CORPORA / "bookmarks-linkding"
+
+
+def test_import_reports_new_merged_and_rejected_rows(env):  # noqa: F811
+    run(env, "createuser", "alice", "--password", "a-long-password-1")
+    bad = LINKDING / "simple_valid_import_file_with_one_invalid_bookmark.html"
+    report = run_json(env, "import", str(bad), "--tag", "from-linkding")
+    assert (report["format"], report["added"], report["merged"]) == ("netscape", 2, 0)
+    assert report["queued"] == 2
+    assert [(r["line"], r["text"]) for r in report["rejected"]] == [(11, "https://example.com/1")]
+    assert "invaliddate" in report["rejected"][0]["reason"]
+
+    good = LINKDING / "simple_valid_import_file.html"
+    report = run_json(env, "import", str(good), "--no-capture")
+    assert (report["added"], report["merged"], report["queued"]) == (1, 2, 0)
+    listed = run_json(env, "list")
+    assert len(listed) == 3
+    assert {t for link in listed for t in link["tags"]} == {"tag1", "tag2", "tag3", "from-linkding"}
+
+    text = run(env, "import", str(WALLABAG / "wallabag-v2.json")).stdout
+    assert "wallabag-v2-json: 6 new links" in text
+
+
+def test_import_refuses_an_unknown_file_with_one_line(env, tmp_path):  # noqa: F811
+    run(env, "createuser", "alice", "--password", "a-long-password-1")
+    odd = tmp_path / "odd.json"
+    odd.write_text('{"hello": "world"}')
+    proc = run(env, "import", str(odd), check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().startswith("snapshelf: error: cannot import odd.json")
+    assert run_json(env, "list") == []
+
+
+def test_a_100000_bookmark_file_imports_in_bounded_memory(env, tmp_path):  # noqa: F811
+    run(env, "createuser", "alice", "--password", "a-long-password-1")
+    big = write_netscape(tmp_path / "big.html", 100_000)
+    measured = (
+        "import resource, sys\n"
+        "from snapshelf.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", measured, "import", str(big), "--no-capture", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    assert (report["added"], report["rejected"]) == (100_000, [])
+    peak_mb = int(proc.stderr.strip().splitlines()[-1]) / 1024
+    print(f"peak RSS importing 100,000 bookmarks: {peak_mb:.0f} MB")
+    assert peak_mb < 400  # the file is 15 MB; rows are held a batch at a time
+    assert len(run_json(env, "search", "书签 99999")) >= 1
