@@ -59,8 +59,8 @@ def test_a_static_capture_has_none_and_says_so(user, out, capsys):
     snap = _done(user, "https://example.org/static")
     assert _download(snap, "screenshot", out / "x.png", user) == 1
     assert "has no screenshot: only a browser capture makes one" in capsys.readouterr().err
-    assert _download(snap, "warc", out / "x.warc", user) == 1
-    assert "not available yet" in capsys.readouterr().err
+    assert _download(snap, "pdf", out / "x.pdf", user) == 1
+    assert "has no pdf: only a browser capture makes one" in capsys.readouterr().err
     assert not list(out.iterdir())
 
 

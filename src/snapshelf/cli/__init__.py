@@ -14,10 +14,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from snapshelf.cli import backup, extract, find, importing, instance, links
+from snapshelf.cli import backup, exporting, extract, find, importing, instance, links
 from snapshelf.cli.common import CLIError, err, setup_django
 
-GROUPS = (instance, links, importing, extract, find, backup)
+GROUPS = (instance, links, importing, exporting, extract, find, backup)
 
 
 def build_parser() -> argparse.ArgumentParser:

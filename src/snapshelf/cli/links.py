@@ -274,29 +274,24 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    from snapshelf.library.artefacts import BROWSER_ARTEFACTS, browser_artefact, single_file_html
-    from snapshelf.library.models import Snapshot
-    from snapshelf.storage import BlobNotFound
+    from snapshelf.io.exporters import Unavailable, snapshot_artefact
 
     ensure_database()
     user = resolve_user(args.user)
     snap = own_snapshot(user, args.snapshot_id)
-    if snap.status != Snapshot.Status.DONE:
-        raise CLIError(f"snapshot {snap.pk} is {snap.status}, not done")
-    if args.format == "warc":
-        raise CLIError("--format warc is not available yet (singlefile, screenshot and pdf are)")
     try:
-        if args.format in BROWSER_ARTEFACTS:
-            data = browser_artefact(snap, args.format)
-        else:
-            data = single_file_html(snap)
-    except BlobNotFound as exc:
+        artefact = snapshot_artefact(snap, args.format)
+    except Unavailable as exc:
         raise CLIError(str(exc)) from None
     target = Path(args.output)
     tmp = target.with_name(target.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(target)
-    err.print(f"wrote {len(data):,} bytes to {target}")
+    try:
+        tmp.write_bytes(artefact.data)
+        tmp.replace(target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CLIError(f"could not write {target}: {exc.strerror or exc}") from None
+    err.print(f"wrote {len(artefact.data):,} bytes to {target}")
     return 0
 
 
@@ -351,7 +346,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = command(sub, "download", cmd_download, "write a snapshot artefact to a file")
     p.add_argument("snapshot_id", type=int)
     p.add_argument(
-        "--format", choices=["singlefile", "warc", "screenshot", "pdf"], default="singlefile"
+        "--format",
+        choices=["singlefile", "warc", "screenshot", "pdf", "original", "markdown"],
+        default="singlefile",
     )
     p.add_argument("-o", "--output", required=True)
     user_option(p)
