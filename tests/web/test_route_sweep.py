@@ -20,13 +20,17 @@ pytestmark = pytest.mark.django_db
 #: which the public-page tests check).
 NOT_OWNER_SCOPED = {"archive-root", "archive-resource", "public-profile", "public-link"}
 NOT_OWNER_SCOPED |= {"public-feed", "healthz", "login", "logout", "signup", "set_language"}
+#: The private feeds' secret URLs are capabilities too; the web app manifest is public.
+NOT_OWNER_SCOPED |= {"private-feed", "webmanifest"}
+#: The REST API answers in JSON (401, 404) and has its own sweep: tests/api/test_auth.py.
+SWEPT_ELSEWHERE = ("admin", "api/")
 
 
 def routes() -> list[tuple[str, str, list[str]]]:
     def walk(patterns, prefix=""):
         for p in patterns:
             if isinstance(p, URLResolver):
-                if not str(p.pattern).startswith("admin"):
+                if not str(p.pattern).startswith(SWEPT_ELSEWHERE):
                     yield from walk(p.url_patterns, prefix + str(p.pattern))
             else:
                 yield prefix + str(p.pattern), p.name, list(p.pattern.converters)
@@ -69,6 +73,8 @@ def url_for(name: str, path: str, params: list[str], w: dict) -> str:
         "nickname": "alice",
         "token": make_token(w["snap"].pk),
         "key": "0" * 64,
+        "feed_id": 1,
+        "secret": "0" * 40,
     }
     return reverse(name, kwargs={p: values[p] for p in params})
 

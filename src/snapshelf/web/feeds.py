@@ -1,15 +1,18 @@
-"""Atom feed of a user's public links, for readers that follow someone's shelf."""
+"""Atom feeds: a user's public links (for readers that follow someone's shelf) and a
+user's private feeds behind secret URLs (snapshelf.services.accounts)."""
 
 from __future__ import annotations
 
 from django.contrib.syndication.views import Feed
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
+from snapshelf.accounts.models import Feed as PrivateFeed
 from snapshelf.accounts.models import Profile
 from snapshelf.library.models import Link
+from snapshelf.services import accounts as account_door
 from snapshelf.web.views.public import profile_for_nickname
 
 FEED_SIZE = 50
@@ -55,3 +58,55 @@ class PublicLinksFeed(Feed):
 
     def item_pubdate(self, item: Link):
         return item.created
+
+
+class PrivateLinksFeed(Feed):
+    """A user's private feed (unread links, a tag, a search) at a secret, rotatable URL.
+
+    Anyone holding the URL may read it, so a wrong or rotated secret is a 404, the same
+    as a feed that does not exist."""
+
+    feed_type = Atom1Feed
+
+    def get_object(self, request: HttpRequest, feed_id: int, secret: str) -> PrivateFeed:
+        feed = account_door.feed_by_secret(feed_id, secret)
+        if feed is None:
+            raise Http404("no such feed")
+        return feed
+
+    def title(self, obj: PrivateFeed) -> str:
+        if obj.kind == PrivateFeed.Kind.TAG:
+            return _("Snapshelf: tag %(tag)s") % {"tag": obj.value}
+        if obj.kind == PrivateFeed.Kind.SEARCH:
+            return _("Snapshelf: search %(query)s") % {"query": obj.value}
+        return _("Snapshelf: unread links")
+
+    def link(self, obj: PrivateFeed) -> str:
+        return reverse("home")
+
+    def subtitle(self, obj: PrivateFeed) -> str:
+        return _("A private feed of %(user)s's library.") % {"user": obj.user.get_username()}
+
+    def author_name(self, obj: PrivateFeed) -> str:
+        return obj.user.get_username()  # Atom requires an author
+
+    def items(self, obj: PrivateFeed) -> list[Link]:
+        return account_door.feed_links(obj)
+
+    def item_title(self, item: Link) -> str:
+        return item.display_title
+
+    def item_description(self, item: Link) -> str:
+        return getattr(item, "excerpt", "") or ""
+
+    def item_link(self, item: Link) -> str:
+        return reverse("link", args=[item.pk])
+
+    def item_pubdate(self, item: Link):
+        return item.created
+
+    def item_updateddate(self, item: Link):
+        return item.updated
+
+    def item_categories(self, item: Link) -> list[str]:
+        return [t.name for t in item.tags.all()]

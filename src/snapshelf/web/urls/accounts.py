@@ -1,8 +1,10 @@
-"""Log-in/out, sign-up, settings and the bookmarklet's save page."""
+"""Log-in/out, sign-up, settings (API tokens, private feeds), the bookmarklet's save page
+and the private feeds themselves."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from snapshelf.web.feeds import PrivateLinksFeed
 from snapshelf.web.views import accounts
 
 urlpatterns = [
@@ -11,4 +13,5 @@ urlpatterns = [
     path("accounts/signup/", accounts.signup, name="signup"),
     path("settings/", accounts.settings_page, name="settings"),
     path("save/", accounts.bookmarklet_save, name="bookmarklet-save"),
+    path("feeds/<int:feed_id>/<str:secret>/", PrivateLinksFeed(), name="private-feed"),
 ]

@@ -18,9 +18,10 @@ from django.views.decorators.http import require_http_methods
 from django.views.i18n import set_language
 
 from snapshelf.accounts.forms import RateLimitedAuthenticationForm
-from snapshelf.accounts.models import Profile
+from snapshelf.accounts.models import ApiToken, Feed, Profile
 from snapshelf.capture.browser_service import browser_available
 from snapshelf.library.models import Link
+from snapshelf.services import accounts as account_door
 from snapshelf.services import quota
 from snapshelf.services.links import save_link, save_page
 from snapshelf.web.forms.accounts import (
@@ -127,10 +128,66 @@ def bookmarklet_href(request: HttpRequest) -> str:
     )
 
 
+#: The hidden `form` values of the token and feed forms on the settings page.
+_TOKEN_FORMS = ("token-create", "token-revoke", "feed-create", "feed-rotate", "feed-delete")
+
+
+def _post_id(request: HttpRequest) -> int:
+    raw = request.POST.get("id", "")
+    if not raw.isdigit() or len(raw) > 18:
+        raise Http404("no such token or feed")
+    return int(raw)
+
+
+def _token_or_feed_action(request: HttpRequest, which: str) -> tuple[str | None, str | None]:
+    """Run one token or feed form; returns (new token secret, error). Someone else's id
+    is a 404, like a missing one."""
+    user = request.user
+    try:
+        if which == "token-create":
+            made = account_door.create_token(
+                user, request.POST.get("name", ""), request.POST.get("scope", "")
+            )
+            return made.secret, None
+        if which == "token-revoke":
+            token = account_door.revoke_token(user, _post_id(request))
+            messages.success(request, _("Revoked the token “%(name)s”.") % {"name": token.name})
+        elif which == "feed-create":
+            account_door.create_feed(
+                user, request.POST.get("kind", ""), request.POST.get("value", "")
+            )
+            messages.success(request, _("Feed created."))
+        elif which == "feed-rotate":
+            account_door.rotate_feed(user, _post_id(request))
+            messages.success(request, _("The feed has a new address; the old one stopped working."))
+        elif which == "feed-delete":
+            account_door.delete_feed(user, _post_id(request))
+            messages.success(request, _("Feed deleted."))
+    except account_door.AccountInputError as exc:
+        return None, exc.message
+    except (ApiToken.DoesNotExist, Feed.DoesNotExist):
+        raise Http404("no such token or feed") from None
+    return None, None
+
+
+def _feeds(request: HttpRequest) -> list[dict]:
+    return [
+        {
+            "feed": feed,
+            "url": request.build_absolute_uri(
+                reverse("private-feed", args=[feed.pk, account_door.feed_secret(feed)])
+            ),
+        }
+        for feed in account_door.list_feeds(request.user)
+    ]
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def settings_page(request: HttpRequest) -> HttpResponse:
-    """Profile, language and password; each form posts on its own (hidden `form` field)."""
+    """Profile, language, password, API tokens and private feeds; each form posts on its
+    own (hidden `form` field). A new token's secret is shown once, in the answer to the
+    POST that made it (never stored, never put in a cookie or a redirect)."""
     profile = request.user.profile
     which = request.POST.get("form") if request.method == "POST" else None
     profile_form = ProfileForm(request.POST if which == "profile" else None, instance=profile)
@@ -147,6 +204,12 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         update_session_auth_hash(request, user)
         messages.success(request, _("Your password was changed."))
         return redirect("settings")
+    new_secret, account_error = None, None
+    if which in _TOKEN_FORMS:
+        new_secret, account_error = _token_or_feed_action(request, which)
+        if new_secret is None and account_error is None:
+            anchor = "#feeds" if which.startswith("feed") else "#tokens"
+            return redirect(reverse("settings") + anchor)
     context = {
         "nav": "settings",
         "profile_form": profile_form,
@@ -155,8 +218,21 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "page_bookmarklet": page_bookmarklet_href(request),
         "profile_url": reverse("public-profile", args=[profile.nickname]),
         "browser": browser_available(),
+        "tokens": account_door.list_tokens(request.user),
+        "token_scopes": ApiToken.Scope.choices,
+        "new_secret": new_secret,
+        "account_error": account_error,
+        "account_form": which if account_error else None,
+        "feeds": _feeds(request),
+        "feed_kinds": Feed.Kind.choices,
+        "api_docs": reverse("api-v1:openapi-view"),
     }
-    return render(request, "snapshelf/accounts/settings.html", context)
+    response = render(
+        request, "snapshelf/accounts/settings.html", context, status=400 if account_error else 200
+    )
+    if new_secret:
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 def _save_from_bookmarklet(request: HttpRequest, form: PageSaveForm) -> Link:
