@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("snapshelf.web.urls.accounts")),
     path("", include("snapshelf.web.urls.public")),
     path("", include("snapshelf.web.urls.replay")),
+    path("", include("snapshelf.web.urls.share")),
     path("", include("snapshelf.web.urls.exports")),
     path("i18n/setlang/", set_language_and_profile, name="set_language"),
     path("admin/", admin.site.urls),
