@@ -12,9 +12,11 @@ import threading
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from snapshelf.capture.css import Ref, decode_css, find_css_resources, url_scheme
+from snapshelf.capture.css.fonts import FontFace, FontUse, font_faces, split_faces
 from snapshelf.capture.types import Fetched
 
 __all__ = ["Ref", "collect", "is_css"]
@@ -40,22 +42,33 @@ def _failure(url: str, exc: BaseException) -> Fetched:
     )
 
 
-def _fetch_one(fetch: Fetch, ref: Ref, document_charset: str | None) -> tuple[Fetched, list[Ref]]:
+@dataclass
+class _Sheet:
+    """What a fetched stylesheet adds: references, font faces, its text (for font use)."""
+
+    children: list[Ref] = field(default_factory=list)
+    faces: list[FontFace] = field(default_factory=list)
+    text: str = ""
+
+
+def _fetch_one(fetch: Fetch, ref: Ref, document_charset: str | None) -> tuple[Fetched, _Sheet]:
     """Runs in a worker thread; never raises."""
     try:
         fetched = fetch(ref.url, ref.kind)
         if not isinstance(fetched, Fetched):
             raise TypeError(f"fetch returned {type(fetched).__name__}, not Fetched")
     except Exception as exc:
-        return _failure(ref.url, exc), []
-    children: list[Ref] = []
+        return _failure(ref.url, exc), _Sheet()
+    sheet = _Sheet()
     if fetched.ok and is_css(ref.kind, fetched):
         try:
             text = decode_css(fetched.body, fetched.charset, document_charset)
-            children = find_css_resources(text, fetched.final_url or ref.url)
+            base = fetched.final_url or ref.url
+            faces = font_faces(text, base)
+            sheet = _Sheet(split_faces(find_css_resources(text, base), faces), faces, text)
         except Exception:  # a stylesheet we cannot read is still stored; it just has no children
-            children = []
-    return fetched, children
+            sheet = _Sheet()
+    return fetched, sheet
 
 
 _PRIORITY = {"stylesheet": 0, "font": 1}
@@ -112,7 +125,15 @@ def collect(
     host. New fetches stop being scheduled once ``max_resources`` were started,
     ``max_total_bytes`` were received, or ``deadline_expired()`` is true; fetches already
     running finish and are kept. Returns {url: Fetched}, failures included.
+
+    Web fonts wait until every stylesheet is in: then only the faces the page can use
+    are fetched (:mod:`snapshelf.capture.css.fonts`), each in its first readable format,
+    the next format only when one fails. ``roots`` may carry the page's font use and its
+    inline faces (``roots.fonts``, ``roots.faces``, as ``html.find_resources`` gives them).
     """
+    fonts: FontUse = getattr(roots, "fonts", None) or FontUse(None)
+    faces: list[FontFace] = list(getattr(roots, "faces", []))
+    decided: set[FontFace] = set()
     results: dict[str, Fetched] = {}
     # Stylesheets first (what they reference is only known once they arrive), then fonts,
     # then the rest, each in document order: the order browsers give them, which keeps
@@ -163,17 +184,36 @@ def collect(
                 if not pending:
                     del by_host[host]
 
+    def release_fonts() -> None:
+        """Once no stylesheet is pending, the faces the page uses join the queue."""
+        if queues[0] or any(ref.kind == "stylesheet" for ref, _ in inflight.values()):
+            return
+        for face in faces:
+            if face not in decided:
+                decided.add(face)
+                if fonts.wants(face):
+                    enqueue(Ref(face.urls[0], "font", face.urls[1:]))
+
     while True:
         schedule()
         if not inflight:
-            break
+            release_fonts()
+            schedule()
+            if not inflight:
+                break
         done, _ = wait(inflight, return_when=FIRST_COMPLETED)
         for future in done:
             ref, host = inflight.pop(future)
             host_load[host] -= 1
-            fetched, children = future.result()
+            fetched, sheet = future.result()
             results[ref.url] = fetched
             received += len(fetched.body or b"")
-            for child in children:
+            for child in sheet.children:
                 enqueue(child)
+            if sheet.text:
+                fonts.add_css(sheet.text)
+                faces.extend(sheet.faces)
+            if not fetched.ok and ref.fallbacks:
+                enqueue(Ref(ref.fallbacks[0], ref.kind, ref.fallbacks[1:]))
+        release_fonts()
     return results

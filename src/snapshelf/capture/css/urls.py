@@ -28,6 +28,8 @@ class Ref:
 
     url: str
     kind: str
+    #: URLs to try in turn if this one fails (the other formats of a font face)
+    fallbacks: tuple[str, ...] = ()
 
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")

@@ -18,6 +18,7 @@ from snapshelf.capture.css import (
     find_css_resources,
     find_inline_style_resources,
 )
+from snapshelf.capture.css.fonts import FontFace, FontUse, font_faces, split_faces
 from snapshelf.capture.html.document import document_root
 from snapshelf.capture.html.noscript import removed_subtrees
 from snapshelf.capture.html.responsive import is_responsive, needed
@@ -313,14 +314,48 @@ def _in_picture(el) -> bool:
     return parent is not None and parent.tag == "picture"
 
 
-def find_resources(tree, base_url: str) -> list[Ref]:
+class Found(list):
+    """The references :func:`find_resources` found, plus what fonts the page can use.
+
+    ``fonts`` holds the page's characters and its inline CSS; ``faces`` the ``@font-face``
+    rules of its ``<style>`` blocks, whose files ``resources.collect`` fetches only if used.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fonts = FontUse(set())
+        self.faces: list[FontFace] = []
+
+
+_TEXT_ATTRS = ("alt", "value", "placeholder")
+
+
+def _characters(root, skip: set) -> set[int]:
+    """Code points of the text a page shows (not of scripts, styles or dropped content)."""
+    chars: set[int] = set()
+    for el in root.iter():
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag and el.text and tag not in ("script", "style", "template") and el not in skip:
+            chars.update(map(ord, el.text))
+        if el.tail:
+            chars.update(map(ord, el.tail))
+        if tag:
+            for attr in _TEXT_ATTRS:
+                value = el.get(attr)
+                if value:
+                    chars.update(map(ord, value))
+    return chars
+
+
+def find_resources(tree, base_url: str) -> Found:
     """Every subresource the replay needs, in document order, each URL once.
 
     Includes references inside ``<style>`` blocks, ``style=""`` attributes and data: URL
     stylesheets; stylesheets fetched later are looked into by ``resources.collect``.
-    Iframes, scripts and hyperlinks are not resources.
+    Iframes, scripts and hyperlinks are not resources. Font files of ``<style>`` blocks
+    are not listed but left to ``collect`` as ``faces`` (see :class:`Found`).
     """
-    found: list[Ref] = []
+    found = Found()
     seen: set[str] = set()
 
     def add(refs: list[Ref]) -> None:
@@ -340,9 +375,16 @@ def find_resources(tree, base_url: str) -> list[Ref]:
 
     root = document_root(tree)
     skip = removed_subtrees(root)
+    found.fonts.characters = _characters(root, skip)
     for el, tag, in_svg in tagged_elements(root):
         if skip and el in skip:
             continue  # <noscript> content the replay drops: never fetched
+        style = el.get("style")
+        if style:
+            found.fonts.add_usage(style)
+        for attr in ("face", "font-family"):  # <font face>, SVG presentation attribute
+            if el.get(attr):
+                found.fonts.add_usage(el.get(attr))
         action, slots = element_rules(el, tag, in_svg)
         if action != "keep" or not slots:
             continue  # removed (no element content) or unwrapped (children still visited)
@@ -358,7 +400,11 @@ def find_resources(tree, base_url: str) -> list[Ref]:
             ):
                 continue  # chosen above, from the picture's <img>
             if mode == "sheet":
-                add(find_css_resources(el.text or "", base_url))
+                css = el.text or ""
+                faces = font_faces(css, base_url)
+                found.faces += faces
+                found.fonts.add_css(css)
+                add(split_faces(find_css_resources(css, base_url), faces))
                 continue
             value = overrides[attr][1] if attr in overrides else el.get(attr)
             if value is None or mode in ("nav", "blank"):
