@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "snapshelf.jobs",
     "snapshelf.search",
     "snapshelf.related",
+    "snapshelf.io",
 ]
 
 MIDDLEWARE = [

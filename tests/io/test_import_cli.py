@@ -68,3 +68,14 @@ def test_a_100000_bookmark_file_imports_in_bounded_memory(env, tmp_path):  # noq
     print(f"peak RSS importing 100,000 bookmarks: {peak_mb:.0f} MB")
     assert peak_mb < 400  # the file is 15 MB; rows are held a batch at a time
     assert len(run_json(env, "search", "书签 99999")) >= 1
+
+
+def test_a_warc_imports_its_pages_as_snapshots(env):  # noqa: F811
+    run(env, "createuser", "alice", "--password", "a-long-password-1")
+    warc = CORPORA / "pywb-iana-warc" / "iana.warc.gz"
+    report = run_json(env, "import", str(warc), "--tag", "iana")
+    assert report["format"] == "warc" and report["added"] >= 10
+    listed = run_json(env, "list")
+    assert len(listed) == report["added"]
+    assert all(link["status"] == "done" and link["tags"] == ["iana"] for link in listed)
+    assert any(link["url"].rstrip("/").endswith("iana.org/domains/arpa") for link in listed)

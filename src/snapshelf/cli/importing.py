@@ -21,7 +21,7 @@ from snapshelf.cli.common import (
 def cmd_import(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-    from snapshelf.io.importers import UnknownFormat, open_import
+    from snapshelf.io.importers import UnknownFormat, detect, open_import
     from snapshelf.services.imports import import_links
 
     path = Path(args.file)
@@ -29,6 +29,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise CLIError(f"no such file: {path}")
     ensure_database()
     user = resolve_user(args.user)
+    if detect(path) == "warc":
+        return _import_warc(user, path, args)
     with ExitStack() as stack:
         try:
             opened = open_import(path, stack)
@@ -78,7 +80,33 @@ def cmd_import(args: argparse.Namespace) -> int:
         markup=False,
     )
     for r in rejected:
-        out.print(f"  line {r['line']}: {r['reason']}: {r['text'][:120]}", markup=False)
+        text = "" if r["text"] in r["reason"] else f": {r['text'][:120]}"
+        out.print(f"  line {r['line']}: {r['reason']}{text}", markup=False)
+    return 0
+
+
+def _import_warc(user, path: Path, args: argparse.Namespace) -> int:
+    """A WARC's pages become snapshots as captured elsewhere, resources included."""
+    from snapshelf.io.warc import WarcError
+    from snapshelf.io.warc_import import import_warc
+
+    try:
+        links = import_warc(
+            user,
+            path,
+            tags=args.tag or [],
+            progress=lambda done, total, url: (
+                err.print(f"{done}/{total} {url}", markup=False)
+                if not args.json and err.is_terminal
+                else None
+            ),
+        )
+    except WarcError as exc:
+        raise CLIError(f"cannot import {path.name}: {exc}") from None
+    if args.json:
+        print_json({"format": "warc", "added": len(links), "links": [link.pk for link in links]})
+    else:
+        out.print(f"warc: {len(links)} pages saved as snapshots", markup=False)
     return 0
 
 
@@ -89,7 +117,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         cmd_import,
         "import bookmarks or a read-later export (the format is recognised from the content)",
     )
-    p.add_argument("file", help="a Netscape bookmark HTML, JSON, CSV or text file")
+    p.add_argument("file", help="a Netscape bookmark HTML, JSON, CSV, text or WARC file")
     p.add_argument("--tag", action="append", help="add this tag to every imported link")
     p.add_argument(
         "--no-capture",
