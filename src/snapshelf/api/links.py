@@ -11,6 +11,7 @@ from ninja import Path, Query, Router, Status
 from snapshelf.api import pagination
 from snapshelf.api.auth import user_of
 from snapshelf.api.errors import responses
+from snapshelf.api.rows import link_dicts
 from snapshelf.api.schemas import (
     MAX_ID,
     BulkIn,
@@ -86,13 +87,13 @@ def list_links(
     if filters.q:
         state = pagination.decode(cursor, "search-links")
         offset = pagination.offset_of(state)
-        rows, more = reads.search_links(owner, filters, limit=limit, offset=offset)
+        ids, more = reads.search_link_ids(owner, filters, limit=limit, offset=offset)
         following = {"kind": "search-links", "offset": offset + limit} if more else None
     else:
         state = pagination.decode(cursor, "links")
         qs = pagination.keyset(listing.filtered(owner, filters), sort, state)
         keys = list(qs.values("id", "created", "sort_title")[: limit + 1])
-        rows = reads.link_rows([k["id"] for k in keys[:limit]])
+        ids = [k["id"] for k in keys[:limit]]
         more = len(keys) > limit
         following = (
             {"kind": "links", "sort": sort, "key": pagination.key_of(keys[limit - 1], sort)}
@@ -100,7 +101,7 @@ def list_links(
             else None
         )
     return {
-        "items": [link_out(link) for link in rows],
+        "items": link_dicts(ids),
         "next_cursor": pagination.encode(following) if following else None,
     }
 

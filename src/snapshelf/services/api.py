@@ -94,19 +94,12 @@ def search_hits(
     return index.search(owner, q, limit=limit, offset=offset, all_versions=all_versions)
 
 
-def link_rows(ids: list[int]) -> list[Link]:
-    """The links with these ids, in this order, with what a list row shows (tags, the
-    latest snapshot without its heavy text). Callers pass ids already scoped to an owner."""
-    by_id = {link.pk: link for link in listing.with_row_data(Link.objects.filter(pk__in=ids))}
-    return [by_id[pk] for pk in ids if pk in by_id]
-
-
-def search_links(
+def search_link_ids(
     owner: AbstractBaseUser, filters: listing.Filters, *, limit: int, offset: int
-) -> tuple[list[Link], bool]:
+) -> tuple[list[int], bool]:
     """Like the library's search box: the query language plus the list's tags and flags,
-    archived links left out unless asked for; one page in rank order and whether more
-    follow."""
+    archived links left out unless asked for; one page of link ids in rank order and
+    whether more follow."""
     query = index.parse_query(filters.q)
     query = dataclasses.replace(
         query,
@@ -114,4 +107,4 @@ def search_links(
         flags=list(dict.fromkeys([*query.flags, *filters.flags])),
     )
     ranked = index.ranked_ids(owner.pk, query, limit=limit, offset=offset, include_archived=False)
-    return link_rows([pk for pk, _ in ranked[:limit]]), len(ranked) > limit
+    return [pk for pk, _ in ranked[:limit]], len(ranked) > limit
