@@ -40,8 +40,8 @@ class Archived:
     single_html: str
 
 
-def capture(url: str, limits: Limits | None = None) -> CaptureResult:
-    with Fetcher(make_test_guard()) as fetcher:
+def capture(url: str, limits: Limits | None = None, guard=None) -> CaptureResult:
+    with Fetcher(guard or make_test_guard()) as fetcher:
         return capture_static(url, fetcher, limits or Limits(deadline=30))
 
 
@@ -81,11 +81,13 @@ def serve_archive(server: FixtureServer, result: CaptureResult) -> Archived:
 
 
 @contextmanager
-def chromium(server: FixtureServer) -> Iterator:
-    """A headless Chromium (Playwright) whose test host names resolve to the fixture server."""
+def chromium(server: FixtureServer, extra_hosts: tuple[str, ...] = ()) -> Iterator:
+    """A headless Chromium (Playwright) whose test host names resolve to the fixture server
+    (every other name fails to resolve: no request leaves the machine)."""
     from playwright.sync_api import sync_playwright
 
-    rules = ", ".join(f"MAP {h} 127.0.0.1" for h in TEST_HOST_NAMES) + ", MAP * ~NOTFOUND"
+    names = (*TEST_HOST_NAMES, *extra_hosts)
+    rules = ", ".join(f"MAP {h} 127.0.0.1" for h in names) + ", MAP * ~NOTFOUND"
     args = [
         "--headless",
         "--no-sandbox",
