@@ -13,6 +13,8 @@ from django.core.cache import cache
 from django.db import connection
 
 from snapshelf.jobs import tasks
+from snapshelf.library.models import Snapshot
+from snapshelf.library.records import add_link
 from snapshelf.related import engine, topic_store, topics, vectors
 from snapshelf.related.links import related_links
 from snapshelf.search import index
@@ -116,6 +118,25 @@ def test_refit_only_when_the_index_has_changed_enough(small_models, user, librar
     assert second is not None and second != first
     assert list(search_models.TopicModel.objects.values_list("pk", flat=True)) == [second]
     assert topic_store.current()[0] == second
+
+
+@pytest.mark.django_db
+def test_a_model_fitted_mid_burst_is_fitted_again_once_captures_fill_the_library(
+    small_models, user, library
+):
+    first = topic_store.refit()
+    # an import: links enter the index at once, their text only when captured
+    queued = [add_link(user, f"https://example.org/queued{n}")[1] for n in range(4)]
+    index.reindex_links([snap.link_id for snap in queued])
+    assert index.doc_count() == 13
+    assert topic_store.refit() is None  # nothing new to learn from yet
+    for n, snap in enumerate(queued):
+        Snapshot.objects.filter(pk=snap.pk).update(
+            status=Snapshot.Status.DONE, text=f"Sourdough rye flour loaf number {n}."
+        )
+    index.reindex_links([snap.link_id for snap in queued])
+    second = tasks.refit_topic_model.call_local()  # the periodic job, no command
+    assert second is not None and second != first
 
 
 @pytest.mark.django_db

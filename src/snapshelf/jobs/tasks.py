@@ -123,12 +123,16 @@ def check_watched_links() -> int:
     return queue_watched()
 
 
-@db_periodic_task(crontab(minute="*/15"))
+@db_periodic_task(crontab(minute="*/5"))
 def refit_topic_model() -> int | None:
-    """Related articles' topic model, fitted again once the index has changed enough."""
+    """Index upkeep after bursts of writes (an import, a queue of captures), and related
+    articles' topic model fitted again once the library's text has changed enough: a
+    library that fills fast is at full quality minutes later, without a command."""
     # imported here: the model's NumPy and SciPy need not load in every process at start
     from snapshelf.related.topic_store import refit
+    from snapshelf.search.index import tidy
 
+    tidy()
     try:
         return refit()
     finally:

@@ -2,8 +2,9 @@
 
 One model serves the whole index, as the document frequencies do: it is fitted on a
 random sample of the indexed links' stored vectors (FIT_DOCUMENTS at most) by
-`snapshelf reindex` and by a periodic job once the index has grown or shrunk by
-REFIT_SHARE since the last fit. Each process loads the newest model once and looks
+`snapshelf reindex` and by a periodic job once the links whose text is in the index
+(their newest version captured) have grown or shrunk by REFIT_SHARE since the last fit.
+Each process loads the newest model once and looks
 for a newer one every CHECK_SECONDS, or as soon as it has written to the index
 itself. Each stored term vector gets its topic vector (search_topic_vector, with
 the model's id) when the model is fitted; a vector stored later (a new capture)
@@ -21,6 +22,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 from django.db import connection, transaction
 
+from snapshelf.library.models import Link, Snapshot
 from snapshelf.related import engine, topics, vectors
 from snapshelf.search import index
 from snapshelf.search import models as search_models
@@ -38,8 +40,16 @@ _model_id = 0
 _checked = (-1, -CHECK_SECONDS)  # index.generation(), time.monotonic() of the last look
 
 
+def _filled() -> int:
+    """Links whose newest version is captured, so their text is in the index. Links
+    enter the index when saved, before their text: a model fitted in the middle of a
+    burst of captures (an import) is fitted again once they have filled the library."""
+    return Link.objects.filter(latest_snapshot__status=Snapshot.Status.DONE).count()
+
+
 def _newest() -> tuple[int, int] | None:
-    """(id, documents) of the newest stored model."""
+    """(id, documents with their text in the index when it was fitted) of the newest
+    stored model."""
     return search_models.TopicModel.objects.order_by("-pk").values_list("pk", "documents").first()
 
 
@@ -82,8 +92,11 @@ def refit(*, force: bool = False) -> int | None:
             search_models.TopicModel.objects.all().delete()
             forget()
         return None
-    if not force and newest is not None and abs(n - newest[1]) <= REFIT_SHARE * newest[1]:
-        return None
+    filled = _filled()
+    if not force and newest is not None:
+        fitted_on = newest[1]
+        if abs(filled - fitted_on) <= REFIT_SHARE * max(fitted_on, topics.MIN_DOCUMENTS):
+            return None
     ids = index.sample_ids(topics.FIT_DOCUMENTS)
     every = max(1, len(ids) // VOCABULARY_DOCUMENTS)
     model = topics.fit(_vectors(ids[::every], n), _vectors(ids, n))
@@ -91,7 +104,7 @@ def refit(*, force: bool = False) -> int | None:
         return None
     terms, matrix = model.to_bytes()
     with transaction.atomic():
-        row = search_models.TopicModel.objects.create(documents=n, terms=terms, matrix=matrix)
+        row = search_models.TopicModel.objects.create(documents=filled, terms=terms, matrix=matrix)
         search_models.TopicModel.objects.exclude(pk=row.pk).delete()
     forget()
     project_all(row.pk, model)

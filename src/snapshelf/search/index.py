@@ -41,6 +41,7 @@ from snapshelf.search.stats import (
     indexed_ids,
     indexed_texts,
     sample_ids,
+    tidy,
 )
 from snapshelf.search.writing import (
     clear,
@@ -100,6 +101,7 @@ def search(
 __all__ = [
     "Hit",
     "SearchPage",
+    "tidy",
     "adjacent_pairs",
     "clear",
     "compact_df",

@@ -31,6 +31,14 @@ def compact_df() -> bool:
     return get_backend().compact_df()
 
 
+def tidy() -> None:
+    """Periodic upkeep after bursts of writes (an import, a queue of captures): pending
+    statistics folded in, pending index entries merged."""
+    backend = get_backend()
+    backend.compact_df()
+    backend.merge_pending()
+
+
 def adjacent_pairs(link_id: int, terms: Iterable[str]) -> set[tuple[str, str]]:
     """Pairs (a, b) of these terms where b directly follows a in the link's indexed title
     or body: which CJK bigrams a related-articles reason may show as one run."""

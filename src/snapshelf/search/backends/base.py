@@ -121,6 +121,12 @@ class SearchBackend(ABC):
         """Fold pending document-frequency changes in; False when nothing was done."""
         return False
 
+    def merge_pending(self) -> None:
+        """Merge what fast inserts left aside (PostgreSQL's GIN pending lists), so a
+        library that just filled is searched at full speed; SQLite's FTS5 merges as it
+        goes."""
+        return None
+
     # ------------------------------------------------------------ statistics
 
     #: a table with one plain row per current document, cheap to count

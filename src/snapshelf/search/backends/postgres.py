@@ -181,10 +181,18 @@ class PostgresBackend(SearchBackend):
             f"INSERT INTO {TERMS} (term, ndoc)"
             f" SELECT word, ndoc FROM ts_stat('SELECT doc FROM {TABLE}')"
         )
+        self._merge_pending(cursor)
+
+    @staticmethod
+    def _merge_pending(cursor) -> None:
         # the GIN indexes' pending lists hold the last inserts unsorted: merged now,
         # or the planner, costing a scan of them, reads every document instead
         for gin in (f"{TABLE}_doc", f"{VTABLE}_doc"):
             cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [gin])
+
+    def merge_pending(self) -> None:
+        with connection.cursor() as cursor:
+            self._merge_pending(cursor)
 
     def compact_df(self) -> bool:
         """Fold search_term_delta into search_term_df; False when another transaction
