@@ -52,8 +52,11 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## Every benchmark, then a one-screen summary with the machine and the load average.
+## BENCH_ARGS="--quick" runs each smaller; "--only capture bulk" picks some. The corpora
+## are read from ../shared/corpora, or from $$SNAPSHELF_CORPORA.
 bench: setup
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

@@ -14,7 +14,6 @@ Everything is served from 127.0.0.1 by the test fixture server. Run:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -27,15 +26,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
+import benchkit  # noqa: E402
 from tests.capture.fixtures_js import JS_PAGES, mount_js_pages  # noqa: E402
 from tests.webserver import make_test_guard, start_fixture_server  # noqa: E402
 
 from snapshelf.capture.browser import BrowserService, capture_browser  # noqa: E402
-from snapshelf.capture.browser_service import group_pids  # noqa: E402
+from snapshelf.capture.browser_service import browser_available, group_pids  # noqa: E402
 from snapshelf.capture.static import Limits  # noqa: E402
 from snapshelf.net import Fetcher  # noqa: E402
 
 PAGES = (*JS_PAGES, "/js/lazy", "/js/cjk")
+#: what run_all.py --quick passes
+QUICK_ARGS = ["--runs", "2", "--pages", "20", "--captures", "40", "--restart-after", "20"]
+MEASURES = (
+    "latency: capture.browser.capture_browser(url) per page (Chromium already running: "
+    "load, settle, scroll, screenshot, PDF, rewrite, extract; no database, no storage); "
+    "memory: the Chromium process tree's peak RSS/PSS while capturing with 4 pages at once; "
+    "hygiene: Chromium processes left after the captures and stop()"
+)
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -166,10 +174,14 @@ def main() -> None:
     parser.add_argument("--captures", type=int, default=500)
     parser.add_argument("--restart-after", type=int, default=100)
     args = parser.parse_args()
+    ok, why = browser_available()
+    if not ok:  # a machine without Chromium: say so, and fail nothing
+        benchkit.emit("browser", MEASURES, {"skipped": why}, skipped=why)
+        return
     server = start_fixture_server()
     mount_js_pages(server)
     guard = make_test_guard()
-    out: dict = {"benchmark": "browser"}
+    out: dict = {}
     with Fetcher(guard) as fetcher:
         with BrowserService(guard=guard, max_pages=4) as service:
             out["latency"] = latency(server, service, fetcher, args.runs)
@@ -177,7 +189,12 @@ def main() -> None:
         out["hygiene"] = hygiene(server, fetcher, args.captures, args.restart_after)
     server.stop()
     out["errors"] = sorted(set(ERRORS))[:20]
-    print(json.dumps(out, indent=2))
+    summary = {
+        "capture median s": out["latency"]["median_s"],
+        "peak PSS MB (4 pages)": out["memory"]["peak_pss_mb"],
+        "leftover processes": out["hygiene"]["leftover_processes"],
+    }
+    benchkit.emit("browser", MEASURES, summary, **out)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -28,8 +26,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+import benchkit  # noqa: E402
+
 from snapshelf.capture.decode import decode_html  # noqa: E402
 from snapshelf.capture.extract import extract_html  # noqa: E402
+
+#: what run_all.py --quick passes
+QUICK_ARGS = ["--repeat", "2"]
+MEASURES = (
+    "capture.extract.extract_html(text, url) on already-decoded page text, per page the "
+    "fastest of --repeat runs: metadata, main content, sanitised HTML, Markdown and plain "
+    "text; no fetching, decoding, database or storage"
+)
 
 
 def corpora_dir(cli_value: str | None) -> Path:
@@ -101,18 +109,12 @@ def main() -> None:
         "max_ms": round(ordered[-1], 2),
         "run_medians_ms": [round(m, 2) for m in medians_per_run],
         "target_median_ms": 30,
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpu_count": os.cpu_count(),
-            "processor": platform.processor() or platform.machine(),
-            "loadavg_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
-        },
     }
     if args.slowest:
         slow = sorted(zip(best, (p[0] for p in pages), strict=True), reverse=True)[: args.slowest]
         report["slowest"] = [{"page": name, "ms": round(ms, 1)} for ms, name in slow]
-    print(json.dumps(report, ensure_ascii=False))
+    summary = {"median ms/page": report["median_ms"], "p95 ms/page": report["p95_ms"]}
+    benchkit.emit("extract", MEASURES, summary, **report)
 
 
 if __name__ == "__main__":
