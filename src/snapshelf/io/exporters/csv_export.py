@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Iterator
 
-from snapshelf.io.exporters.base import CHUNK, Exporter, Selection, iso
+from snapshelf.io.exporters.base import Exporter, Selection, display_title, iso, link_batches
 from snapshelf.io.exporters.netscape import LINK_FIELDS
 
 COLUMNS = (
@@ -51,41 +51,31 @@ class CsvExporter(Exporter):
     def chunks(self, selection: Selection) -> Iterator[bytes]:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
+        buffer.write("\ufeff")
         writer.writerow(COLUMNS)
-        yield ("\ufeff" + buffer.getvalue()).encode()
-        buffer.seek(0)
-        buffer.truncate()
-        links = (
-            selection.links()
-            .select_related("latest_snapshot")
-            .only(*LINK_FIELDS, "latest_snapshot__title", "latest_snapshot__status")
-            .prefetch_related("tags")
-        )
         done = 0
-        for link in links.iterator(chunk_size=CHUNK):
-            snap = link.latest_snapshot
-            tags = sorted((t.name for t in link.tags.all()), key=str.casefold)
-            row = (
-                link.pk,
-                link.url,
-                link.display_title,
-                link.note,
-                ",".join(tags),
-                _flag(link.unread),
-                _flag(link.favorite),
-                _flag(link.archived),
-                link.visibility,
-                iso(link.created),
-                iso(link.updated),
-                snap.pk if snap else "",
-                snap.status if snap else "",
-            )
-            writer.writerow([defuse(v) for v in row])
-            done += 1
-            if done % CHUNK == 0:
-                yield buffer.getvalue().encode()
-                buffer.seek(0)
-                buffer.truncate()
-                selection.tick(done)
+        for batch in link_batches(selection, LINK_FIELDS):
+            for link in batch:
+                row = (
+                    link["id"],
+                    link["url"],
+                    display_title(link),
+                    link["note"],
+                    ",".join(link["tags"]),
+                    _flag(link["unread"]),
+                    _flag(link["favorite"]),
+                    _flag(link["archived"]),
+                    link["visibility"],
+                    iso(link["created"]),
+                    iso(link["updated"]),
+                    link["latest_id"] or "",
+                    link["latest_status"] or "",
+                )
+                writer.writerow([defuse(v) for v in row])
+            done += len(batch)
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+            selection.tick(done)
         yield buffer.getvalue().encode()
         selection.tick(done)

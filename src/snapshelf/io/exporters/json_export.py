@@ -24,11 +24,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from django.db.models import Prefetch
 from django.utils import timezone
 
-from snapshelf.io.exporters.base import CHUNK, Exporter, Selection, iso
-from snapshelf.library.models import Link, Snapshot, Tag
+from snapshelf.io.exporters.base import Exporter, Selection, iso, link_batches
+from snapshelf.library.models import Snapshot, Tag
 
 FORMAT = "snapshelf-export"
 VERSION = 1
@@ -61,64 +60,60 @@ VERSION_FIELDS = (
     "fingerprint",
     "checks",
 )
-_INERT = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 
 def dumps(value: object) -> str:
     """JSON with HTML-significant characters escaped (still the same JSON values)."""
-    return json.dumps(value, ensure_ascii=False).translate(_INERT)
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def version_record(snap: Snapshot) -> dict:
+def version_record(snap: dict) -> dict:
+    """A version's entry from a `Snapshot.values(*VERSION_FIELDS)` row."""
+    record = {"snapshot_id": snap["id"]}
+    for name in VERSION_FIELDS[2:]:
+        value = snap[name]
+        record[name] = iso(value) if name in ("created", "finished") else value
+    return record
+
+
+def link_record(link: dict, versions: list[dict]) -> dict:
+    """A link's entry from a `link_batches` row and its versions' rows (by number)."""
+    captured = next((v["title"] for v in reversed(versions) if v["title"]), "")
     return {
-        "snapshot_id": snap.pk,
-        "version": snap.version,
-        "status": snap.status,
-        "mode": snap.mode,
-        "created": iso(snap.created),
-        "finished": iso(snap.finished),
-        "http_status": snap.http_status,
-        "final_url": snap.final_url,
-        "content_type": snap.content_type,
-        "charset": snap.charset,
-        "kind": snap.kind,
-        "title": snap.title,
-        "author": snap.author,
-        "published": snap.published,
-        "site_name": snap.site_name,
-        "language": snap.language,
-        "description": snap.description,
-        "image_url": snap.image_url,
-        "word_count": snap.word_count,
-        "total_bytes": snap.total_bytes,
-        "resource_count": snap.resource_count,
-        "error_code": snap.error_code,
-        "error": snap.error,
-        "fingerprint": snap.fingerprint,
-        "checks": snap.checks,
-    }
-
-
-def link_record(link: Link) -> dict:
-    versions = list(link.snapshots.all())
-    captured = next((v.title for v in reversed(versions) if v.title), "")
-    return {
-        "id": link.pk,
-        "url": link.url,
-        "title": link.title,
-        "display_title": link.title or captured or link.url,
-        "note": link.note,
-        "tags": sorted((t.name for t in link.tags.all()), key=str.casefold),
-        "unread": link.unread,
-        "favorite": link.favorite,
-        "archived": link.archived,
-        "visibility": link.visibility,
-        "capture_mode": link.capture_mode,
-        "watch_hours": link.watch_hours,
-        "created": iso(link.created),
-        "updated": iso(link.updated),
+        "id": link["id"],
+        "url": link["url"],
+        "title": link["title"],
+        "display_title": link["title"] or captured or link["url"],
+        "note": link["note"],
+        "tags": link["tags"],
+        "unread": link["unread"],
+        "favorite": link["favorite"],
+        "archived": link["archived"],
+        "visibility": link["visibility"],
+        "capture_mode": link["capture_mode"],
+        "watch_hours": link["watch_hours"],
+        "created": iso(link["created"]),
+        "updated": iso(link["updated"]),
         "versions": [version_record(v) for v in versions],
     }
+
+
+LINK_FIELDS = {
+    name: name
+    for name in (
+        *("id", "url", "title", "note", "unread", "favorite", "archived", "visibility"),
+        *("capture_mode", "watch_hours", "created", "updated"),
+    )
+}
+
+
+def _versions(batch: list[dict]) -> dict[int, list[dict]]:
+    by_link: dict[int, list[dict]] = {row["id"]: [] for row in batch}
+    rows = Snapshot.objects.filter(link_id__in=list(by_link)).order_by("link_id", "version")
+    for snap in rows.values(*VERSION_FIELDS):
+        by_link[snap["link_id"]].append(snap)
+    return by_link
 
 
 class JsonExporter(Exporter):
@@ -140,21 +135,13 @@ class JsonExporter(Exporter):
         }
         opening = dumps(head)[:-1] + ', "links": ['
         yield (opening + "\n").encode()
-        versions = Snapshot.objects.only(*VERSION_FIELDS).order_by("version")
-        links = (
-            selection.links()
-            .defer("sort_title", "url_hash", "url_normalized")
-            .prefetch_related("tags", Prefetch("snapshots", queryset=versions))
-        )
-        parts: list[str] = []
         done = 0
-        for link in links.iterator(chunk_size=CHUNK):
-            parts.append(("," if done else "") + dumps(link_record(link)) + "\n")
-            done += 1
-            if len(parts) >= CHUNK:
-                yield "".join(parts).encode()
-                parts.clear()
-                selection.tick(done)
-        parts.append("]}\n")
-        yield "".join(parts).encode()
+        for batch in link_batches(selection, LINK_FIELDS):
+            versions = _versions(batch)
+            records = [link_record(link, versions[link["id"]]) for link in batch]
+            text = ",\n".join(dumps(r) for r in records)
+            yield (("," if done else "") + text + "\n").encode()
+            done += len(batch)
+            selection.tick(done)
+        yield b"]}\n"
         selection.tick(done)
