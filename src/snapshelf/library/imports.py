@@ -112,7 +112,9 @@ def _pending(rows: Sequence[IncomingLink], extra: list[str], out: Merged) -> dic
             continue
         key = url_hash(normalized)
         tags = clean_tag_names([*row.tags, *extra])
-        title, note = " ".join(row.title.split())[:TITLE_CHARS], row.note.strip()
+        title, note = _one_line(row.title)[:TITLE_CHARS], row.note.strip()
+        if title in (row.url.strip(), normalized):  # says nothing the URL does not
+            title = ""
         if (seen := pending.get(key)) is None:
             pending[key] = _Pending(row, normalized, tags, row.added, title, note)
             continue
@@ -120,6 +122,13 @@ def _pending(rows: Sequence[IncomingLink], extra: list[str], out: Merged) -> dic
         seen.added = _earliest(seen.added, row.added)
         seen.title, seen.note = seen.title or title, seen.note or note
     return pending
+
+
+def _one_line(title: str) -> str:
+    """A title as one line: line breaks (a wrapped title in an export) become a space;
+    spacing on one line is the title's own."""
+    title = title.strip()
+    return " ".join(title.split()) if any(c in title for c in "\n\r\t") else title
 
 
 def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:

@@ -14,6 +14,7 @@ from snapshelf.services.imports import ImportedLink, Rejected
 Rows = Iterator[ImportedLink | Rejected]
 #: Instapaper files links in folders; these three are its states, not tags.
 _INSTAPAPER_STATES = {"unread", "archive", "starred"}
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 csv.field_size_limit(1 << 24)  # a note may be long; the default (128 KiB) rejects it
 
 
@@ -22,8 +23,16 @@ def _date(value: str):
     return fields.epoch(value) if value.replace(".", "", 1).isdigit() else fields.iso(value)
 
 
+def _cell(value: str) -> str:
+    """A cell as written, less the apostrophe an export put before what a spreadsheet
+    would run as a formula (ours does, and so do others)."""
+    if value[:1] == "'" and value[1:2] in _FORMULA_STARTS:
+        return value[1:]
+    return value
+
+
 def _row(fmt: str, row: dict[str, str]) -> ImportedLink:
-    get = lambda *names: next((row[n] for n in names if row.get(n)), "")  # noqa: E731
+    get = lambda *names: next((_cell(row[n]) for n in names if row.get(n)), "")  # noqa: E731
     if fmt == "pocket-csv":
         archived = get("status").strip().lower() == "archive"
         return ImportedLink(

@@ -216,6 +216,25 @@ def wallabag_v2(items: list) -> Rows:
     )
 
 
+def snapshelf(data: dict) -> Rows:
+    """Our own export (docs/export.md, version 1): the links with their tags, notes,
+    flags and dates; the captures themselves travel in a WARC."""
+    return _rows(
+        data.get("links") or [],
+        lambda e, n: ImportedLink(
+            url=_text(e.get("url")),
+            title=_text(e.get("title")),
+            note=_text(e.get("note")),
+            tags=fields.tag_list(e.get("tags")),
+            added=fields.iso(e.get("created")),
+            unread=fields.flag(e.get("unread")),
+            favorite=fields.flag(e.get("favorite")),
+            archived=fields.flag(e.get("archived")),
+            line=n,
+        ),
+    )
+
+
 # -- recognising the shape -------------------------------------------------------------
 def _first(items: list) -> dict:
     return next((i for i in items if isinstance(i, dict)), {})
@@ -223,6 +242,8 @@ def _first(items: list) -> dict:
 
 def _kind(data: Any) -> tuple[str, Callable[[Any], Rows]]:
     if isinstance(data, dict):
+        if data.get("format") == "snapshelf-export":
+            return "snapshelf-json", snapshelf
         if isinstance(data.get("roots"), dict):
             return "chrome-json", chrome
         if str(data.get("type", "")).startswith("text/x-moz-place"):

@@ -22,6 +22,7 @@ CHUNK = 1 << 16
 _ROOT_FOLDER_ATTRS = ("personal_toolbar_folder", "unfiled_bookmarks_folder")
 #: Pocket's HTML export files links under these two headings
 _POCKET_ARCHIVE = "read archive"
+_POCKET_UNREAD = "unread"
 
 
 class _Parser(HTMLParser):
@@ -53,8 +54,13 @@ class _Parser(HTMLParser):
             self.out.append(Rejected(line, href or title, str(exc)))
             return
         tags = (*fields.tag_list(attrs.get("tags")), *(f for f in entry["folders"] if f))
-        archived = True if self.section == _POCKET_ARCHIVE else None
-        unread = False if archived else fields.flag(attrs.get("toread"))
+        archived = True if self.section == _POCKET_ARCHIVE else fields.flag(attrs.get("archived"))
+        if (toread := fields.flag(attrs.get("toread"))) is not None:
+            unread = toread
+        elif archived:
+            unread = False
+        else:  # a browser's bookmarks are not a reading list; Pocket's "Unread" is
+            unread = self.section == _POCKET_UNREAD
         self.out.append(
             ImportedLink(
                 url=href,
@@ -64,6 +70,7 @@ class _Parser(HTMLParser):
                 added=added,
                 unread=unread,
                 archived=archived,
+                favorite=fields.flag(attrs.get("favorite")),
                 private=fields.flag(attrs.get("private")),
                 line=line,
             )
