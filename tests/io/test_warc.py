@@ -267,3 +267,38 @@ def test_a_file_that_is_not_a_warc_saves_nothing(user, tmp_path):
     assert not Link.objects.exists()
     assert not looks_like_warc(bad.read_bytes()[:512])
     assert looks_like_warc(IANA.read_bytes()[:512])
+
+
+def test_a_browser_capture_keeps_headers_and_its_warc_says_the_document_is_rendered(
+    fixture_server, user, tmp_path
+):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SNAPSHELF_BROWSER", "auto")
+    from snapshelf.capture import browser_service
+    from snapshelf.jobs.capture import run_capture
+    from snapshelf.library.records import add_link
+    from tests.library.test_capture_modes import stop_browser_service
+
+    try:
+        assert browser_service.browser_available(refresh=True)[0], "make setup installs chromium"
+        fixture_server.mount("/", MDN)
+        url = fixture_server.url(f"/{PAGE_DIR}/index.html", host="site.test")
+        _link, queued = add_link(user, url, mode="browser")
+        snap = run_capture(queued.pk).snapshot
+        assert snap.status == Snapshot.Status.DONE and snap.mode == "browser", snap.error
+        assert "content-type" in {name.lower() for name, _v in snap.headers}
+        css = snap.resources.get(url__endswith="/style.css")
+        assert "content-type" in {name.lower() for name, _v in css.headers}
+        out = io.BytesIO()
+        snapshot_warc(snap, out)
+        path = tmp_path / "browser.warc.gz"
+        path.write_bytes(out.getvalue())
+        assert warcio_check(path).returncode == 0
+        doc = next(r for r in records(out.getvalue()) if r[1] == snap.final_url)
+        assert doc[2].get_header("Snapshelf-Payload") == "rendered-dom"
+        assert doc[3].get_header("Content-Type") == "text/html; charset=utf-8"
+        assert doc[4] == get_blob_store().get(snap.original_blob_id)
+    finally:
+        stop_browser_service()
+        mp.undo()
+        browser_service.browser_available(refresh=True)
