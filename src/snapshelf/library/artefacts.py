@@ -1,11 +1,16 @@
 """What a snapshot's stored bytes are served as: replay resources, the single-file HTML,
-and the browser's screenshot and PDF.
+the reader's images, and the browser's screenshot and PDF.
 
 Shared by the web views and the CLI's `download`; access control is the caller's job.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from html import escape
+from urllib.parse import unquote, urldefrag
+
+import lxml.html
 from django.db.models import Q
 
 from snapshelf.capture.singlefile import inline
@@ -74,3 +79,54 @@ def browser_artefact(snap: Snapshot, name: str) -> bytes:
     if not sha:
         raise BlobNotFound(f"snapshot {snap.pk} has no {name}: only a browser capture makes one")
     return get_blob_store().get(sha)
+
+
+#: Content types an <img> in the reader may be pointed at (never a stored document).
+_IMAGE_TYPES = ("image/",)
+
+
+def _url_key(url: str) -> str:
+    """Compare addresses without fragment or percent-encoding differences: the reader's
+    sanitised HTML and the capture's resource rows spell the same URL differently."""
+    return unquote(urldefrag(url.strip())[0])
+
+
+def stored_images(snap: Snapshot) -> dict[str, str]:
+    """Original image address (as `_url_key`) → replay key, for each image this snapshot
+    holds bytes of; what the reader view may show without asking the original site."""
+    rows = (
+        Resource.objects.filter(snapshot=snap, blob__isnull=False)
+        .filter(Q(kind=Resource.Kind.IMAGE) | Q(content_type__startswith=_IMAGE_TYPES[0]))
+        .values_list("url", "blob_id", "replay_blob_id")
+    )
+    return {_url_key(url): replay or blob for url, blob, replay in rows}
+
+
+def localize_images(
+    html: str,
+    stored: dict[str, str],
+    url_for: Callable[[str], str],
+    missing_label: str,
+) -> str:
+    """Point every <img> of sanitised reader HTML at the snapshot's stored copy.
+
+    An image the capture did not keep becomes a visible placeholder (its alt text kept):
+    reading a snapshot must never contact the original site, which would leak what is
+    being read and break once the site is gone."""
+    if "<img" not in html:
+        return html
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    for img in list(root.iter("img")):
+        key = stored.get(_url_key(img.get("src") or ""))
+        if key:
+            img.set("src", url_for(key))
+            img.set("loading", "lazy")
+            continue
+        alt = (img.get("alt") or "").strip()
+        holder = lxml.html.Element("span", {"class": "img-missing", "role": "img"})
+        holder.set("aria-label", f"{missing_label}: {alt}" if alt else missing_label)
+        holder.text = f"{missing_label}: {alt}" if alt else missing_label
+        holder.tail = img.tail
+        img.getparent().replace(img, holder)
+    inner = [lxml.html.tostring(child, encoding="unicode") for child in root]
+    return (root.text and escape(root.text) or "") + "".join(inner)

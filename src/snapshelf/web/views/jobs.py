@@ -9,8 +9,10 @@ from django.views.decorators.http import require_GET
 
 from snapshelf.jobs.status import queue_status
 from snapshelf.services import quota
+from snapshelf.web.archive import app_page
 
 
+@app_page
 @login_required
 @require_GET
 def jobs(request: HttpRequest) -> HttpResponse:

@@ -28,7 +28,7 @@ from snapshelf.services.listing import (
     with_row_data,
 )
 from snapshelf.storage import BlobNotFound, get_blob_store
-from snapshelf.web.archive import protect
+from snapshelf.web.archive import app_page, protect
 from snapshelf.web.forms.library import BULK_LABELS, AddLinkForm, BulkForm
 
 
@@ -91,6 +91,7 @@ def _current_filters(request: HttpRequest) -> Filters:
     return Filters.from_query(QueryDict(query))
 
 
+@app_page
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:

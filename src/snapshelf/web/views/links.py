@@ -13,7 +13,6 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from snapshelf.capture.extract import sanitize_html
 from snapshelf.library import versions as version_list
 from snapshelf.library import watch
 from snapshelf.library.diff import diff_texts, render_html
@@ -25,7 +24,7 @@ from snapshelf.related.links import related_links
 from snapshelf.services import links as door
 from snapshelf.services import quota
 from snapshelf.storage import BlobNotFound, get_blob_store
-from snapshelf.web.archive import archive_url, protect
+from snapshelf.web.archive import app_page, archive_url, protect, reader_html
 from snapshelf.web.forms.link import VISIBILITY_HELP, LinkEditForm
 from snapshelf.web.forms.watch import WatchForm
 
@@ -111,9 +110,7 @@ def _tab_context(snap: Snapshot | None, tab: str, link: Link) -> dict:
     if snap is None:
         return {}
     if tab == "reader":
-        # Stored HTML was sanitised at capture; sanitising again at display costs little.
-        html = sanitize_html(snap.readable_html, base_url=snap.final_url or link.url)
-        return {"reader_html": mark_safe(html)}  # noqa: S308
+        return {"reader_html": reader_html(snap, snap.final_url or link.url)}
     if tab == "archive" and snap.status == Snapshot.Status.DONE:
         return {"archive_src": archive_url(snap.pk)}
     if tab == "info":
@@ -180,6 +177,7 @@ def _render_page(
     return render(request, "snapshelf/links/detail.html", context, status=status)
 
 
+@app_page
 @login_required
 @require_GET
 def link_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -224,6 +222,7 @@ def link_seen(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+@app_page
 @login_required
 @require_POST
 def link_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -270,6 +269,7 @@ def link_resnapshot(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("link", pk=link.pk)
 
 
+@app_page
 @login_required
 @require_POST
 def link_watch(request: HttpRequest, pk: int) -> HttpResponse:
@@ -288,6 +288,7 @@ def link_watch(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_back(request, link))
 
 
+@app_page
 @login_required
 @require_http_methods(["GET", "POST"])
 def link_delete(request: HttpRequest, pk: int) -> HttpResponse:
@@ -301,6 +302,7 @@ def link_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("home")
 
 
+@app_page
 @login_required
 @require_http_methods(["GET", "POST"])
 def version_delete(request: HttpRequest, pk: int, snapshot_id: int) -> HttpResponse:
@@ -365,6 +367,7 @@ def _version(link: Link, value: str | None) -> Snapshot | None:
         raise Http404("no such version of this link") from None
 
 
+@app_page
 @login_required
 @require_GET
 def link_diff(request: HttpRequest, pk: int) -> HttpResponse:

@@ -10,14 +10,12 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.safestring import mark_safe
 
 from snapshelf.accounts.models import Profile
-from snapshelf.capture.extract import sanitize_html
 from snapshelf.library.models import Link, Snapshot
 from snapshelf.related.links import related_links
 from snapshelf.services.listing import add_hosts
-from snapshelf.web.archive import archive_url
+from snapshelf.web.archive import app_page, archive_url, reader_html
 
 PAGE_SIZE = 50
 SHARED = (Link.Visibility.UNLISTED, Link.Visibility.PUBLIC)
@@ -47,6 +45,7 @@ def profile_for_nickname(nickname: str) -> Profile:
     return found
 
 
+@app_page
 def profile(request: HttpRequest, nickname: str) -> HttpResponse:
     """A user's public links, newest first, PAGE_SIZE a page."""
     owner = profile_for_nickname(nickname)
@@ -94,6 +93,7 @@ def _public_related(link: Link) -> list[Link]:
     ]
 
 
+@app_page
 def link_page(request: HttpRequest, nickname: str, pk: int) -> HttpResponse:
     """A shared link: reader view, the archived page in a sandboxed frame, related links."""
     owner = profile_for_nickname(nickname)
@@ -107,8 +107,7 @@ def link_page(request: HttpRequest, nickname: str, pk: int) -> HttpResponse:
         "view": view,
         "url_is_http": link.url.lower().startswith(("http://", "https://")),
         "unlisted": link.visibility == Link.Visibility.UNLISTED,
-        # Stored HTML was sanitised at capture; sanitising again at display costs little.
-        "reader_html": mark_safe(sanitize_html(snap.readable_html)) if snap else "",  # noqa: S308
+        "reader_html": reader_html(snap, snap.final_url or link.url) if snap else "",
         "archive_src": archive_url(snap.pk) if snap and view == "archive" else "",
         "related": add_hosts(_public_related(link)),
     }
