@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
@@ -44,6 +46,11 @@ SORT_TITLE_CHARS = 200
 def sort_key(text: str) -> str:
     """Case-folded prefix stored for the title sort: an index can serve it, a join cannot."""
     return " ".join(text.split()).casefold()[:SORT_TITLE_CHARS]
+
+
+def new_share_token() -> str:
+    """An unlisted link's address must not be guessable by counting (128 random bits)."""
+    return secrets.token_urlsafe(16)
 
 
 class Link(models.Model):
@@ -93,6 +100,13 @@ class Link(models.Model):
         blank=True,
         help_text="when a watched re-capture kept a changed version; cleared when the owner "
         "opens the link",
+    )
+    share_token = models.CharField(
+        max_length=32,
+        unique=True,
+        default=new_share_token,
+        help_text="the secret in an unlisted link's address (/shared/<token>/); a new one "
+        "revokes the old address",
     )
 
     class Meta:
