@@ -44,6 +44,10 @@ def make(owner, n: int | str, visibility: str, tags=(), note: str = "") -> Link:
 
 
 def public_url(link: Link, nickname: str | None = None) -> str:
+    """Where the owner says the link can be read: an unlisted link only at its secret
+    address (issue 21.5), any other at its sequential public address."""
+    if link.visibility == "unlisted" and nickname is None:
+        return reverse("shared-link", args=[link.share_token])
     return reverse("public-link", args=[nickname or link.owner.profile.nickname, link.pk])
 
 

@@ -22,6 +22,8 @@ NOT_OWNER_SCOPED = {"archive-root", "archive-resource", "public-profile", "publi
 NOT_OWNER_SCOPED |= {"public-feed", "healthz", "login", "logout", "signup", "set_language"}
 #: The private feeds' secret URLs are capabilities too; the web app manifest is public.
 NOT_OWNER_SCOPED |= {"private-feed", "webmanifest"}
+#: An unlisted link's secret share address is a capability as well.
+NOT_OWNER_SCOPED |= {"shared-link"}
 #: The REST API answers in JSON (401, 404) and has its own sweep: tests/api/test_auth.py.
 SWEPT_ELSEWHERE = ("admin", "api/")
 

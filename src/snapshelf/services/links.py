@@ -21,7 +21,7 @@ from snapshelf.jobs import heartbeat
 from snapshelf.jobs.capture import Captured, run_capture
 from snapshelf.jobs.tasks import enqueue_capture
 from snapshelf.library import records, watch
-from snapshelf.library.models import Link, Snapshot
+from snapshelf.library.models import Link, Snapshot, new_share_token
 from snapshelf.library.removal import delete_snapshot
 from snapshelf.services import quota
 
@@ -233,3 +233,12 @@ def start_captures(snapshot_ids: Iterable[int], *, background: bool = False) -> 
     surrounding transaction commits; `background` ones wait behind a person's saves."""
     for snapshot_id in snapshot_ids:
         enqueue_capture(snapshot_id, background=background)
+
+
+def new_share_address(owner: AbstractBaseUser, link: Link) -> Link:
+    """Give the link a new secret share address: whoever had the old one loses it (the
+    owner's way to revoke an unlisted link without making it private)."""
+    _check_owner(owner, link)
+    link.share_token = new_share_token()
+    link.save(update_fields=["share_token", "updated"])
+    return link

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from django import template
@@ -24,3 +25,17 @@ def reltime(value: datetime | None) -> str:
         formats.date_format(local, "DATETIME_FORMAT"),
         naturaltime(value),
     )
+
+
+_PLACEHOLDER_NICKNAME = re.compile(r"user-[0-9a-f]{8}")
+
+
+@register.filter
+def display_name(user) -> str:  # noqa: ANN001
+    """What the header calls the person: their nickname once they picked one, else their
+    user name (the generated "user-97bdf444" means nothing to them)."""
+    profile = getattr(user, "profile", None)
+    nickname = getattr(profile, "nickname", "") or ""
+    if not nickname or _PLACEHOLDER_NICKNAME.fullmatch(nickname):
+        return user.get_username()
+    return nickname

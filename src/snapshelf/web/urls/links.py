@@ -11,6 +11,7 @@ urlpatterns = [
     path("links/<int:pk>/seen", links.link_seen, name="link-seen"),
     path("links/<int:pk>/resnapshot", links.link_resnapshot, name="link-resnapshot"),
     path("links/<int:pk>/watch", links.link_watch, name="link-watch"),
+    path("links/<int:pk>/share/new", links.link_share_new, name="link-share-new"),
     path("links/<int:pk>/delete", links.link_delete, name="link-delete"),
     path("links/<int:pk>/diff", links.link_diff, name="link-diff"),
     path(

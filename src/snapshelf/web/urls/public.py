@@ -1,4 +1,5 @@
-"""Pages anyone may see: public profiles and shared (public or unlisted) links."""
+"""Pages anyone may see: public profiles, public links, and links at their secret share
+address (unlisted or public)."""
 
 from django.urls import path
 
@@ -9,4 +10,5 @@ urlpatterns = [
     path("u/<str:nickname>/", public.profile, name="public-profile"),
     path("u/<str:nickname>/<int:pk>/", public.link_page, name="public-link"),
     path("u/<str:nickname>/feed/", PublicLinksFeed(), name="public-feed"),
+    path("shared/<str:secret>/", public.shared_link, name="shared-link"),
 ]

@@ -121,6 +121,17 @@ def _tab_context(snap: Snapshot | None, tab: str, link: Link) -> dict:
     return {}
 
 
+def _share_url(request: HttpRequest, link: Link) -> str:
+    """The address the owner hands out: the secret one for an unlisted link, the profile's
+    one for a public link, none for a private link."""
+    if link.visibility == Link.Visibility.UNLISTED:
+        return request.build_absolute_uri(reverse("shared-link", args=[link.share_token]))
+    if link.visibility == Link.Visibility.PUBLIC:
+        nickname = request.user.profile.nickname
+        return request.build_absolute_uri(reverse("public-link", args=[nickname, link.pk]))
+    return ""
+
+
 def _render_page(
     request: HttpRequest,
     link: Link,
@@ -168,6 +179,7 @@ def _render_page(
         "visibility_help": [
             (Link.Visibility(k).label, text) for k, text in VISIBILITY_HELP.items()
         ],
+        "share_url": _share_url(request, link),
         "related": related_links(link, limit=5),
         "watch_form": watch_form or WatchForm.for_link(link),
         "watch_open": watch_form is not None,
@@ -267,6 +279,15 @@ def link_resnapshot(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("link", pk=link.pk)
     messages.success(request, _("A new snapshot is being taken."))
     return redirect("link", pk=link.pk)
+
+
+@login_required
+@require_POST
+def link_share_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new secret share address; the old one stops working at once."""
+    link = door.new_share_address(request.user, _owned_link(request, pk))
+    messages.success(request, _("The link has a new share address; the old one no longer works."))
+    return redirect(_back(request, link))
 
 
 @app_page

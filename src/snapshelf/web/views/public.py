@@ -1,8 +1,9 @@
 """What visitors without an account may see: public profiles, public and unlisted links.
 
-Only links whose owner made them public (listed on the profile) or unlisted
-(reachable by address only) are shown; private and missing links answer the
-same 404. Notes and tags are never shown here.
+Only links whose owner made them public (listed on the profile, at /u/<nickname>/<id>/)
+or unlisted (reachable only at /shared/<random token>/, so counting ids finds nothing)
+are shown; private and missing links answer the same 404. Notes and tags are never
+shown here.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from snapshelf.accounts.models import Profile
 from snapshelf.library.models import Link, Snapshot
@@ -65,9 +67,11 @@ def profile(request: HttpRequest, nickname: str) -> HttpResponse:
     return render(request, "snapshelf/public/profile.html", context)
 
 
-def _shared_link(owner: Profile, pk: int) -> Link:
+def _public_link(owner: Profile, pk: int) -> Link:
+    """A public link by its sequential address; an unlisted one is not found here, or
+    anyone could find every unlisted link by counting."""
     link = (
-        Link.objects.filter(pk=pk, owner=owner.user, visibility__in=SHARED)
+        Link.objects.filter(pk=pk, owner=owner.user, visibility=Link.Visibility.PUBLIC)
         .select_related("latest_snapshot")
         .defer("note")
         .first()
@@ -95,9 +99,27 @@ def _public_related(link: Link) -> list[Link]:
 
 @app_page
 def link_page(request: HttpRequest, nickname: str, pk: int) -> HttpResponse:
-    """A shared link: reader view, the archived page in a sandboxed frame, related links."""
+    """A public link: reader view, the archived page in a sandboxed frame, related links."""
     owner = profile_for_nickname(nickname)
-    link = _shared_link(owner, pk)
+    return _render_shared(request, owner, _public_link(owner, pk))
+
+
+@app_page
+@require_GET
+def shared_link(request: HttpRequest, secret: str) -> HttpResponse:
+    """A link by its secret share address (unlisted or public); a new address kills it."""
+    link = (
+        Link.objects.filter(share_token=secret, visibility__in=SHARED)
+        .select_related("latest_snapshot", "owner__profile")
+        .defer("note")
+        .first()
+    )
+    if link is None or not secret:
+        raise Http404("no such shared link")
+    return _render_shared(request, link.owner.profile, link)
+
+
+def _render_shared(request: HttpRequest, owner: Profile, link: Link) -> HttpResponse:
     snap = _latest_done(link)
     view = "archive" if request.GET.get("view") == "archive" else "reader"
     context = {
