@@ -160,6 +160,18 @@ _DECLARED = [
     Variable("SNAPSHELF_CAPTURE_DEADLINE", "60", float, "seconds one capture may take in all"),
     Variable("SNAPSHELF_CAPTURE_ATTEMPTS", "4", int, "tries per capture for transient failures"),
     Variable(
+        "SNAPSHELF_PARSE_CPU_SECONDS",
+        "30",
+        float,
+        "CPU seconds one capture's parsing and extraction may use (then: too_complex)",
+    ),
+    Variable(
+        "SNAPSHELF_PARSE_MEMORY_MB",
+        "1024",
+        int,
+        "memory (MB) one capture's parsing and extraction may add (then: too_complex)",
+    ),
+    Variable(
         "SNAPSHELF_RETRY_BASE_DELAY", "10", float, "seconds before the first retry (doubling)"
     ),
     Variable(

@@ -73,3 +73,30 @@ class ConnectionFailed(CaptureError):
 class Unresolvable(ConnectionFailed):
     """The host name has no address (or DNS is off): every URL on it fails the same way,
     so a capture need not ask again for each of its resources."""
+
+
+class TooComplex(CaptureError):
+    """Parsing or extracting the page broke its CPU-time or memory limit (or killed the
+    process doing it): the same page would do it again, so it is never retried."""
+
+    code = "too_complex"
+
+
+class TooManyNavigations(CaptureError):
+    """The page kept navigating (a script setting `location`, a meta refresh loop) past
+    the browser's navigation limit: it would loop again, so it is never retried."""
+
+    code = "too_many_navigations"
+
+
+class DiskFull(CaptureError):
+    """The data directory's disk (or quota) is full: an operator must make room; until
+    then every capture would fail the same way."""
+
+    code = "disk_full"
+
+
+class WorkerLost(CaptureError):
+    """The capture's worker stopped (killed, crashed, out of memory) on every try."""
+
+    code = "worker_lost"

@@ -177,6 +177,9 @@ SNAPSHELF_CAPTURE = {
     "max_resources": 400,
     "concurrency": 8,
     "per_host": 6,
+    # parsing and extraction run in a helper process with these limits (capture/isolate.py)
+    "parse_cpu_seconds": env.get("SNAPSHELF_PARSE_CPU_SECONDS"),
+    "parse_memory_bytes": env.get("SNAPSHELF_PARSE_MEMORY_MB") * 2**20,
 }
 #: A page sent from the user's browser (the "save this page as I see it" bookmarklet) may
 #: be as large as a fetched document.

@@ -27,6 +27,7 @@ from snapshelf.capture.browser_service import (
     browser_available,
 )
 from snapshelf.capture.extract import fingerprint
+from snapshelf.capture.isolate import Session
 from snapshelf.capture.static import (
     CaptureResult,
     Limits,
@@ -34,7 +35,7 @@ from snapshelf.capture.static import (
     header_pairs,
     make_resource_fetcher,
     ms,
-    read_document,
+    read_isolated,
     split_content_type,
 )
 from snapshelf.capture.types import Fetched
@@ -364,22 +365,37 @@ def capture_browser(
 ) -> BrowserCaptureResult:
     """Capture ``url`` through the browser; the result stores like a static one."""
     t0 = time.perf_counter()
-    rendered = render(url, limits, service=service)
-    t1 = time.perf_counter()
-    body = rendered.html.encode("utf-8")
-    doc = read_document(
-        body, "text/html", "utf-8", url, rendered.final_url, rendered.status, rendered.headers
-    )
-    t2 = time.perf_counter()
-    deadline = Deadline(max(limits.deadline / 2, 10.0))
-    fallback = make_resource_fetcher(fetcher, deadline, limits, doc.final_url)
-    fetch = recorded_fetch(rendered.responses, fallback)
-    replay_html, resources, more, resource_headers = capture_html(doc, fetch, deadline, limits)
+    # the helper is checked out (or starts) while the browser renders
+    with Session(limits.budget()) as session:
+        rendered = render(url, limits, service=service)
+        t1 = time.perf_counter()
+        body = rendered.html.encode("utf-8")
+        doc, page = read_isolated(
+            session,
+            body,
+            "text/html",
+            "utf-8",
+            url,
+            rendered.final_url,
+            rendered.status,
+            rendered.headers,
+        )
+        t2 = time.perf_counter()
+        deadline = Deadline(max(limits.deadline / 2, 10.0))
+        fallback = make_resource_fetcher(fetcher, deadline, limits, doc.final_url)
+        fetch = recorded_fetch(rendered.responses, fallback)
+        replay_html, resources, more, resource_headers = None, [], {}, {}
+        if page is not None:
+            replay_html, resources, more, resource_headers = capture_html(
+                doc, fetch, deadline, limits, page=page
+            )
+        parse_cpu = round(session.cpu * 1000, 1)
     timings = {
         **rendered.timings,
         "browser_ms": ms(t0, t1),
         "extract_ms": ms(t1, t2),
         **more,
+        "parse_cpu_ms": parse_cpu,
     }
     return BrowserCaptureResult(
         doc,

@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from snapshelf.capture.classify import classify
+from snapshelf.capture.css import Ref
 from snapshelf.capture.decode import decode_html, decode_text
 from snapshelf.capture.extract import (
     Extracted,
@@ -23,7 +24,8 @@ from snapshelf.capture.extract import (
     fingerprint,
 )
 from snapshelf.capture.html import document_base_url, find_resources, parse_html
-from snapshelf.capture.replay import ReplayResource, build_replay
+from snapshelf.capture.isolate import Budget, Session
+from snapshelf.capture.replay import ReplayBundle, ReplayResource, build_replay
 from snapshelf.capture.resources import collect
 from snapshelf.capture.types import Fetched, Headers
 from snapshelf.errors import CaptureError, HTTPError, Unresolvable
@@ -48,10 +50,17 @@ class Limits:
     max_resources: int = 400
     concurrency: int = 8
     per_host: int = 6
+    #: CPU seconds and memory the page's parsing, rewriting and extraction may use (in
+    #: a helper process, see capture/isolate.py)
+    parse_cpu_seconds: float = 30.0
+    parse_memory_bytes: int = 1024 * 2**20
 
     @classmethod
     def from_dict(cls, values: dict) -> Limits:
         return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+
+    def budget(self) -> Budget:
+        return Budget(cpu_seconds=self.parse_cpu_seconds, memory_bytes=self.parse_memory_bytes)
 
 
 @dataclass
@@ -209,17 +218,84 @@ def make_resource_fetcher(
     return fetch
 
 
+@dataclass
+class IsolatedPage:
+    """An HTML document read in a helper (:func:`read_isolated`): its parsed tree stays
+    there for the rewrite; here only what discovery found."""
+
+    session: Session
+    base: str
+    roots: list[Ref]
+
+
+def _read_in_helper(
+    state: dict, body: bytes, content_type: str, charset: str | None, *args: object
+) -> tuple[Document, tuple[str, list[Ref]] | None]:
+    """In the helper: decode and extract; for HTML also parse for the replay and discover
+    the resources (the tree is kept in `state`). The body is not sent back."""
+    doc = read_document(body, content_type, charset, *args)  # type: ignore[arg-type]
+    found = None
+    if doc.kind == "html":
+        tree = parse_html(doc.text or "")
+        base = document_base_url(tree, doc.final_url)
+        state["tree"] = tree
+        found = (base, find_resources(tree, base))
+    doc.body = b""
+    return doc, found
+
+
+def _replay_in_helper(
+    state: dict, base: str, fetched: dict[str, Fetched], charset: str | None
+) -> ReplayBundle:
+    """In the helper: rewrite the kept tree; resource bytes identical to what was sent are
+    not sent back (the caller has them)."""
+    bundle = build_replay(state.pop("tree"), base, fetched, document_charset=charset)
+    for res in bundle.resources:
+        sent = fetched.get(res.url)
+        if sent is not None and res.original is sent.body:
+            res.original = None  # type: ignore[assignment]
+    return bundle
+
+
+def read_isolated(
+    session: Session,
+    body: bytes,
+    content_type: str,
+    charset: str | None,
+    url: str,
+    final_url: str,
+    status: int,
+    headers: Headers | None = None,
+) -> tuple[Document, IsolatedPage | None]:
+    """:func:`read_document` within the session's limits (TooComplex past them); an HTML
+    page comes with its :class:`IsolatedPage` for :func:`capture_html`."""
+    doc, found = session.call(
+        _read_in_helper, body, content_type, charset, url, final_url, status, headers
+    )
+    doc.body = body
+    return doc, (IsolatedPage(session, *found) if found is not None else None)
+
+
 def capture_html(
-    doc: Document, fetch: Callable[[str, str], Fetched], deadline: Deadline, limits: Limits
+    doc: Document,
+    fetch: Callable[[str, str], Fetched],
+    deadline: Deadline,
+    limits: Limits,
+    *,
+    page: IsolatedPage | None = None,
 ) -> tuple[str, list[ReplayResource], dict[str, float], dict[str, Headers]]:
     """Collect every subresource of an HTML document and rewrite it for replay.
 
-    Returns the replay document, the resources, timings, and each fetched resource's
-    response headers by the URL asked for (what the WARC export writes)."""
+    With `page` the parsing and rewriting happen in its helper (within its limits),
+    else here. Returns the replay document, the resources, timings, and each fetched
+    resource's response headers by the URL asked for (what the WARC export writes)."""
     t0 = time.perf_counter()
-    tree = parse_html(doc.text or "")
-    base = document_base_url(tree, doc.final_url)
-    roots = find_resources(tree, base)
+    if page is None:
+        tree = parse_html(doc.text or "")
+        base = document_base_url(tree, doc.final_url)
+        roots = find_resources(tree, base)
+    else:
+        base, roots = page.base, page.roots
     fetched = collect(
         roots,
         fetch,
@@ -231,7 +307,13 @@ def capture_html(
         deadline_expired=deadline.expired,
     )
     t1 = time.perf_counter()
-    bundle = build_replay(tree, base, fetched, document_charset=doc.charset or None)
+    if page is None:
+        bundle = build_replay(tree, base, fetched, document_charset=doc.charset or None)
+    else:
+        bundle = page.session.call(_replay_in_helper, base, fetched, doc.charset or None)
+        for res in bundle.resources:
+            if res.original is None:
+                res.original = fetched[res.url].body
     t2 = time.perf_counter()
     headers = {url: f.headers for url, f in fetched.items() if f.headers}
     timings = {"resources_ms": ms(t0, t1), "rewrite_ms": ms(t1, t2)}
@@ -242,26 +324,33 @@ def capture_static(url: str, fetcher: Fetcher, limits: Limits) -> CaptureResult:
     """Capture one URL; raises CaptureError (with a code) when the document itself fails."""
     deadline = Deadline(limits.deadline)
     t0 = time.perf_counter()
-    r = fetcher.fetch(url, deadline=deadline, max_bytes=limits.max_document_bytes)
-    if r.status >= 400:
-        raise HTTPError(
-            f"the server answered HTTP {r.status} for {r.final_url}",
-            status=r.status,
-            retry_after=parse_retry_after(r.headers.get("retry-after")),
+    # the helper is checked out (or starts) while the page downloads
+    with Session(limits.budget()) as session:
+        r = fetcher.fetch(url, deadline=deadline, max_bytes=limits.max_document_bytes)
+        if r.status >= 400:
+            raise HTTPError(
+                f"the server answered HTTP {r.status} for {r.final_url}",
+                status=r.status,
+                retry_after=parse_retry_after(r.headers.get("retry-after")),
+            )
+        if not 200 <= r.status < 300:
+            raise HTTPError(f"unexpected HTTP {r.status} for {r.final_url}", status=r.status)
+        t1 = time.perf_counter()
+        mime, charset = split_content_type(r.headers.get("content-type"))
+        headers = header_pairs(r.headers.raw)
+        doc, page = read_isolated(
+            session, r.content, mime, charset, url, r.final_url, r.status, headers
         )
-    if not 200 <= r.status < 300:
-        raise HTTPError(f"unexpected HTTP {r.status} for {r.final_url}", status=r.status)
-    t1 = time.perf_counter()
-    mime, charset = split_content_type(r.headers.get("content-type"))
-    headers = header_pairs(r.headers.raw)
-    doc = read_document(r.content, mime, charset, url, r.final_url, r.status, headers)
-    t2 = time.perf_counter()
-    timings = {"fetch_ms": ms(t0, t1), "extract_ms": ms(t1, t2)}
-    replay_html, resources, resource_headers = None, [], {}
-    if doc.kind == "html":
-        fetch = make_resource_fetcher(fetcher, deadline, limits, doc.final_url)
-        replay_html, resources, more, resource_headers = capture_html(doc, fetch, deadline, limits)
-        timings.update(more)
+        t2 = time.perf_counter()
+        timings = {"fetch_ms": ms(t0, t1), "extract_ms": ms(t1, t2)}
+        replay_html, resources, resource_headers = None, [], {}
+        if page is not None:
+            fetch = make_resource_fetcher(fetcher, deadline, limits, doc.final_url)
+            replay_html, resources, more, resource_headers = capture_html(
+                doc, fetch, deadline, limits, page=page
+            )
+            timings.update(more)
+        timings["parse_cpu_ms"] = round(session.cpu * 1000, 1)
     return CaptureResult(
         doc,
         replay_html,
@@ -293,13 +382,17 @@ def capture_uploaded(url: str, body: bytes, fetcher: Fetcher, limits: Limits) ->
     through the guarded fetcher as in a static capture."""
     deadline = Deadline(limits.deadline)
     t0 = time.perf_counter()
-    doc = read_document(body, "text/html", None, url, url, 200)
-    timings = {"extract_ms": ms(t0, time.perf_counter())}
-    replay_html, resources, resource_headers = None, [], {}
-    if doc.kind == "html":
-        fetch = make_resource_fetcher(fetcher, deadline, limits, doc.final_url)
-        replay_html, resources, more, resource_headers = capture_html(doc, fetch, deadline, limits)
-        timings.update(more)
+    with Session(limits.budget()) as session:
+        doc, page = read_isolated(session, body, "text/html", None, url, url, 200)
+        timings = {"extract_ms": ms(t0, time.perf_counter())}
+        replay_html, resources, resource_headers = None, [], {}
+        if page is not None:
+            fetch = make_resource_fetcher(fetcher, deadline, limits, doc.final_url)
+            replay_html, resources, more, resource_headers = capture_html(
+                doc, fetch, deadline, limits, page=page
+            )
+            timings.update(more)
+        timings["parse_cpu_ms"] = round(session.cpu * 1000, 1)
     return CaptureResult(
         doc,
         replay_html,

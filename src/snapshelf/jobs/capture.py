@@ -8,6 +8,7 @@ in between leaves unreferenced blobs (swept later), never a half-visible snapsho
 from __future__ import annotations
 
 import atexit
+import errno
 import logging
 import random
 import threading
@@ -24,7 +25,7 @@ from snapshelf.capture.auto import decide
 from snapshelf.capture.browser import capture_browser
 from snapshelf.capture.browser_service import BrowserService, browser_available, browser_path
 from snapshelf.capture.static import CaptureResult, Limits, capture_static, capture_uploaded
-from snapshelf.errors import CaptureError, Unsupported, is_transient
+from snapshelf.errors import CaptureError, DiskFull, Unsupported, WorkerLost, is_transient
 from snapshelf.library import versions
 from snapshelf.library.models import Blob, Link, Resource, Snapshot, sort_key
 from snapshelf.net import Fetcher, Guard
@@ -141,8 +142,10 @@ def run_capture(snapshot_id: int, *, retry: bool = True) -> Captured:
     except CaptureError as exc:
         retry_in = _fail_or_requeue(snap, exc, retry)
     except Exception as exc:  # a bug must not leave the snapshot running forever
-        log.exception("capture of snapshot %s crashed", snapshot_id)
-        crash = CaptureError(f"internal error: {type(exc).__name__}: {exc}", code="internal")
+        crash = disk_full(exc)
+        if crash is None:
+            log.exception("capture of snapshot %s crashed", snapshot_id)
+            crash = CaptureError(f"internal error: {type(exc).__name__}: {exc}", code="internal")
         retry_in = _fail_or_requeue(snap, crash, retry)
     else:
         retry_in = None
@@ -151,6 +154,18 @@ def run_capture(snapshot_id: int, *, retry: bool = True) -> Captured:
             return Captured(kept_snap, unchanged=True, discarded_id=snapshot_id)
     snap.refresh_from_db()
     return Captured(snap, retry_in=retry_in)
+
+
+def disk_full(exc: BaseException) -> DiskFull | None:
+    """A full disk (blob store or database), told apart from a bug: the operator has to
+    make room, and the user should read that rather than "internal error"."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFull(
+            f"the disk is full: {exc.strerror or exc}; nothing of this capture was kept"
+        )
+    if "database or disk is full" in str(exc):  # SQLite's SQLITE_FULL
+        return DiskFull(f"the disk is full: {exc}; nothing of this capture was kept")
+    return None
 
 
 def _fail_or_requeue(snap: Snapshot, exc: CaptureError, retry: bool) -> float | None:
@@ -167,18 +182,35 @@ def _fail_or_requeue(snap: Snapshot, exc: CaptureError, retry: bool) -> float | 
 
 
 def recover_stale(lease: float | None = None) -> list[int]:
-    """Snapshots left `running` past the lease (their worker died) go back to the queue.
+    """Snapshots left `running` past the lease (their worker died) go back to the queue,
+    unless they have had every try (SNAPSHELF_CAPTURE_ATTEMPTS): then they fail as
+    `worker_lost`, so a page that kills its worker is not handed to the next one forever.
+    Returns the ids queued again.
 
     The lease is longer than a capture's deadline, so a live capture is never taken."""
     lease = lease if lease is not None else settings.SNAPSHELF_RETRY["lease"]
     cutoff = timezone.now() - timedelta(seconds=lease)
+    tries = settings.SNAPSHELF_RETRY["attempts"]
     candidates = Snapshot.objects.filter(
         status=Snapshot.Status.RUNNING, started__lt=cutoff
-    ).values_list("pk", flat=True)
+    ).values_list("pk", "attempts")
     recovered = []
-    for pk in list(candidates):
+    for pk, attempts in list(candidates):
         # one row at a time: with several workers recovering, each snapshot goes to one
-        moved = Snapshot.objects.filter(pk=pk, status=Snapshot.Status.RUNNING).update(
+        running = Snapshot.objects.filter(pk=pk, status=Snapshot.Status.RUNNING)
+        if attempts >= tries:
+            lost = WorkerLost(
+                f"the worker running this capture stopped on each of its {attempts} tries "
+                "(killed, crashed or out of memory); it is not tried again"
+            )
+            running.update(
+                status=Snapshot.Status.FAILED,
+                error_code=lost.code,
+                error=str(lost),
+                finished=timezone.now(),
+            )
+            continue
+        moved = running.update(
             status=Snapshot.Status.QUEUED,
             error_code="lease_expired",
             error="the worker running this capture stopped; it was queued again",
