@@ -93,10 +93,13 @@ def ranked_ids(
     public_only: bool = False,
     include_archived: bool = True,
     base: QuerySet[Link] | None = None,
+    order: tuple[str, ...] | None = None,
 ) -> list[tuple[int, float]]:
     """(link id, score) in rank order, one more than `limit` to tell if a page follows.
 
     `base` narrows further (the library page's own filters); it must be the owner's links.
+    `order` (Link fields, e.g. ("-created", "-id")) lists every match in that order
+    instead of by score; scores are then 0.
     """
     backend = get_backend()
     qs = filtered_links(owner_id, query, public_only=public_only, include_archived=include_archived)
@@ -107,6 +110,17 @@ def ranked_ids(
     negative = compile_clauses((c for c in query.clauses if c.negated), any_of=True)
     if query.has_text and not positive:  # words that have no token (punctuation only)
         return []
+    if order is not None:
+        if positive and query.all_versions and not public_only:
+            rest = backend.exclude_matching(qs, negative)
+            every = _ranked_with_versions(rest, query, positive, 10**9, 0)
+            matches = qs.filter(pk__in=[pk for pk, _ in every])
+        elif positive:
+            matches = backend.matching(qs, positive, negative)
+        else:
+            matches = backend.exclude_matching(qs, negative)
+        rows = matches.order_by(*order).values_list("id", flat=True)
+        return [(pk, 0.0) for pk in rows[offset : offset + limit + 1]]
     if positive and query.all_versions and not public_only:  # older versions stay private
         return _ranked_with_versions(
             backend.exclude_matching(qs, negative), query, positive, limit, offset

@@ -23,6 +23,8 @@ SORTS = {
     "oldest": ("created", "id"),
     "title": ("sort_title", "id"),
 }
+#: the order of search results by score (only while searching)
+RELEVANCE = "relevance"
 FLAGS = ("unread", "favorite", "archived", "public", "changed")
 EXCERPT_CHARS = 200
 _HEAVY = ("text", "readable_html", "markdown", "timings")
@@ -38,11 +40,19 @@ class Filters:
     q: str = ""
     page: int = 1
 
+    @property
+    def default_sort(self) -> str:
+        """A search lists the best matches first unless another order is asked for."""
+        return RELEVANCE if self.q else "newest"
+
     @classmethod
     def from_query(cls, query) -> Filters:  # query: a QueryDict
         tags = [t.strip() for t in query.getlist("tag") if t.strip()]
         flags = [f for f in dict.fromkeys(query.getlist("is")) if f in FLAGS]
-        sort = query.get("sort", "newest")
+        q = query.get("q", "").strip()[:200]
+        sort = query.get("sort") or (RELEVANCE if q else "newest")
+        if sort not in SORTS and not (sort == RELEVANCE and q):
+            sort = RELEVANCE if q else "newest"
         try:
             page = max(1, int(query.get("page", "1")))
         except ValueError:
@@ -50,8 +60,8 @@ class Filters:
         return cls(
             tags=list(dict.fromkeys(tags)),
             flags=flags,
-            sort=sort if sort in SORTS else "newest",
-            q=query.get("q", "").strip()[:200],
+            sort=sort,
+            q=q,
             page=min(page, 100_000),
         )
 
@@ -164,6 +174,7 @@ def search_page(owner: AbstractBaseUser, f: Filters) -> tuple[list[Link], bool, 
         limit=PAGE_SIZE,
         offset=(f.page - 1) * PAGE_SIZE,
         include_archived=False,  # archived links stay out of the way unless asked for
+        order=None if f.sort == RELEVANCE else SORTS[f.sort],
     )
     ids = [pk for pk, _ in ranked[:PAGE_SIZE]]
     rows = _rows(ids)

@@ -1,4 +1,5 @@
-"""One analyzer for indexing and querying: NFKC, case folding, word runs, CJK bigrams.
+"""One analyzer for indexing and querying: NFKC, case folding, accent folding for Latin
+letters, word runs, CJK bigrams.
 
 Runs of CJK characters (Han, kana, Hangul) have no spaces between words, so they become
 overlapping character bigrams, as Lucene's CJK analyzer does: 快照平台 -> 快照 照平 平台.
@@ -51,8 +52,33 @@ class Token(NamedTuple):
     run_end: bool  # the last token of a CJK run (its lone last character, or the run)
 
 
+#: Latin letters that can carry a diacritic (Latin-1 Supplement to Latin Extended-B,
+#: Latin Extended Additional): the only ones whose marks are folded away
+_LATIN_ACCENTED = re.compile("[\u00c0-\u024f\u1e00-\u1eff]")
+_LATIN_BASE = re.compile("[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
+
+
 def normalize(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
+    """NFKC, case folded, and Latin letters without their diacritics (Māori -> maori,
+    café -> cafe), as people type them; marks on other scripts (kana's voicing marks,
+    Hangul) are letters of their own and stay."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    if folded.isascii() or _LATIN_ACCENTED.search(folded) is None:
+        return folded
+    return _strip_latin_marks(folded)
+
+
+def _strip_latin_marks(text: str) -> str:
+    out: list[str] = []
+    latin = False
+    for char in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(char):
+            if latin:
+                continue
+        else:
+            latin = _LATIN_BASE.match(char) is not None
+        out.append(char)
+    return unicodedata.normalize("NFC", "".join(out))
 
 
 def is_cjk(char: str) -> bool:

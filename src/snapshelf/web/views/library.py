@@ -49,7 +49,7 @@ def _query(f: Filters, **change) -> str:
     pairs = []
     for key, value in parts.items():
         for v in value if isinstance(value, list) else [value]:
-            if v and not (key == "sort" and v == "newest") and not (key == "page" and v == 1):
+            if v and not (key == "sort" and v == f.default_sort) and not (key == "page" and v == 1):
                 pairs.append((key, v))
     return "?" + urlencode(pairs) if pairs else "?"
 
@@ -123,7 +123,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "flags": flags,
             "add_form": AddLinkForm(),
             "bulk_actions": list(BULK_LABELS.items()),
-            "sorts": [("newest", _("Newest")), ("oldest", _("Oldest")), ("title", _("Title"))],
+            "sorts": [("relevance", _("Relevance"))] * bool(f.q)
+            + [("newest", _("Newest")), ("oldest", _("Oldest")), ("title", _("Title"))],
             "prev_url": _query(f, page=f.page - 1) if f.page > 1 else None,
             "next_url": _query(f, page=f.page + 1) if has_next else None,
         },
