@@ -6,6 +6,7 @@ from snapshelf.web.views import suggestions as tag_suggestions
 urlpatterns = [
     path("links/<int:pk>/", links.link_detail, name="link"),
     path("links/<int:pk>/status", links.link_status, name="link-status"),
+    path("links/<int:pk>/full", links.link_archive_full, name="link-archive-full"),
     path("links/<int:pk>/edit", links.link_edit, name="link-edit"),
     path("links/<int:pk>/read", links.link_read, name="link-read"),
     path("links/<int:pk>/seen", links.link_seen, name="link-seen"),

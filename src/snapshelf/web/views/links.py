@@ -201,6 +201,26 @@ def link_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_page(request, link, snap, tab)
 
 
+@app_page
+@login_required
+@require_GET
+def link_archive_full(request: HttpRequest, pk: int) -> HttpResponse:
+    """The archived page over the whole window, under a one-line bar (the link page's
+    frame sits below all the metadata, too small for reading a wide page)."""
+    link = _owned_link(request, pk)
+    snap = _selected_snapshot(link, request.GET.get("v"))
+    if snap is None or snap.status != Snapshot.Status.DONE:
+        raise Http404("no archived page")
+    context = {
+        "link": link,
+        "snap": snap,
+        "page_title": snap.title or link.display_title,
+        "archive_src": archive_url(snap.pk),
+        "back_url": _page_url(link, v=request.GET.get("v", ""), tab="archive"),
+    }
+    return render(request, "snapshelf/links/archive_full.html", context)
+
+
 @login_required
 @require_GET
 def link_status(request: HttpRequest, pk: int) -> HttpResponse:
