@@ -53,25 +53,22 @@ def test_wait_goes_through_the_running_worker(env, site, worker):  # noqa: F811
     assert again["unchanged"] and again["snapshot_id"] == added["snapshot_id"]
     assert again["captured_by"] == "worker"
 
+    # The site answers later than the caller waits: a one-line error, the worker goes on.
+    slow = dataclasses.replace(Reply.html("<title>late</title><p>late</p>"), delay=4)
+    site.route("/slow", lambda req: slow)
+    late = run(env, "add", site.url("/slow"), "--wait", "--timeout", "1", check=False)
+    assert late.returncode == 1
+    assert "still" in late.stderr and "snapshelf show" in late.stderr
+
+    # A worker that stopped is not waited for: this process captures.
+    worker.send_signal(signal.SIGTERM)
+    worker.wait(timeout=30)
+    here = run_json(env, "add", site.url("/article"), "--wait", "--force")
+    assert here["status"] == "done" and here["captured_by"] == "in-process"
+
 
 def test_wait_captures_in_process_when_no_worker_runs(env, site):  # noqa: F811
     run(env, "init")
     added = run_json(env, "add", site.url("/article"), "--wait")
     assert added["status"] == "done" and added["captured_by"] == "in-process"
     assert run_json(env, "status")["queue"]["worker_heartbeat_age_s"] is None
-
-
-def test_a_stopped_worker_is_not_waited_for(env, site, worker):  # noqa: F811
-    worker.send_signal(signal.SIGTERM)
-    worker.wait(timeout=30)
-    added = run_json(env, "add", site.url("/article"), "--wait")
-    assert added["status"] == "done" and added["captured_by"] == "in-process"
-
-
-def test_wait_times_out_with_a_one_line_error(env, site, worker):  # noqa: F811
-    # The worker is alive, but the site answers later than the caller will wait.
-    slow = dataclasses.replace(Reply.html("<title>late</title><p>late</p>"), delay=6)
-    site.route("/slow", lambda req: slow)
-    proc = run(env, "add", site.url("/slow"), "--wait", "--timeout", "1", check=False)
-    assert proc.returncode == 1
-    assert "still" in proc.stderr and "snapshelf show" in proc.stderr

@@ -158,16 +158,18 @@ def cmd_add(args: argparse.Namespace) -> int:
 def _add_and_wait(user, args: argparse.Namespace, fields: dict):
     """Save and wait: through a running worker (its status live on stderr), or in this
     process when none runs; the door decides which."""
+    from rich.markup import escape
+
     from snapshelf.capture.normalize import normalize_url
     from snapshelf.services.links import Wait, save_link
 
-    url = normalize_url(args.url)
+    url = escape(normalize_url(args.url))
     seen = [""]
 
     def show(snap, waited: float) -> None:
         line = f"{snap.status} · worker · {waited:.0f} s"
         if snap.error and snap.status == "queued":  # a transient failure, retried
-            line += f" · {snap.error}"
+            line += f" · {escape(snap.error)}"
         if snap.status != seen[0]:
             seen[0] = snap.status
             err.print(line)
