@@ -79,6 +79,11 @@ def _dns(value: str) -> str:
     return dns
 
 
+def _default_base_url() -> str:
+    """Empty: the CLI then asks where the server really listens (see cli.common.base_url)."""
+    return ""
+
+
 def _default_workers() -> str:
     return str(min(os.cpu_count() or 2, 4) + 1)
 
@@ -109,9 +114,10 @@ _DECLARED = [
     Variable("SNAPSHELF_PORT", "8000", int, "port `snapshelf serve` listens on"),
     Variable(
         "SNAPSHELF_BASE_URL",
-        "http://127.0.0.1:8000",
+        _default_base_url,
         _no_trailing_slash,
-        "how the CLI prints links to the web UI",
+        "how the CLI prints links to the web UI (empty: where `snapshelf serve` last "
+        "listened, else SNAPSHELF_HOST and SNAPSHELF_PORT)",
     ),
     Variable("SNAPSHELF_DEBUG", "", _flag, "1: Django debug mode (development only)"),
     Variable("SNAPSHELF_ALLOWED_HOSTS", "*", _comma_list, "Django ALLOWED_HOSTS, comma-separated"),

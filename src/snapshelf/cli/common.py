@@ -64,8 +64,36 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, default=str) + "\n")
 
 
+#: Where `snapshelf serve` writes the address it listens on, in the data directory.
+SERVER_URL_FILE = "server-url"
+
+
+def local_url(host: str, port: int) -> str:
+    """The address a browser on this machine uses for a server listening on host:port
+    (a wildcard address is reached through the loopback)."""
+    if host in ("", "0.0.0.0", "::", "[::]"):  # noqa: S104 - naming it, not binding it
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def base_url() -> str:
-    return env.get("SNAPSHELF_BASE_URL")
+    """The web UI's address in links the CLI prints: SNAPSHELF_BASE_URL when set, else
+    where `snapshelf serve` last listened with this data directory (its --port may differ
+    from SNAPSHELF_PORT), else SNAPSHELF_HOST and SNAPSHELF_PORT."""
+    from snapshelf import config
+
+    configured = env.get("SNAPSHELF_BASE_URL")
+    if configured:
+        return configured
+    try:
+        recorded = (config.data_dir() / SERVER_URL_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        recorded = ""
+    if recorded.startswith(("http://", "https://")):
+        return recorded.rstrip("/")
+    return local_url(env.get("SNAPSHELF_HOST"), env.get("SNAPSHELF_PORT"))
 
 
 def browser_status() -> str:

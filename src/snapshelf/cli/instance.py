@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import os
 import secrets
 import signal
@@ -12,11 +14,13 @@ from rich.markup import escape
 
 from snapshelf import env
 from snapshelf.cli.common import (
+    SERVER_URL_FILE,
     CLIError,
     browser_status,
     command,
     ensure_database,
     err,
+    local_url,
     out,
     print_json,
     resolve_user,
@@ -92,8 +96,17 @@ def run_server(host: str, port: int, with_worker: bool) -> int:
 
     from snapshelf.wsgi import application
 
+    try:
+        server = create_server(application, host=host, port=port, threads=8, ident="snapshelf")
+    except OSError as exc:  # one line, not a traceback: the usual first-run stumble
+        if exc.errno == errno.EADDRINUSE:
+            raise CLIError(
+                f"port {port} on {host} is already in use (another Snapshelf?): stop it, or "
+                f"pick another port with --port N or SNAPSHELF_PORT=N"
+            ) from None
+        raise CLIError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     consumer = start_consumer() if with_worker else None
-    server = create_server(application, host=host, port=port, threads=8, ident="snapshelf")
+    _record_url(local_url(host, server.effective_port))
 
     def stop(signum, frame):  # noqa: ARG001
         raise KeyboardInterrupt
@@ -114,6 +127,15 @@ def run_server(host: str, port: int, with_worker: bool) -> int:
         if consumer:
             consumer.stop(graceful=True)
     return 0
+
+
+def _record_url(url: str) -> None:
+    """Leave the address in the data directory, so links the CLI prints point at this
+    server even when it was started with --port (see cli.common.base_url)."""
+    from snapshelf import config
+
+    with contextlib.suppress(OSError):  # a read-only data directory costs only the guess
+        (config.data_dir() / SERVER_URL_FILE).write_text(url + "\n", encoding="utf-8")
 
 
 def start_consumer():
@@ -266,8 +288,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     command(sub, "init", cmd_init, "create the data directory, the database and a first user")
 
     p = command(sub, "serve", cmd_serve, "run the web server and a worker")
-    p.add_argument("--host", default=env.get("SNAPSHELF_HOST"))
-    p.add_argument("--port", type=int, default=env.get("SNAPSHELF_PORT"))
+    p.add_argument(
+        "--host", default=env.get("SNAPSHELF_HOST"), help="address (default: SNAPSHELF_HOST)"
+    )
+    p.add_argument(
+        "--port", type=int, default=env.get("SNAPSHELF_PORT"), help="port (default: SNAPSHELF_PORT)"
+    )
 
     p = command(sub, "worker", cmd_worker, "run a capture worker only")
     p.add_argument("--workers", type=int, help="worker processes (default: SNAPSHELF_WORKERS)")

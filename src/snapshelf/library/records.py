@@ -63,6 +63,8 @@ def url_hash(normalized: str) -> str:
 
 def get_or_create_link(owner: AbstractBaseUser, url: str) -> tuple[Link, bool]:
     normalized = normalize_url(url)
+    if "://" not in url:  # "example.org/page", as the CLI and the web both accept it:
+        url = "https://" + url.strip()  # keep the address normalize_url captures
     key = url_hash(normalized)
     link = Link.objects.filter(owner=owner, url_hash=key).first()
     if link:

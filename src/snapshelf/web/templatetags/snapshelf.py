@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from http import HTTPStatus
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import formats, timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -39,3 +41,46 @@ def display_name(user) -> str:  # noqa: ANN001
     if not nickname or _PLACEHOLDER_NICKNAME.fullmatch(nickname):
         return user.get_username()
     return nickname
+
+
+_HTTP_IN_MESSAGE = re.compile(r"\bHTTP (\d{3})\b")
+
+
+def _failure_labels() -> dict[str, str]:
+    return {
+        "blocked": _("Blocked: private or local address"),
+        "timeout": _("Timed out"),
+        "connection": _("Could not connect"),
+        "too_large": _("Too large"),
+        "too_many_redirects": _("Too many redirects"),
+        "invalid_url": _("Not a valid address"),
+        "unsupported": _("Unsupported content"),
+        "browser": _("The browser failed"),
+        "too_complex": _("Page too complex"),
+        "lease_expired": _("The worker stopped"),
+    }
+
+
+@register.simple_tag
+def failure_label(code: str, message: str = "", http_status: int | None = None) -> str:
+    """What went wrong in words ("HTTP 404 Not Found", "Timed out"), not the stored code
+    ("http_error"): the code is for programs, the badge is for people."""
+    if code == "http_error":
+        found = _HTTP_IN_MESSAGE.search(message or "")
+        status = http_status or (int(found.group(1)) if found else 0)
+        try:
+            return f"HTTP {status} {HTTPStatus(status).phrase}"
+        except ValueError:
+            return f"HTTP {status}" if status else _("HTTP error")
+    return _failure_labels().get(code, code or _("Failed"))
+
+
+@register.simple_tag
+def blocked_hint() -> str:
+    """Where the fix for a refused private address is made, and in which process."""
+    return _(
+        "Snapshelf does not capture private or local addresses unless allowed. To allow "
+        "this one, add its host to SNAPSHELF_EGRESS_ALLOW in the environment of the process "
+        "that runs captures (the worker; `snapshelf serve` when it runs the worker) and "
+        "restart it."
+    )
