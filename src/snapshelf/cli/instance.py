@@ -238,20 +238,23 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
-    """Reclaim blobs referenced by nothing (older than SNAPSHELF_GC_GRACE) and queue
-    again the captures whose worker died; --dry-run only reports."""
+    """Reclaim blobs referenced by nothing and files crashes left (older than
+    SNAPSHELF_GC_GRACE), queue again the captures whose worker died, and report blobs
+    whose bytes are missing (--verify: or corrupt); --dry-run only reports. Exit status 1
+    when a blob is missing or corrupt."""
     from snapshelf.jobs.tasks import requeue_stale
     from snapshelf.library.housekeeping import count_stale, sweep
 
     ensure_database()
     try:
-        report = sweep(dry_run=args.dry_run)
+        report = sweep(dry_run=args.dry_run, verify=args.verify)
     except Exception as exc:  # e.g. the S3 endpoint is unreachable
         raise CLIError(f"gc failed: {type(exc).__name__}: {exc}") from None
     report.stale_jobs = count_stale() if args.dry_run else requeue_stale()
+    damaged = 1 if report.missing or report.corrupt else 0
     if args.json:
         print_json(report.as_dict())
-        return 0
+        return damaged
     verb = "would reclaim" if args.dry_run else "reclaimed"
     out.print(
         f"{verb} {report.bytes:,} bytes: {report.orphan_rows} blob row(s) referenced by "
@@ -262,7 +265,21 @@ def cmd_gc(args: argparse.Namespace) -> int:
         out.print(f"{report.objects_kept_recent} object(s) kept: put again recently")
     stale = "would queue again" if args.dry_run else "queued again"
     out.print(f"{stale} {report.stale_jobs} capture(s) whose worker stopped")
-    return 0
+    leftover = "would remove" if args.dry_run else "removed"
+    out.print(
+        f"{leftover} {report.leftover_files} file(s) crashed writes or deletions left "
+        f"({report.leftover_bytes:,} bytes)"
+    )
+    if report.verified:
+        out.print(f"verified {report.verified} blob(s) against their SHA-256")
+    for label, shas in (("missing", report.missing), ("corrupt", report.corrupt)):
+        if shas:
+            err.print(f"{len(shas)} blob(s) {label} from the store:", markup=False)
+            for sha in shas[:20]:
+                err.print(f"  {sha}", markup=False)
+            if len(shas) > 20:
+                err.print(f"  … and {len(shas) - 20} more (--json lists them all)")
+    return damaged
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
@@ -310,6 +327,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = command(sub, "gc", cmd_gc, "reclaim unreferenced blobs and recover stale captures")
     p.add_argument("--dry-run", action="store_true", help="only show what would be reclaimed")
+    p.add_argument(
+        "--verify", action="store_true", help="read every blob and check it against its SHA-256"
+    )
     p.add_argument("--json", action="store_true")
 
     p = command(sub, "status", cmd_status, "the capture queue: depth, running, recent failures")

@@ -12,7 +12,11 @@ no row points at it. Two paths remove them:
 * `sweep` (daily job, `snapshelf gc`): Blob rows referenced by nothing and store
   objects with no Blob row, older than SNAPSHELF_GC_GRACE. These are left by crashes
   (a capture writes its bytes first and its rows in one transaction afterwards) and by
-  anything `free_blobs` could not finish.
+  anything `free_blobs` could not finish; so are the store's `.tmp-*`/`.del-*` files of
+  interrupted writes and deletions, removed after the same grace. The sweep also
+  reports Blob rows whose bytes are missing from the store, and with `verify` reads
+  every blob and reports those whose bytes do not match their SHA-256 (reading refuses
+  them anyway: `BlobCorrupt`). It repairs neither: the bytes are gone or wrong.
 
 Why a racing capture cannot end up with a reference to missing bytes:
 
@@ -39,6 +43,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
+from dataclasses import field as _field
 from datetime import datetime, timedelta
 from itertools import islice
 
@@ -49,7 +54,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from snapshelf.library.models import Blob, Link, Resource, Snapshot
-from snapshelf.storage import get_blob_store
+from snapshelf.storage import BlobCorrupt, BlobNotFound, get_blob_store
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +106,15 @@ class Report:
     objects_kept_recent: int = 0
     #: captures left running by a dead worker: queued again (or, dry run, to be)
     stale_jobs: int = 0
+    #: `.tmp-*`/`.del-*` files crashes left in the store, removed (or, dry run, to be)
+    leftover_files: int = 0
+    leftover_bytes: int = 0
+    #: Blob rows whose bytes are not in the store (SHA-256s)
+    missing: list[str] = _field(default_factory=list)
+    #: with `verify`: blobs read whose bytes do not match their SHA-256
+    corrupt: list[str] = _field(default_factory=list)
+    #: with `verify`: blobs read and checked
+    verified: int = 0
 
     @property
     def bytes(self) -> int:
@@ -195,11 +209,13 @@ def free_blobs(
 # ---------------------------------------------------------------------------- the sweep
 
 
-def sweep(dry_run: bool = False, grace: float | None = None) -> Report:
-    """Remove (or with `dry_run` only count) orphan Blob rows and rowless store objects
-    older than the grace period."""
+def sweep(dry_run: bool = False, grace: float | None = None, verify: bool = False) -> Report:
+    """Remove (or with `dry_run` only count) orphan Blob rows, rowless store objects and
+    crash-left temporary files older than the grace period; report Blob rows whose bytes
+    are missing (and, with `verify`, corrupt)."""
     grace = settings.SNAPSHELF_GC_GRACE if grace is None else grace
-    cutoff = timezone.now() - timedelta(seconds=grace)
+    started = timezone.now()
+    cutoff = started - timedelta(seconds=grace)
     report = Report(dry_run=dry_run, grace_seconds=grace)
     old_orphans = Blob.objects.filter(created__lt=cutoff).filter(unreferenced())
     if dry_run:
@@ -213,14 +229,47 @@ def sweep(dry_run: bool = False, grace: float | None = None) -> Report:
             report.objects_kept_recent += delete_bytes((sha for sha, _ in rows), cutoff)[1]
             if len(rows) < BATCH:
                 break
-    _sweep_store(report, cutoff, dry_run)
+    listed = _sweep_store(report, cutoff, dry_run)
+    leftovers = get_blob_store().sweep_leftovers(cutoff, dry_run=dry_run)
+    report.leftover_files, report.leftover_bytes = leftovers.files, leftovers.bytes
+    check_rows(report, listed, started, verify)
     return report
 
 
-def _sweep_store(report: Report, cutoff: datetime, dry_run: bool) -> None:
+def check_rows(report: Report, listed: set[bytes], before: datetime, verify: bool) -> None:
+    """Into `report`: Blob rows created before `before` (when the store's listing began:
+    a row is written after its bytes, so the listing saw them) that the store did not
+    list; with `verify`, every blob is read and those whose bytes do not match their
+    SHA-256 are reported too."""
     store = get_blob_store()
-    old = (b for b in store.iter_blobs() if b.modified < cutoff)
-    for chunk in _chunks(old):
+    rows = Blob.objects.filter(created__lt=before).order_by("sha256")
+    for sha in rows.values_list("sha256", flat=True).iterator(chunk_size=BATCH):
+        if not verify:
+            if bytes.fromhex(sha) not in listed:
+                report.missing.append(sha)
+            continue
+        try:
+            store.get(sha)
+        except BlobCorrupt:
+            report.corrupt.append(sha)
+        except BlobNotFound:
+            report.missing.append(sha)
+        report.verified += 1
+
+
+def _sweep_store(report: Report, cutoff: datetime, dry_run: bool) -> set[bytes]:
+    """Remove (or count) old rowless objects; returns every listed key (32-byte digests:
+    a million blobs cost ~70 MB here) for `check_rows`."""
+    store = get_blob_store()
+    listed: set[bytes] = set()
+
+    def old() -> Iterator:
+        for blob in store.iter_blobs():
+            listed.add(bytes.fromhex(blob.sha256))
+            if blob.modified < cutoff:
+                yield blob
+
+    for chunk in _chunks(old()):
         known = set(
             Blob.objects.filter(sha256__in=[b.sha256 for b in chunk]).values_list(
                 "sha256", flat=True
@@ -232,6 +281,7 @@ def _sweep_store(report: Report, cutoff: datetime, dry_run: bool) -> None:
             if dry_run or store.delete(blob.sha256, unless_put_since=cutoff):
                 report.orphan_objects += 1
                 report.orphan_object_bytes += blob.stored_size
+    return listed
 
 
 def count_stale() -> int:

@@ -1,13 +1,23 @@
 """Content-addressed blob storage: every byte stream stored once, by SHA-256."""
 
-from snapshelf.storage.base import BlobInfo, BlobNotFound, BlobStore, StoredBlob, sha256_hex
+from snapshelf.storage.base import (
+    BlobCorrupt,
+    BlobInfo,
+    BlobNotFound,
+    BlobStore,
+    Leftovers,
+    StoredBlob,
+    sha256_hex,
+)
 from snapshelf.storage.filesystem import FilesystemBlobStore
 
 __all__ = [
+    "BlobCorrupt",
     "BlobInfo",
     "BlobNotFound",
     "BlobStore",
     "FilesystemBlobStore",
+    "Leftovers",
     "StoredBlob",
     "get_blob_store",
     "sha256_hex",

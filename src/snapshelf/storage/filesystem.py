@@ -10,8 +10,17 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from snapshelf.storage.base import BlobInfo, BlobNotFound, BlobStore, StoredBlob, sha256_hex
-from snapshelf.storage.codec import pack, unpack, valid_key
+from snapshelf.storage.base import (
+    BlobCorrupt,
+    BlobInfo,
+    BlobNotFound,
+    BlobStore,
+    Leftovers,
+    StoredBlob,
+    checked,
+    sha256_hex,
+)
+from snapshelf.storage.codec import pack, valid_key
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -58,11 +67,23 @@ class FilesystemBlobStore(BlobStore):
         return BlobInfo(digest, len(data), len(packed), created=True)
 
     def get(self, sha256: str) -> bytes:
+        """The blob's bytes, checked against its SHA-256 (BlobCorrupt when they differ).
+
+        A corrupt file is moved aside (`.corrupt-<sha256>-*`, kept for a look): `put`
+        skips bytes it finds stored, so until it is gone the next capture of the same
+        bytes could not write them again."""
+        path = self.path(sha256)
         try:
-            packed = self.path(sha256).read_bytes()
+            packed = path.read_bytes()
         except FileNotFoundError:
             raise BlobNotFound(sha256) from None
-        return unpack(packed)
+        try:
+            return checked(sha256, packed)
+        except BlobCorrupt:
+            aside = path.with_name(f".corrupt-{sha256}-{uuid.uuid4().hex[:8]}")
+            with contextlib.suppress(OSError):
+                os.rename(path, aside)
+            raise
 
     def exists(self, sha256: str) -> bool:
         try:
@@ -102,6 +123,27 @@ class FilesystemBlobStore(BlobStore):
                 except FileNotFoundError:  # deleted while listing
                     continue
                 yield StoredBlob(p.stem, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
+
+    def sweep_leftovers(self, older_than: datetime, *, dry_run: bool = False) -> Leftovers:
+        """`.tmp-*` files of writes and `.del-*` files of deletions a crash interrupted,
+        last touched before `older_than` (a write in progress is younger)."""
+        files = size = 0
+        for pattern in ("??/??/.tmp-*", "??/??/.del-*"):
+            for p in self.root.glob(pattern):
+                try:
+                    st = p.lstat()
+                except FileNotFoundError:
+                    continue
+                if datetime.fromtimestamp(st.st_mtime, UTC) >= older_than:
+                    continue
+                if not dry_run:
+                    try:
+                        p.unlink()
+                    except FileNotFoundError:
+                        continue
+                files += 1
+                size += st.st_size
+        return Leftovers(files, size)
 
 
 def _mtime(path: Path) -> datetime:

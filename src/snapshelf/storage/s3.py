@@ -11,8 +11,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from snapshelf.storage.base import BlobInfo, BlobNotFound, BlobStore, StoredBlob, sha256_hex
-from snapshelf.storage.codec import pack, unpack, valid_key
+from snapshelf.storage.base import (
+    BlobInfo,
+    BlobNotFound,
+    BlobStore,
+    StoredBlob,
+    checked,
+    sha256_hex,
+)
+from snapshelf.storage.codec import pack, valid_key
 
 #: A put of bytes already stored refreshes the object's time (a copy onto itself) when it
 #: is older than this, so the orphan sweep sees it as recently put; far below the window
@@ -72,7 +79,7 @@ class S3BlobStore(BlobStore):
             if self._missing(exc):
                 raise BlobNotFound(sha256) from None
             raise
-        return unpack(obj["Body"].read())
+        return checked(sha256, obj["Body"].read())
 
     def exists(self, sha256: str) -> bool:
         try:

@@ -9,7 +9,7 @@ from typing import Any
 
 from snapshelf.services.backup.common import BackupError, Progress
 from snapshelf.storage import get_blob_store, sha256_hex
-from snapshelf.storage.base import BlobNotFound
+from snapshelf.storage.base import BlobCorrupt, BlobNotFound
 from snapshelf.storage.codec import valid_key
 
 
@@ -34,6 +34,10 @@ def copy_blobs(
     for i, sha in enumerate(listed, 1):
         try:
             data = store.get(sha)
+        except BlobCorrupt:
+            raise BackupError(
+                f"the blob store's copy of blob {sha} is damaged (wrong SHA-256)"
+            ) from None
         except BlobNotFound:
             missing.append(sha)
             continue
