@@ -73,15 +73,30 @@ def test_htmx_add_returns_the_row(client_a, user):
 
 def test_duplicate_url_adds_a_version_not_a_link(client_a, user):
     client_a.post(reverse("link-add"), {"url": "https://example.org/dup"})
-    client_a.post(reverse("link-add"), {"url": "https://example.org/dup"})
+    client_a.post(reverse("link-add"), {"url": "https://example.org/dup", "again": "1"})
     link = Link.objects.get(owner=user)
     assert link.snapshots.count() == 2
     assert link.latest_snapshot.version == 2
 
 
+def test_readding_a_saved_link_asks_before_snapshotting_again(client_a, user):
+    """Issue 21.8: "already saved — snapshot again?" instead of a silent new capture."""
+    client_a.post(reverse("link-add"), {"url": "https://example.org/dup"})
+    link = Link.objects.get(owner=user)
+    r = client_a.post(reverse("link-add"), {"url": "example.org/dup#part"}, **HX)
+    html = r.content.decode()
+    assert r["HX-Retarget"] == "#add-errors"
+    assert "Already saved" in html and reverse("link", args=[link.pk]) in html
+    assert 'name="again" value="1"' in html and "Snapshot again" in html
+    assert link.snapshots.count() == 1
+    r = client_a.post(reverse("link-add"), {"url": "https://example.org/dup"})
+    assert r.status_code == 302 and r["Location"] == reverse("link", args=[link.pk])
+    assert link.snapshots.count() == 1
+
+
 def test_htmx_resave_replaces_the_old_row(client_a, user):
     client_a.post(reverse("link-add"), {"url": "https://example.org/again"}, **HX)
-    r = client_a.post(reverse("link-add"), {"url": "https://example.org/again"}, **HX)
+    r = client_a.post(reverse("link-add"), {"url": "https://example.org/again", "again": "1"}, **HX)
     link = Link.objects.get(owner=user)
     html = r.content.decode()
     assert f'<li id="link-{link.pk}" hx-swap-oob="delete">' in html

@@ -84,3 +84,19 @@ def blocked_hint() -> str:
         "that runs captures (the worker; `snapshelf serve` when it runs the worker) and "
         "restart it."
     )
+
+
+@register.filter
+def pubdate(value: str) -> str:
+    """A captured publication date ("2024-03-01T08:00:00+00:00") in the reader's words
+    and the UI's language; text that is not an ISO date is shown as it was found."""
+    text = (value or "").strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    if len(text) <= 10:  # a date alone: no time to show, no zone to convert
+        return formats.date_format(parsed.date(), "DATE_FORMAT")
+    if timezone.is_aware(parsed):
+        parsed = timezone.localtime(parsed)
+    return formats.date_format(parsed, "DATE_FORMAT")

@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from snapshelf.capture.normalize import normalize_url
 from snapshelf.library.artefacts import served_content_type
 from snapshelf.library.models import Link, Resource
-from snapshelf.library.records import links_for
+from snapshelf.library.records import links_for, url_hash
 from snapshelf.services import bulk, quota
 from snapshelf.services.links import save_link
 from snapshelf.services.listing import (
@@ -131,12 +132,27 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _already_saved(owner, url: str) -> Link | None:
+    """The owner's link with this address (as normalised), if they saved it before."""
+    return links_for(owner).filter(url_hash=url_hash(normalize_url(url))).first()
+
+
 @login_required
 @require_POST
 def link_add(request: HttpRequest) -> HttpResponse:
     form = AddLinkForm(request.POST)
     htmx = request.headers.get("HX-Request") == "true"
     saved = None
+    if form.is_valid() and request.POST.get("again") != "1":
+        known = _already_saved(request.user, form.cleaned_data["url"])
+        if known is not None:  # ask before taking another snapshot of it
+            if not htmx:
+                messages.info(request, _("Already saved. “Snapshot again” takes a new snapshot."))
+                return redirect("link", pk=known.pk)
+            response = render(request, "snapshelf/library/_add_errors.html", {"known": known})
+            response["HX-Retarget"] = "#add-errors"
+            response["HX-Reswap"] = "outerHTML"
+            return response
     if form.is_valid():
         try:
             saved = save_link(

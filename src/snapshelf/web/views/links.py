@@ -161,6 +161,8 @@ def _render_page(
         "snap": snap,
         "live": snap is not None and snap.status in LIVE,
         "versions": versions,
+        # "What changed" needs two captured versions, not two rows (one may have failed)
+        "done_versions": sum(1 for version in versions if version.status == Snapshot.Status.DONE),
         "tab": tab,
         "tabs": [
             {"name": t, "label": tab_labels[t], "url": _page_url(link, v=v, tab=t)}

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import mimetypes
+import re
+from pathlib import PurePosixPath
+from urllib.parse import unquote, urlsplit
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -92,11 +97,31 @@ def download_singlefile(request: HttpRequest, snapshot_id: int) -> HttpResponse:
     return protect(response, attachment=download_name(snap, ext))
 
 
+def original_name(snap: Snapshot) -> str:
+    """A file name a person recognises: the page's own name when its address has one
+    (report.pdf), else the site's name; the extension its content type calls for."""
+    media = (snap.content_type or "").split(";")[0].strip().lower()
+    ext = _EXTENSIONS.get(media) or (mimetypes.guess_extension(media) or ".bin").lstrip(".")
+    path = urlsplit(snap.final_url or snap.link.url).path
+    stem = PurePosixPath(unquote(path)).stem if not path.endswith("/") else ""
+    # ASCII only: a header value outside Latin-1 would reach the browser MIME-encoded
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.")[:80]
+    stem = stem or urlsplit(snap.final_url or snap.link.url).hostname or "snapshot"
+    return f"{stem}-v{snap.version}.{ext}"
+
+
+#: What mimetypes gets wrong or leaves out for the types captures keep.
+_EXTENSIONS = {"text/html": "html", "text/plain": "txt", "image/jpeg": "jpg", "": "bin"}
+
+
 @login_required
 @require_GET
 def download_original(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+    """The bytes as fetched, under their real type and a real name (still an attachment,
+    under the sandbox policy: the browser saves them, never renders them here)."""
     snap = _owned_snapshot(request, snapshot_id)
-    response = HttpResponse(
-        _blob_bytes(snap.original_blob_id), content_type="application/octet-stream"
-    )
-    return protect(response, attachment=download_name(snap, "orig"))
+    content_type = snap.content_type or "application/octet-stream"
+    if snap.charset and content_type.startswith("text/") and "charset" not in content_type:
+        content_type += f"; charset={snap.charset}"
+    response = HttpResponse(_blob_bytes(snap.original_blob_id), content_type=content_type)
+    return protect(response, attachment=original_name(snap))
