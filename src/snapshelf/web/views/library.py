@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -30,6 +31,7 @@ from snapshelf.services.listing import (
 )
 from snapshelf.storage import BlobNotFound, get_blob_store
 from snapshelf.web.archive import app_page, protect
+from snapshelf.web.context import THEME_COOKIE, THEMES
 from snapshelf.web.forms.library import BULK_LABELS, AddLinkForm, BulkForm
 
 
@@ -270,3 +272,19 @@ def links_bulk(request: HttpRequest) -> HttpResponse:
         % {"action": BULK_LABELS[data["action"]], "count": count},
     )
     return redirect(back)
+
+
+@require_POST
+def set_theme(request: HttpRequest) -> HttpResponse:
+    """Light, dark or the system's theme, kept in a cookie (a look, not account data, so
+    it works before logging in too); back to the page the form was on."""
+    theme = request.POST.get("theme", "system")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = reverse("home")
+    response = redirect(target)
+    if theme in THEMES and theme != "system":
+        response.set_cookie(THEME_COOKIE, theme, max_age=365 * 86400, samesite="Lax")
+    else:
+        response.delete_cookie(THEME_COOKIE, samesite="Lax")
+    return response
