@@ -26,6 +26,29 @@ class Profile(models.Model):
     def __str__(self) -> str:
         return self.nickname
 
+    def save(self, *args, **kwargs) -> None:
+        """Remember the nickname this save replaces: addresses under /u/<old>/ that were
+        shared keep leading to this profile (see FormerNickname)."""
+        old = None
+        if self.pk:
+            old = Profile.objects.filter(pk=self.pk).values_list("nickname", flat=True).first()
+        super().save(*args, **kwargs)
+        if old and old != self.nickname:
+            FormerNickname.objects.update_or_create(nickname=old, defaults={"profile": self})
+            FormerNickname.objects.filter(profile=self, nickname=self.nickname).delete()
+
+
+class FormerNickname(models.Model):
+    """A nickname a profile had before; /u/<former>/… redirects to the current one (unless
+    someone has since taken the nickname: a current nickname always wins)."""
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="former_nicknames")
+    nickname = models.CharField(max_length=40, unique=True)
+    changed = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.nickname} → {self.profile.nickname}"
+
 
 class ApiToken(models.Model):
     """A personal API token. Only the SHA-256 of its secret is kept: the secret is shown

@@ -8,12 +8,16 @@ shown here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from snapshelf.accounts.models import Profile
+from snapshelf.accounts.models import FormerNickname, Profile
 from snapshelf.library.models import Link, Snapshot
 from snapshelf.related.links import related_links
 from snapshelf.services.listing import add_hosts
@@ -36,21 +40,57 @@ _ROW_FIELDS = (
 )
 
 
-def profile_for_nickname(nickname: str) -> Profile:
+class Renamed(Exception):  # noqa: N818 - a signal to redirect, not an error
+    """The nickname in the address is one the profile had before."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+
+
+def profile_for_nickname(nickname: str, *, follow: bool = False) -> Profile:
     """The profile with this nickname; nicknames are unique ignoring case, so /u/Alice/
-    finds alice (the exact spelling wins should an operator have made two)."""
+    finds alice (the exact spelling wins should an operator have made two). With `follow`,
+    Renamed when it is a nickname the profile had before (and nobody has taken since)."""
     profiles = Profile.objects.select_related("user")
     found = profiles.filter(nickname=nickname).first()
     found = found or profiles.filter(nickname__iexact=nickname).order_by("pk").first()
+    if found is None and follow:
+        former = (
+            FormerNickname.objects.filter(nickname__iexact=nickname)
+            .select_related("profile__user")
+            .first()
+        )
+        if former is not None:
+            raise Renamed(former.profile)
     if found is None:
         raise Http404("no such profile")
     return found
 
 
+def follows_renames(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """/u/<old nickname>/… answers with a permanent redirect to the same page under the
+    current nickname, so addresses shared before a rename keep working."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, nickname: str, **kwargs: object) -> HttpResponse:
+        try:
+            return view(request, nickname, **kwargs)
+        except Renamed as renamed:
+            match = request.resolver_match
+            url = reverse(
+                match.url_name, kwargs={**match.kwargs, "nickname": renamed.profile.nickname}
+            )
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(url + (f"?{query}" if query else ""))
+
+    return wrapped
+
+
 @app_page
+@follows_renames
 def profile(request: HttpRequest, nickname: str) -> HttpResponse:
     """A user's public links, newest first, PAGE_SIZE a page."""
-    owner = profile_for_nickname(nickname)
+    owner = profile_for_nickname(nickname, follow=True)
     links = (
         Link.objects.filter(owner=owner.user, visibility=Link.Visibility.PUBLIC)
         .select_related("latest_snapshot")
@@ -98,9 +138,10 @@ def _public_related(link: Link) -> list[Link]:
 
 
 @app_page
+@follows_renames
 def link_page(request: HttpRequest, nickname: str, pk: int) -> HttpResponse:
     """A public link: reader view, the archived page in a sandboxed frame, related links."""
-    owner = profile_for_nickname(nickname)
+    owner = profile_for_nickname(nickname, follow=True)
     return _render_shared(request, owner, _public_link(owner, pk))
 
 
