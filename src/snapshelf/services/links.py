@@ -122,9 +122,44 @@ def save_link(
     normalize_url(url)  # a URL that cannot be saved costs no quota
     _take_quota(owner, 1, limited)
     with transaction.atomic():  # the capture starts after: never inside the transaction
-        link, snap = records.add_link(owner, url, tags, mode=mode, force=force)
+        link, _created = records.get_or_create_link(owner, url)
+        snap = _join_pending(link, force=force, mode=mode)
+        if snap is None:
+            link, snap = records.add_link(owner, url, tags, mode=mode, force=force)
+        else:
+            link.tags.add(*records.get_or_create_tags(owner, tags))
+            if mode and mode != link.capture_mode:
+                link.capture_mode = mode
+                link.save(update_fields=["capture_mode"])
         _fill_title(link, title)
     return _saved(link, snap, wait)
+
+
+def _join_pending(link: Link, *, force: bool, mode: str | None) -> Snapshot | None:
+    """The link's capture already queued or running, which a new request joins rather
+    than fetch the same page twice and keep two identical versions (one capture per link
+    at a time). Called in a transaction: the link row is locked first, so two requests at
+    once cannot both miss the other's (PostgreSQL; SQLite's IMMEDIATE transactions
+    serialise them already). A still queued capture takes the newer request's `force`
+    and mode."""
+    list(Link.objects.select_for_update().filter(pk=link.pk).values_list("pk"))
+    pending = (
+        link.snapshots.filter(status__in=(Snapshot.Status.QUEUED, Snapshot.Status.RUNNING))
+        .order_by("-version")
+        .first()
+    )
+    if pending is None:
+        return None
+    changes: dict[str, object] = {}
+    if force and not pending.force:
+        changes["force"] = True
+    if mode and mode != pending.mode:
+        changes["mode"] = mode
+    if changes and Snapshot.objects.filter(pk=pending.pk, status=Snapshot.Status.QUEUED).update(
+        **changes
+    ):
+        pending.refresh_from_db()
+    return pending
 
 
 def save_page(
@@ -158,7 +193,10 @@ def snapshot_again(
     """Queue a new version of the link (kept only if its text changed, unless `force`)."""
     _check_owner(owner, link)
     _take_quota(owner, 1, limited)
-    snap = records.new_snapshot(link, force=force)
+    with transaction.atomic():
+        snap = _join_pending(link, force=force, mode=None) or records.new_snapshot(
+            link, force=force
+        )
     _capture(snap, wait=False)
     return snap
 
