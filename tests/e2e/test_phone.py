@@ -86,6 +86,8 @@ def test_every_page_fits_a_phone(browser, live_server, world, lang):
         context = browser.new_context(locale=LOCALES[lang], viewport=size)
         context.set_default_timeout(15_000)
         page = context.new_page()
+        refused: list[str] = []  # the pages' own Content-Security-Policy must allow them
+        page.on("console", lambda m, seen=refused: "Refused to" in m.text and seen.append(m.text))
         try:
             for name in ("login", "signup"):
                 page.goto(base + f"/accounts/{name}/")
@@ -103,6 +105,7 @@ def test_every_page_fits_a_phone(browser, live_server, world, lang):
                     wide[f"{size_name} {name}"] = overflow(page)
         finally:
             context.close()
+        assert refused == []
     assert wide == {}
 
 
