@@ -100,3 +100,10 @@ class WorkerLost(CaptureError):
     """The capture's worker stopped (killed, crashed, out of memory) on every try."""
 
     code = "worker_lost"
+
+
+class ExtractFailed(CaptureError):
+    """Not a failure of the capture: the document is kept as it is, but its text could not
+    be read (a malformed or encrypted PDF). A done snapshot carries this code."""
+
+    code = "extract_failed"

@@ -28,7 +28,7 @@ from snapshelf.capture.isolate import Budget, Session
 from snapshelf.capture.replay import ReplayBundle, ReplayResource, build_replay
 from snapshelf.capture.resources import collect
 from snapshelf.capture.types import Fetched, Headers
-from snapshelf.errors import CaptureError, HTTPError, Unresolvable
+from snapshelf.errors import CaptureError, HTTPError, Unresolvable, Unsupported
 from snapshelf.net import Deadline, Fetcher
 
 _ACCEPT = {
@@ -77,6 +77,8 @@ class Document:
     text: str | None  # decoded text for html / text kinds
     extracted: Extracted
     headers: Headers = field(default_factory=list)  # the response's, as received (WARC)
+    #: why the text could not be extracted, when the document is kept without it
+    extract_error: str = ""
 
 
 @dataclass
@@ -233,7 +235,10 @@ def _read_in_helper(
 ) -> tuple[Document, tuple[str, list[Ref]] | None]:
     """In the helper: decode and extract; for HTML also parse for the replay and discover
     the resources (the tree is kept in `state`). The body is not sent back."""
-    doc = read_document(body, content_type, charset, *args)  # type: ignore[arg-type]
+    try:
+        doc = read_document(body, content_type, charset, *args)  # type: ignore[arg-type]
+    except Unsupported as exc:
+        doc = _kept_without_text(exc, body, content_type, *args)  # type: ignore[arg-type]
     found = None
     if doc.kind == "html":
         tree = parse_html(doc.text or "")
@@ -242,6 +247,35 @@ def _read_in_helper(
         found = (base, find_resources(tree, base))
     doc.body = b""
     return doc, found
+
+
+def _kept_without_text(
+    exc: Unsupported,
+    body: bytes,
+    content_type: str,
+    url: str,
+    final_url: str,
+    status: int,
+    headers: Headers | None = None,
+) -> Document:
+    """A PDF whose text cannot be read (malformed, encrypted) is still archived as it is:
+    only its extraction failed, which the snapshot records. Anything else re-raises."""
+    if classify(body, content_type, final_url) != "pdf":
+        raise exc
+    extracted = Extracted(title=title_from_url(final_url))
+    return Document(
+        url,
+        final_url,
+        status,
+        content_type,
+        "",
+        "pdf",
+        body,
+        None,
+        extracted,
+        headers or [],
+        extract_error=f"the text could not be extracted: {exc}",
+    )
 
 
 def _replay_in_helper(

@@ -25,7 +25,14 @@ from snapshelf.capture.auto import decide
 from snapshelf.capture.browser import capture_browser
 from snapshelf.capture.browser_service import BrowserService, browser_available, browser_path
 from snapshelf.capture.static import CaptureResult, Limits, capture_static, capture_uploaded
-from snapshelf.errors import CaptureError, DiskFull, Unsupported, WorkerLost, is_transient
+from snapshelf.errors import (
+    CaptureError,
+    DiskFull,
+    ExtractFailed,
+    Unsupported,
+    WorkerLost,
+    is_transient,
+)
 from snapshelf.library import versions
 from snapshelf.library.models import Blob, Link, Resource, Snapshot, sort_key
 from snapshelf.net import Fetcher, Guard
@@ -294,8 +301,9 @@ def commit_result(snap: Snapshot, result: CaptureResult, started: float) -> int 
         timings["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
         Snapshot.objects.filter(pk=snap.pk).update(
             status=Snapshot.Status.DONE,
-            error_code="",
-            error="",
+            # done, with the document kept, but its text could not be read
+            error_code=ExtractFailed.code if doc.extract_error else "",
+            error=doc.extract_error[:2000],
             finished=timezone.now(),
             http_status=doc.http_status,
             final_url=doc.final_url,

@@ -39,7 +39,10 @@ def extract_pdf(body: bytes, url: str | None = None) -> Extracted:
         pages = []
         total = 0
         for page in reader.pages[:_PDF_MAX_PAGES]:
-            page_text = page.extract_text() or ""
+            try:
+                page_text = page.extract_text() or ""
+            except Exception:  # noqa: BLE001 - one broken page: the others still count
+                page_text = ""
             pages.append(page_text)
             total += len(page_text)
             if total > _PDF_MAX_CHARS:
