@@ -174,7 +174,7 @@ def classify(body: bytes, content_type: str | None, url: str | None = None) -> s
     if image_mime(body) is not None:
         return "image"
 
-    binary = is_binary(body)
+    binary = is_binary(body) and not _markup_with_stray_controls(body)
     if mime in _HTML_TYPES:
         return "other" if binary else "html"
     if mime == "application/pdf":
@@ -194,7 +194,7 @@ def classify(body: bytes, content_type: str | None, url: str | None = None) -> s
     if mime in _GENERIC_TYPES:
         if binary:
             return "other"
-        if looks_like_html(body):
+        if looks_like_html(body) or _markup_with_stray_controls(body):
             return "html"
         ext = _extension(url)
         if ext in ("html", "htm", "xhtml", "shtml"):
@@ -205,6 +205,21 @@ def classify(body: bytes, content_type: str | None, url: str | None = None) -> s
             return "other"
         return "text" if _mostly_text(body) else "other"
     return "other"
+
+
+_CONTROL_AND_SPACE = bytes(sorted(_BINARY_BYTES)) + b" \t\r\n\f"
+
+
+def _markup_with_stray_controls(body: bytes) -> bool:
+    """HTML that carries a few stray control bytes (a NUL or 0x1A near the top) is still HTML.
+
+    Binary formats are dense in control bytes; a page that starts like HTML
+    and has fewer than one in a hundred of its first bytes is markup.
+    """
+    head = body[:4096]
+    if not looks_like_html(head.lstrip(_CONTROL_AND_SPACE)):
+        return False
+    return sum(head.count(bytes([b])) for b in _BINARY_BYTES) * 100 < len(head)
 
 
 def _mostly_text(body: bytes) -> bool:

@@ -42,3 +42,6 @@ class Extracted:
     html: str = ""
     markdown: str = ""
     word_count: int = 0
+    # why the document has no text ("no_text"), "" when it has some: an empty
+    # result is reported, never passed off as an article
+    error: str = ""

@@ -7,10 +7,13 @@ from typing import Any
 import lxml.html
 from lxml import etree
 
+from snapshelf.capture.extract.clean import declared_types, page_kind, remove_overlays
 from snapshelf.capture.extract.content import (
     absolutize,
+    glued_inline_texts,
     render_html,
     render_text,
+    restore_inline_spaces,
     run_trafilatura,
     visible_length,
 )
@@ -50,7 +53,7 @@ def extract_html(html_text: str, url: str | None = None) -> Extracted:
     """Metadata and readable main content of an HTML page (already decoded)."""
     tree = parse_page(html_text) if html_text else None
     if tree is None:
-        return Extracted(title=title_from_url(url))
+        return Extracted(title=title_from_url(url), error="no_text")
 
     meta = collect_meta(tree, url)
     resolve = Resolver(meta.base)
@@ -59,9 +62,11 @@ def extract_html(html_text: str, url: str | None = None) -> Extracted:
 
     # metadata is read; what follows never needs scripts, styles or inline SVG,
     # and trafilatura would drop them from its own copy anyway
+    kind = page_kind(tree, meta.tags, declared_types(tree))
     etree.strip_elements(tree, "script", "style", "noscript", "template", "svg", with_tail=False)
     absolutize(tree, resolve)
-    doc, text, readable, markdown = _main_content(tree)
+    remove_overlays(tree)
+    doc, text, readable, markdown = _main_content(tree, kind)
 
     declared_lang = normalize_lang(
         meta.html_lang
@@ -94,15 +99,22 @@ def extract_html(html_text: str, url: str | None = None) -> Extracted:
         html=sanitize_html(readable, meta.base),
         markdown=markdown,
         word_count=word_count(text),
+        error="" if text.strip() else "no_text",
     )
 
 
-def _main_content(tree: lxml.html.HtmlElement) -> tuple[Any, str, str, str]:
+def _main_content(tree: lxml.html.HtmlElement, kind: str) -> tuple[Any, str, str, str]:
     """trafilatura's result (or None), and the text, readable HTML and Markdown of the page.
 
-    Readable HTML is not sanitised yet.
+    A thread is read with its replies (trafilatura's full mode with comments);
+    otherwise the fast mode, and its fallback cascade only when the fast result
+    is short next to the page's visible text. Readable HTML is not sanitised yet.
     """
-    doc = run_trafilatura(tree, fast=True)
+    if kind == "forum":
+        # every post of a thread is content: trafilatura's comment pass finds the replies
+        doc = run_trafilatura(tree, fast=False, comments=True)
+    else:
+        doc = run_trafilatura(tree, fast=True)
     text = render_text(doc.body) if doc is not None and doc.body is not None else ""
     if len(text) < 1500:
         # fast mode sometimes keeps only a fragment (odd layouts, MathJax,
@@ -115,7 +127,6 @@ def _main_content(tree: lxml.html.HtmlElement) -> tuple[Any, str, str, str]:
             )
             if len(retry_text) > 1.5 * len(text):
                 doc, text = retry, retry_text
-
     blocks: list[str] | None = None
     if 0 < len(text) < 500:
         # on short pages trafilatura's own last resort keeps navigation and
@@ -125,6 +136,8 @@ def _main_content(tree: lxml.html.HtmlElement) -> tuple[Any, str, str, str]:
         if not blocks or not all(norm(b) in flat for b in blocks) or norm(" ".join(blocks)) == flat:
             blocks = None
     if text.strip() and blocks is None:
+        restore_inline_spaces(doc.body, glued_inline_texts(tree))
+        text = render_text(doc.body)
         readable = render_html(doc.body)
         markdown = render_markdown(doc.body)
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html as html_lib
 import logging
+import re
 from typing import Any
 
 import lxml.html
@@ -71,14 +72,21 @@ def absolutize(tree: lxml.html.HtmlElement, resolve: Resolver) -> None:
                     break
 
 
-def run_trafilatura(tree: lxml.html.HtmlElement, fast: bool) -> Any:
+def run_trafilatura(tree: lxml.html.HtmlElement, fast: bool, comments: bool = False) -> Any:
+    """trafilatura's result document (or None); with ``comments`` its comment
+    section is appended to the body (forum threads: the replies are the content)."""
     import trafilatura
 
+    options = dict(_FAST_OPTIONS, include_comments=comments)
     try:
-        return trafilatura.bare_extraction(tree, fast=fast, **_FAST_OPTIONS)
+        doc = trafilatura.bare_extraction(tree, fast=fast, **options)
     except Exception:  # trafilatura raises odd errors on odd trees; the fallback copes
         log.debug("trafilatura failed", exc_info=True)
         return None
+    extra = getattr(doc, "commentsbody", None) if doc is not None else None
+    if comments and extra is not None and len(extra) and doc.body is not None:
+        doc.body.extend(list(extra))
+    return doc
 
 
 def visible_length(tree: lxml.html.HtmlElement) -> int:
@@ -224,3 +232,32 @@ def _emit_text(el: etree._Element, parts: list[str], in_pre: bool = False) -> No
         parts.append(BREAK)
     if el.tail:
         parts.append(el.tail)
+
+
+_WORDISH = re.compile(r"[0-9A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]")
+_INLINE = ("a", "b", "strong", "em", "i", "span", "code", "u", "small", "abbr")
+
+
+def glued_inline_texts(tree: lxml.html.HtmlElement) -> set[str]:
+    """Texts of inline elements the page itself glues to the next word ("<a>API</a>s")."""
+    glued = set()
+    for el in tree.iter(*_INLINE):
+        tail = el.tail
+        if tail and _WORDISH.match(tail):
+            glued.add(norm(el.text_content()))
+    return glued
+
+
+def restore_inline_spaces(body: etree._Element, glued: set[str]) -> None:
+    """Put back the space trafilatura's fallback cascade drops after an inline element.
+
+    "<a>Mozilla Foundation</a> and" came out as "Mozilla Foundationand"; the
+    space is restored unless the page itself writes the two words together.
+    """
+    for el in body.iter("ref", "hi"):
+        tail = el.tail
+        if not tail or not _WORDISH.match(tail):
+            continue
+        text = "".join(el.itertext())
+        if text and _WORDISH.match(text[-1]) and norm(text) not in glued:
+            el.tail = " " + tail

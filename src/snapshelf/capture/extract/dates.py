@@ -15,6 +15,7 @@ _DATE_RX = re.compile(
     r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
     r"(?:[\sT]*(\d{1,2})[:：时](\d{2})(?:[:：分](\d{2}))?)?"
 )
+_DMY = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.]((?:19|20)\d{2})\b")
 _DATE_LABEL = re.compile(
     r"(?:发布时间|发表时间|发布日期|更新时间|时间|日期|发表于|发布于|published|posted|date)\s*[：:]?\s*$",
     re.I,
@@ -37,6 +38,16 @@ def _iso_date(value: str) -> str:
     m = _DATE_RX.search(value)
     if m:
         return _date_from_match(m)
+    m = _DMY.search(value)
+    if m:
+        # "13/11/2025": day first when the day says so, month first when the
+        # month does; an ambiguous one is left to the other sources
+        a, b, y = int(m[1]), int(m[2]), int(m[3])
+        day, month = (a, b) if a > 12 >= b else (b, a) if b > 12 >= a else (0, 0)
+        if day:
+            with contextlib.suppress(ValueError):
+                return datetime(y, month, day).date().isoformat()
+        return ""
     with contextlib.suppress(TypeError, ValueError, IndexError):
         dt = parsedate_to_datetime(value)  # "Tue, 24 Jul 2015 05:36:09 GMT"
         if 1990 <= dt.year <= datetime.now().year + 1:

@@ -158,12 +158,51 @@ def pick_title(meta: Meta, url: str | None) -> str:
                 ):
                     cleaned = fuller
                     break
-            return cleaned[:500]
+            return _drop_pipe_suffix(_untruncate(cleaned, meta, sites))[:500]
     return ""
 
 
+_PIPE = re.compile(r"\s+[|｜]\s+")
+_ELLIPSIS = re.compile(r"\s*(?:\.{3}|…)$")
+
+
+def _drop_pipe_suffix(title: str) -> str:
+    """ "Headline | Section | Site" -> "Headline".
+
+    A spaced pipe separates a page's own name from where it sits on a site far
+    more often than it joins two halves of a headline, even when the trailing
+    part is not a name we know; a too-short head is kept whole.
+    """
+    head = _PIPE.split(title, 1)[0].strip()
+    return head if len(head) >= 10 and head != title else title
+
+
+def _untruncate(title: str, meta: Meta, sites: list[str]) -> str:
+    """A title cut short with "..." in a meta tag: the ``<h1>`` or ``<title>`` has it whole."""
+    m = _ELLIPSIS.search(title)
+    if not m:
+        return title
+    stem = title[: m.start()].rstrip()
+    for fuller in (meta.h1, _clean_title(meta.title_tag, sites)):
+        if len(fuller) > len(stem) and fuller.startswith(stem):
+            return fuller
+    return title
+
+
 _BY_PREFIX = re.compile(
-    r"^(?:by|von|par|por|di|door|av|przez|作者|文|记者|撰文|written by)[\s:：/]+", re.I
+    r"^(?:(?:written|posted|published|words|story|reported|text|photos?)\s+by|by|von|par|por|"
+    r"di|door|av|przez|authors?|autor(?:in)?|auteur|verfasst von|geschrieben von|"
+    r"作者|文|记者|撰文|编辑|责任编辑|来源)[\s:：/|]+",
+    re.I,
+)
+# "Author" glued to the name by a page that sets the label in its own element
+_GLUED_LABEL = re.compile(r"^(?:Authors?|Written by|Posted by|By|Autor|Von)(?=[A-Z][a-z])")
+# page text that bylines pick up around the name
+_BYLINE_JUNK = re.compile(
+    r"\s*(?:view (?:all|more) (?:posts|articles|stories)|more (?:posts|articles|stories) by|"
+    r"(?:see|read) (?:full )?(?:bio|profile)|follow(?: on| me)?\b|contact (?:the )?author|"
+    r"all posts by|send email|e-?mail (?:the )?author|\d+\s+(?:posts|articles)\b).*$",
+    re.I,
 )
 
 
@@ -176,7 +215,9 @@ _TRAILING_DATE = re.compile(
 
 def _clean_author(value: str) -> str:
     value = norm(html_lib.unescape(value))
+    value = _GLUED_LABEL.sub("", value)
     value = _BY_PREFIX.sub("", value)
+    value = _BYLINE_JUNK.sub("", value)
     value = _TRAILING_DATE.sub("", value).strip(" ,;|·-–—")
     if (
         not value

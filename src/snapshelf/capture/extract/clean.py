@@ -1,0 +1,172 @@
+"""Before the main-content pass: overlays out, and what kind of page this is.
+
+Cookie banners, consent managers, newsletter pop-ups and other modal dialogs
+sit in the markup of every page of a site; when the real content is hard to
+find (forums, shops) a content extractor happily returns them instead. They
+are recognised by their role (``<dialog>``, ``role=dialog``, ``aria-modal``)
+or by the names sites give them, never by their wording, and removed unless
+they hold the page's headline or most of its text.
+
+The page kind decides how the main content is read (see :mod:`.article`):
+threads keep every post, so they are read with trafilatura's comment handling
+on. It comes from what the page declares (schema.org types, Open Graph type,
+the generator) and from its structure (several sibling posts).
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+from lxml import etree
+
+_OVERLAY_NAME = re.compile(
+    r"(?:^|[\s_-])(?:cookies?|consent|gdpr|onetrust|cookiebot|didomi|usercentrics|"
+    r"newsletter|modal|popup|pop-up|popover|lightbox|interstitial|"
+    r"cookie(?:notice|banner|bar|law)|cc-(?:window|banner)|"
+    r"app-?banner|smart-?banner|pwa-?install)(?:$|[\s_-])",
+    re.I,
+)
+_XP_NAMED = etree.XPath("//body//*[@class or @id]")
+_XP_DIALOG = etree.XPath(
+    "//body//dialog | //body//*[@role='dialog' or @role='alertdialog' or @aria-modal='true']"
+)
+_KEEP_INSIDE = ("h1", "article", "main")
+
+
+def _text_len(el: etree._Element) -> int:
+    return len("".join(el.itertext()))
+
+
+class Removed(list):
+    """The overlays taken out of a tree, in a form that can put them back."""
+
+    def snippets(self) -> list[str]:
+        """The start of each removed overlay's text (to recognise it in a result)."""
+        out = []
+        for _, _, el in self:
+            text = " ".join("".join(el.itertext()).split())
+            if len(text) >= 20:
+                out.append(text[:60])
+        return out
+
+    def restore(self) -> None:
+        for parent, index, el in reversed(self):
+            parent.insert(index, el)
+        self.clear()
+
+
+def remove_overlays(tree: lxml.html.HtmlElement) -> Removed:
+    """Take out dialogs, consent banners and pop-ups; return them (see :class:`Removed`).
+
+    An element is kept when it contains the headline, an ``<article>`` or
+    ``<main>``, or more than a third of the body's text: a wrapper whose class
+    says ``modal-open`` is the page, not a pop-up.
+    """
+    removed = Removed()
+    body = tree.find("body")
+    if body is None:
+        return removed
+    candidates = list(_XP_DIALOG(tree))
+    for el in _XP_NAMED(tree):
+        if el.tag in ("body", "html", "main", "article", "p", "a", "span", "li", "img"):
+            continue
+        marker = f"{el.get('class', '')} {el.get('id', '')}"
+        if _OVERLAY_NAME.search(marker):
+            candidates.append(el)
+    body_len = 0
+    gone: set[etree._Element] = set()
+    for el in candidates:
+        parent = el.getparent()
+        if parent is None or not isinstance(el.tag, str):
+            continue
+        if gone and any(a in gone for a in el.iterancestors()):
+            continue  # already out with an ancestor
+        if any(el.find(f".//{tag}") is not None for tag in _KEEP_INSIDE):
+            continue
+        if not body_len:
+            body_len = max(1, _text_len(body))
+        if _text_len(el) * 3 > body_len:
+            continue
+        index = parent.index(el)
+        _keep_tail(el, parent, index)
+        parent.remove(el)
+        removed.append((parent, index, el))
+        gone.add(el)
+    return removed
+
+
+def _keep_tail(el: etree._Element, parent: etree._Element, index: int) -> None:
+    """Move an element's tail text to where it would be without the element."""
+    if not el.tail:
+        return
+    if index > 0:
+        prev = parent[index - 1]
+        prev.tail = (prev.tail or "") + el.tail
+    else:
+        parent.text = (parent.text or "") + el.tail
+    el.tail = None
+
+
+_FORUM_TYPES = {"discussionforumposting", "qapage", "comment", "question", "answer"}
+_PRODUCT_TYPES = {"product", "productgroup", "offer", "aggregateoffer"}
+_FORUM_GENERATORS = re.compile(
+    r"discourse|vbulletin|phpbb|xenforo|invision|mybb|discuz|smf|nodebb|flarum|vanilla|"
+    r"simple machines",
+    re.I,
+)
+_LD_TYPE = re.compile(r'"@type"\s*:\s*(?:\[\s*)?"(?:https?://schema\.org/)?([A-Za-z]+)"')
+# forum software names its posts "post"/"message"; "comment" and "reply" are
+# also the comment section under a news article, which is not content
+_POST_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:post|message|topic-body|postbody|post-body|messageContent|cPost|"
+    r"crawler-post)(?:$|[\s_-])",
+    re.I,
+)
+_REPLY_CLASS = re.compile(r"(?:^|[\s_-])(?:comment|reply|answer)(?:$|[\s_-])", re.I)
+_XP_CLASSED = etree.XPath("//body//*[@class]")
+
+
+def declared_types(tree: lxml.html.HtmlElement) -> set[str]:
+    """schema.org types the page declares (JSON-LD and microdata), lower-case."""
+    found: set[str] = set()
+    for el in tree.iter("script"):
+        if "ld+json" in (el.get("type") or "").lower() and el.text:
+            found.update(t.lower() for t in _LD_TYPE.findall(el.text))
+    for el in tree.iterfind(".//*[@itemtype]"):
+        for value in el.get("itemtype", "").split():
+            found.add(value.rstrip("/").rsplit("/", 1)[-1].lower())
+    return found
+
+
+def page_kind(tree: lxml.html.HtmlElement, tags: dict[str, str], types: set[str]) -> str:
+    """ "forum", "product" or "" (an article or anything else)."""
+    og_type = tags.get("og:type", "").lower()
+    if types & {"discussionforumposting", "qapage"}:
+        return "forum"
+    if _FORUM_GENERATORS.search(tags.get("generator", "")):
+        return "forum"
+    if "product" in types or og_type.startswith("product"):
+        return "product"
+    if types & _FORUM_TYPES and _repeated_posts(tree, _REPLY_CLASS) >= 3:
+        return "forum"
+    if og_type != "article" and _repeated_posts(tree, _POST_CLASS) >= 4:
+        return "forum"
+    return ""
+
+
+def _repeated_posts(tree: lxml.html.HtmlElement, names: re.Pattern[str]) -> int:
+    """How many siblings share a post-like class and each hold some text."""
+    groups: dict[tuple[int, str], int] = {}
+    for seen, el in enumerate(_XP_CLASSED(tree)):
+        if seen > 20000:
+            break
+        cls = el.get("class", "")
+        if not (_POST_CLASS.search(cls) or names.search(cls)):
+            continue
+        parent = el.getparent()
+        if parent is None or _text_len(el) < 40:
+            continue
+        key = (id(parent), " ".join(sorted(cls.split())))
+        groups[key] = groups.get(key, 0) + 1
+    return max(groups.values(), default=0)
