@@ -327,6 +327,8 @@ def test_save_page_keeps_an_existing_title(client, user):
     client.force_login(user)
     data = {"url": "https://example.org/x", "title": "First"}
     client.post(reverse("bookmarklet-save"), data)
+    # captured meanwhile: while it is queued, another save joins it (one capture at a time)
+    Link.objects.get(owner=user).snapshots.update(status="done")
     client.post(reverse("bookmarklet-save"), {**data, "title": "Second"})
     link = Link.objects.get(owner=user)
     assert link.title == "First"

@@ -73,6 +73,8 @@ def test_htmx_add_returns_the_row(client_a, user):
 
 def test_duplicate_url_adds_a_version_not_a_link(client_a, user):
     client_a.post(reverse("link-add"), {"url": "https://example.org/dup"})
+    # captured meanwhile: while it is queued, another add joins it (one capture at a time)
+    Link.objects.get(owner=user).snapshots.update(status="done")
     client_a.post(reverse("link-add"), {"url": "https://example.org/dup", "again": "1"})
     link = Link.objects.get(owner=user)
     assert link.snapshots.count() == 2
@@ -96,6 +98,7 @@ def test_readding_a_saved_link_asks_before_snapshotting_again(client_a, user):
 
 def test_htmx_resave_replaces_the_old_row(client_a, user):
     client_a.post(reverse("link-add"), {"url": "https://example.org/again"}, **HX)
+    Link.objects.get(owner=user).snapshots.update(status="done")  # captured meanwhile
     r = client_a.post(reverse("link-add"), {"url": "https://example.org/again", "again": "1"}, **HX)
     link = Link.objects.get(owner=user)
     html = r.content.decode()
