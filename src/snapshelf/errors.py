@@ -107,3 +107,10 @@ class ExtractFailed(CaptureError):
     be read (a malformed or encrypted PDF). A done snapshot carries this code."""
 
     code = "extract_failed"
+
+
+class ForbiddenURL(InvalidURL):
+    """Refused when submitted: the egress guard forbids the destination (a private
+    address, a non-web port). An InvalidURL for every way in; its code says why."""
+
+    code = "blocked"

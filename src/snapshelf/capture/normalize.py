@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+import httpx
+
 from snapshelf.errors import InvalidURL
 
 _TRACKING = re.compile(
@@ -41,7 +43,9 @@ def normalize_url(raw: str) -> str:
     else:
         try:
             netloc = host.encode("idna").decode("ascii").lower()
-        except UnicodeError:
+            if "xn--" in netloc:  # A-labels must decode as the fetcher decodes them
+                _ = httpx.URL(f"http://{netloc}/").host
+        except (UnicodeError, ValueError, httpx.InvalidURL):
             raise InvalidURL(f"the host name is not valid: {host!r}") from None
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         netloc += f":{port}"

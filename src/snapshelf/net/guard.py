@@ -277,7 +277,8 @@ class Guard:
         """Validate ``url`` for fetching and return it parsed (see :meth:`check_url`)."""
         try:
             parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
-        except (httpx.InvalidURL, TypeError, ValueError) as exc:
+            raw_host = parsed.host  # decodes "xn--" labels: an invalid one raises here
+        except (httpx.InvalidURL, TypeError, ValueError) as exc:  # IDNAError is a ValueError
             raise errors.InvalidURL(f"not a valid URL: {url!r} ({exc})") from exc
         scheme = parsed.scheme
         if not scheme:
@@ -288,7 +289,7 @@ class Guard:
             raise errors.InvalidURL(
                 f"URLs with a user name or password before the host are not fetched: {url!r}"
             )
-        host = _normalise_host(parsed.host)
+        host = _normalise_host(raw_host)
         if not host:
             raise errors.InvalidURL(f"URL has no host: {url!r}")
         port = parsed.port if parsed.port is not None else (443 if scheme == "https" else 80)

@@ -17,12 +17,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from snapshelf.capture.normalize import normalize_url
+from snapshelf.errors import Blocked, ConnectionFailed, ForbiddenURL
 from snapshelf.jobs import heartbeat
 from snapshelf.jobs.capture import Captured, run_capture
 from snapshelf.jobs.tasks import enqueue_capture
 from snapshelf.library import records, watch
 from snapshelf.library.models import Link, Snapshot, new_share_token
 from snapshelf.library.removal import delete_snapshot
+from snapshelf.net import Guard
 from snapshelf.services import quota
 
 
@@ -119,7 +121,7 @@ def save_link(
     `title` fills the link's title only when it has none. `limited` takes one capture
     from the user's hourly quota (the CLI, the operator's own door, passes False).
     Raises InvalidURL for a URL that cannot be captured, QuotaExceeded when over quota."""
-    normalize_url(url)  # a URL that cannot be saved costs no quota
+    check_destination(url)  # a URL that cannot be saved costs no quota
     _take_quota(owner, 1, limited)
     with transaction.atomic():  # the capture starts after: never inside the transaction
         link, _created = records.get_or_create_link(owner, url)
@@ -133,6 +135,23 @@ def save_link(
                 link.save(update_fields=["capture_mode"])
         _fill_title(link, title)
     return _saved(link, snap, wait)
+
+
+def check_destination(url: str) -> str:
+    """The normalised URL, if the egress guard would let a capture reach it: refused now
+    (ForbiddenURL, an InvalidURL) rather than failing later in the worker, which checks
+    again when it connects (DNS answers change). A name that does not resolve now is
+    accepted: the capture will say so, and may be retried."""
+    normalized = normalize_url(url)
+    guard = Guard.from_env()
+    try:
+        parsed = guard.parse_url(normalized)
+        guard.resolve(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
+    except Blocked as exc:
+        raise ForbiddenURL(str(exc)) from None
+    except ConnectionFailed:  # unresolvable now: the capture decides
+        pass
+    return normalized
 
 
 def _join_pending(link: Link, *, force: bool, mode: str | None) -> Snapshot | None:
@@ -173,7 +192,7 @@ def save_page(
 ) -> Saved:
     """Save a page as the user's own browser sent it (behind a log-in, say): the sent
     HTML is the document; its resources are fetched through the egress guard."""
-    normalize_url(url)
+    normalize_url(url)  # not check_destination: the page itself may be an intranet's
     _take_quota(owner, 1, limited)
     with transaction.atomic():
         link, snap = records.add_uploaded(owner, url, html, tags)

@@ -9,9 +9,10 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from snapshelf.capture.normalize import normalize_url
-from snapshelf.errors import InvalidURL
+from snapshelf.errors import ForbiddenURL, InvalidURL
 from snapshelf.library.records import clean_tag_names
 from snapshelf.services.bulk import ACTIONS
+from snapshelf.services.links import check_destination
 
 BULK_LABELS = {
     "add_tags": _("Add tags"),
@@ -70,6 +71,18 @@ class AddLinkForm(forms.Form):
 
     def clean_tags(self) -> list[str]:
         return clean_tag_names([self.cleaned_data.get("tags", "")])
+
+    def clean(self) -> dict:
+        """A destination the egress guard forbids is refused now, not by the worker later
+        (not for a page the user's browser sends: that page may be an intranet's)."""
+        cleaned = super().clean()
+        url = cleaned.get("url")
+        if url and not cleaned.get("html"):
+            try:
+                check_destination(url)
+            except ForbiddenURL as exc:
+                self.add_error("url", str(exc))
+        return cleaned
 
 
 class BulkForm(forms.Form):
