@@ -146,18 +146,20 @@ def related_links(link: Link, *, public_only: bool = False, limit: int = 5) -> l
     if limit <= 0 or link.pk is None:
         return []
     version = library_version(link.owner_id)
-    key = f"related:v2:{link.pk}:{int(public_only)}:{limit}:{version}"
+    # what is cached holds no words of the interface: the reason is written in the
+    # language of each request that shows it
+    key = f"related:v3:{link.pk}:{int(public_only)}:{limit}:{version}"
     found = cache.get(key)
     if found is None:
         matches = _by_text(link, public_only, limit)
         pairs = _source_pairs(link, matches)
-        found = [(m.doc_id, m.score, _reason(m, pairs)) for m in matches]
+        found = [(m.doc_id, m.score, readable_terms(m.terms, pairs), m.tags) for m in matches]
         cache.set(key, found, CACHE_SECONDS)
     if not found:
         return _by_tags(link, public_only=public_only, limit=limit)
     # unordered: with the model's ordering SQLite walked the owner's (owner, created)
     # index over every link of the library instead of looking up five ids (~50 ms at 100k)
-    rows = Link.objects.filter(owner_id=link.owner_id, pk__in=[pk for pk, _s, _r in found])
+    rows = Link.objects.filter(owner_id=link.owner_id, pk__in=[pk for pk, *_rest in found])
     rows = rows.order_by()
     if public_only:  # checked again on every call: what may be shown is not cached
         rows = rows.filter(visibility=Link.Visibility.PUBLIC)
@@ -168,8 +170,8 @@ def related_links(link: Link, *, public_only: bool = False, limit: int = 5) -> l
         )
     }
     return [
-        RelatedLink(link=links[pk], score=score, reason=reason)
-        for pk, score, reason in found
+        RelatedLink(link=links[pk], score=score, reason=_reason(terms, tags))
+        for pk, score, terms, tags in found
         if pk in links
     ]
 
@@ -204,13 +206,12 @@ def readable_terms(terms: tuple[str, ...], pairs: Container[tuple[str, str]]) ->
     return out
 
 
-def _reason(match: engine.Match, pairs: Container[tuple[str, str]] = frozenset()) -> str:
+def _reason(terms: list[str], tags: tuple[str, ...]) -> str:
     parts = []
-    if match.terms:
-        shown = ", ".join(readable_terms(match.terms, pairs)[:REASON_TERMS])
-        parts.append(_("Shared terms: %(terms)s") % {"terms": shown})
-    if match.tags:
-        parts.append(_("Shared tags: %(tags)s") % {"tags": ", ".join(match.tags)})
+    if terms:
+        parts.append(_("Shared terms: %(terms)s") % {"terms": ", ".join(terms[:REASON_TERMS])})
+    if tags:
+        parts.append(_("Shared tags: %(tags)s") % {"tags": ", ".join(tags)})
     return " · ".join(parts)
 
 

@@ -10,6 +10,8 @@ short on purpose: the broad "stop lists" of search engines also drop words such 
 
 from __future__ import annotations
 
+from snapshelf.text.analyzer import is_cjk
+
 # Whitespace-separated words: easier to read and to extend than a list of strings.
 ENGLISH = frozenset(
     """
@@ -39,3 +41,28 @@ STOPWORDS = ENGLISH | CHINESE
 def is_stopword(term: str) -> bool:
     """Whether an analyzer token is a function word (tokens are already case-folded)."""
     return term in STOPWORDS
+
+
+#: Words too general to explain why two pages are related, though not function words:
+#: in a small library they are rare enough to weigh, and "said, like" reads as noise.
+GENERIC = frozenset(
+    """
+    said says say saying like likes liked also new one two three four five first second
+    last next year years time times people make makes made get gets got use uses used
+    using way ways well good better best see seen know known think want need needs going
+    go goes went come came take took back even still really thing things lot lots part
+    day days week weeks today now right left yes ok etc page pages read more most less
+    many much little big small great long high low old
+    """.split()  # noqa: SIM905
+)
+
+
+def worth_showing(term: str) -> bool:
+    """Whether an analyzer token may be shown as a reason: a word that names something,
+    not a number, a function word, a general word, a lone CJK character or a CJK bigram
+    that begins or ends with a particle (的行, 场的: across a word boundary)."""
+    if not term or term in STOPWORDS or term in GENERIC:
+        return False
+    if is_cjk(term[0]):
+        return len(term) == 2 and term[0] not in CHINESE and term[1] not in CHINESE
+    return len(term) >= 3 and not any(c.isdigit() for c in term)
