@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest
-from ninja import Path, Query, Router, Status
+from ninja import Path, Query, Router, Schema, Status
+from pydantic import Field
 
 from snapshelf.api import pagination
 from snapshelf.api.auth import user_of
-from snapshelf.api.errors import responses
+from snapshelf.api.errors import ApiError, responses
 from snapshelf.api.rows import link_dicts
 from snapshelf.api.schemas import (
     MAX_ID,
@@ -54,6 +57,38 @@ def create_link(request: HttpRequest, body: LinkCreate):
         mode=body.capture_mode,
     )
     link = door.get_link(user_of(request), saved.link.pk)
+    return Status(201, {"link": link_out(link), "snapshot": snapshot_brief(saved.snapshot)})
+
+
+class PageCreate(Schema):
+    """A page as the user's browser shows it (behind a log-in, say)."""
+
+    url: Annotated[Text, Field(min_length=1, max_length=4000)]
+    html: Annotated[Text, Field(min_length=1, description="the document's HTML (outerHTML)")]
+    tags: Annotated[list[TagName], Field(max_length=100)] = []
+    title: Annotated[Text, Field(max_length=500)] = ""
+    note: Annotated[Text, Field(max_length=100_000)] | None = None
+
+
+@router.post("/links/page", response=responses({201: SavedOut}, 413), summary="Save a page's HTML")
+def create_from_page(request: HttpRequest, body: PageCreate):
+    """Save the page as your browser sent it: the HTML is the document (nothing is
+    fetched for it); its images and stylesheets are fetched through the egress guard.
+
+    For pages behind a log-in (what the browser extension's "Send the page as shown" and
+    the second bookmarklet do). 413 too_large over the capture's document size limit.
+    Takes one capture from your hourly quota."""
+    html = body.html.encode("utf-8")
+    limit = settings.SNAPSHELF_CAPTURE["max_document_bytes"]
+    if len(html) > limit:
+        raise ApiError(413, "too_large", f"The page is larger than {limit // 2**20} MB.")
+    owner = user_of(request)
+    title = " ".join(body.title.split())
+    with transaction.atomic():  # the note is written with the link, before the capture
+        saved = door.save_page(owner, body.url, html, tags=body.tags, title=title)
+        if body.note is not None:
+            door.edit_link(owner, saved.link, door.LinkChanges(note=body.note))
+    link = door.get_link(owner, saved.link.pk)
     return Status(201, {"link": link_out(link), "snapshot": snapshot_brief(saved.snapshot)})
 
 
