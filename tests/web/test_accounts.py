@@ -134,17 +134,27 @@ def test_login_wrong_password_shows_error(client, user):
     assert not logged_in(client)
 
 
-def test_five_failures_for_a_username_block_even_the_right_password(client, user):
+def test_five_failures_for_a_username_block_that_client_even_with_the_right_password(user):
+    attacker = Client(REMOTE_ADDR="203.0.113.5")
     for _ in range(ratelimit.MAX_PER_USERNAME):
-        post_login(client, "alice", "wrong-password")
-    response = post_login(client, "alice", PASSWORD)
+        post_login(attacker, "alice", "wrong-password")
+    response = post_login(attacker, "alice", PASSWORD)
     assert response.status_code == 200
-    assert not logged_in(client)
+    assert not logged_in(attacker)
     body = html.unescape(response.content.decode())
     assert re.search(r"Too many failed attempts\. Try again in 1[45] minutes\.", body)
-    # another client address is held back too: the limit is per username
-    other = Client(REMOTE_ADDR="10.9.8.7")
-    assert not logged_in(other) and post_login(other, "alice", PASSWORD).status_code == 200
+    # the real alice, from her own address, is not locked out by someone else's failures
+    alice = Client(REMOTE_ADDR="198.51.100.7")
+    assert post_login(alice, "alice", PASSWORD).status_code == 302 and logged_in(alice)
+    # while the attacker is still held back for that name
+    assert post_login(attacker, "alice", PASSWORD).status_code == 200
+
+
+def test_failures_from_many_addresses_do_not_lock_the_user_out(user):
+    for i in range(3 * ratelimit.MAX_PER_USERNAME):
+        post_login(Client(REMOTE_ADDR=f"203.0.113.{i + 1}"), "alice", "wrong-password")
+    alice = Client(REMOTE_ADDR="198.51.100.7")
+    assert post_login(alice, "alice", PASSWORD).status_code == 302
 
 
 def test_four_failures_do_not_block(client, user):

@@ -32,7 +32,7 @@ class RateLimitedAuthenticationForm(AuthenticationForm):
         except forms.ValidationError:
             ratelimit.record_failure(username, address)
             raise
-        ratelimit.clear_username(username)
+        ratelimit.clear_username(username, address)
         return data
 
 
