@@ -205,3 +205,14 @@ def test_markup_with_stray_control_bytes_is_html() -> None:
     assert classify(body, None) == "html"
     assert classify(b"\x00\x01\x02\x03" * 100, "text/html") == "other"
     assert classify(b"<html>" + b"\x00\x01" * 200, "text/html") == "other"
+
+
+def test_a_title_is_unescaped_once():
+    """<title>Escaping &amp;amp; in HTML</title> reads "Escaping &amp; in HTML" in a
+    browser: the parser decodes it once, and nothing may decode it again (issue 24.5)."""
+    body = "<p>" + "Entities in markup need escaping. " * 20 + "</p>"
+    page = f"<html><head><title>Escaping &amp;amp; in HTML</title></head><body>{body}</body></html>"
+    assert extract_html(page).title == "Escaping &amp; in HTML"
+    ld = '<script type="application/ld+json">{"headline": "Tom &amp; Jerry"}</script>'
+    page = f"<html><head><title>Tom &amp; Jerry</title>{ld}</head><body>{body}</body></html>"
+    assert extract_html(page).title == "Tom & Jerry"  # JSON-LD text holds HTML entities

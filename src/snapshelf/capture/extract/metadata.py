@@ -135,7 +135,9 @@ def pick_title(meta: Meta, url: str | None) -> str:
     candidates += [meta.tags.get(key, "") for key in _TITLE_META_KEYS]
     candidates += [meta.title_tag, meta.h1]
     for candidate in candidates:
-        cleaned = _clean_title(html_lib.unescape(candidate), sites) if candidate else ""
+        # already text: the parser decoded <title> and attributes, ld_text JSON-LD; one
+        # more unescape would turn a title about "&amp;amp;" into one about "&"
+        cleaned = _clean_title(candidate, sites) if candidate else ""
         h1 = meta.h1
         # "Headline_Section" / "Headline - Section" where the page's own <h1>
         # is the leading segment: the rest is navigation
