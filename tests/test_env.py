@@ -141,8 +141,9 @@ def test_values_are_parsed() -> None:
     assert env.get("SNAPSHELF_CAPTURE_DEADLINE", {}) == 60.0
     assert env.get("SNAPSHELF_HTTPS", {}) is False
     assert env.get("SNAPSHELF_HTTPS", {"SNAPSHELF_HTTPS": "1"}) is True
-    assert env.get("SNAPSHELF_OPEN_SIGNUP", {}) is True
-    assert env.get("SNAPSHELF_OPEN_SIGNUP", {"SNAPSHELF_OPEN_SIGNUP": "0"}) is False
+    assert env.get("SNAPSHELF_OPEN_SIGNUP", {}) is False  # closed unless opened
+    assert env.get("SNAPSHELF_OPEN_SIGNUP", {"SNAPSHELF_OPEN_SIGNUP": "1"}) is True
+    assert env.get("SNAPSHELF_OPEN_SIGNUP", {"SNAPSHELF_OPEN_SIGNUP": "yes"}) is False
     assert env.get("SNAPSHELF_BASE_URL", {"SNAPSHELF_BASE_URL": "https://x.test/"}) == (
         "https://x.test"
     )

@@ -55,11 +55,6 @@ def _flag(value: str) -> bool:
     return value == "1"
 
 
-def _flag_unless_0(value: str) -> bool:
-    """Off only when exactly "0"."""
-    return value != "0"
-
-
 def _comma_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
@@ -135,7 +130,13 @@ _DECLARED = [
         "where `collectstatic` copies static files (empty: not used)",
     ),
     Variable("SNAPSHELF_LOG_LEVEL", "WARNING", _text, "level of the log on standard error"),
-    Variable("SNAPSHELF_OPEN_SIGNUP", "1", _flag_unless_0, "0: no sign-up page"),
+    Variable("SNAPSHELF_OPEN_SIGNUP", "0", _flag, "1: anyone may create an account"),
+    Variable(
+        "SNAPSHELF_SIGNUPS_PER_HOUR",
+        "3",
+        int,
+        "accounts one client address may create per hour on the sign-up page (0: no limit)",
+    ),
     Variable("SNAPSHELF_HTTPS", "", _flag, "1: behind HTTPS (secure cookies, HSTS, redirect)"),
     Variable(
         "SNAPSHELF_HSTS_SECONDS",

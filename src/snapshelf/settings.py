@@ -110,8 +110,12 @@ STATIC_ROOT = env.get("SNAPSHELF_STATIC_ROOT")
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-#: Anyone may create an account on the sign-up page; "0" leaves only the CLI and the admin.
+#: Anyone may create an account on the sign-up page only when the operator says so ("1");
+#: by default only the CLI and the admin add users, since a server reachable from the
+#: internet would otherwise hand captures and storage to strangers.
 SNAPSHELF_OPEN_SIGNUP = env.get("SNAPSHELF_OPEN_SIGNUP")
+#: Accounts one client address may create per hour on the sign-up page (0: no limit).
+SNAPSHELF_SIGNUPS_PER_HOUR = env.get("SNAPSHELF_SIGNUPS_PER_HOUR")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

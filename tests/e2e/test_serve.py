@@ -24,7 +24,7 @@ ARTICLE = "/mdn/css/styling-text/web-fonts/web-font-finished.html"
 @pytest.fixture
 def served(tmp_path):
     """A running `snapshelf serve` on a free port; yields its base URL."""
-    env = instance_env(tmp_path / "data", SNAPSHELF_WORKERS="2")
+    env = instance_env(tmp_path / "data", SNAPSHELF_WORKERS="2", SNAPSHELF_OPEN_SIGNUP="1")
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(

@@ -45,6 +45,23 @@ def logged_in(client) -> bool:
 # --- sign-up -----------------------------------------------------------------------------
 
 
+@pytest.fixture
+def open_signup(settings):
+    """Sign-up is off unless the operator turns it on: these tests turn it on."""
+    settings.SNAPSHELF_OPEN_SIGNUP = True
+    return settings
+
+
+def test_by_default_there_is_no_sign_up(client):
+    # the test settings are the defaults (nothing sets SNAPSHELF_OPEN_SIGNUP)
+    page = client.get(reverse("login")).content.decode()
+    assert 'name="username"' in page and reverse("signup") not in page
+    assert client.get(reverse("signup")).status_code == 404
+    data = {"username": "carol", "password1": "x-Strong-pass-91", "password2": "x-Strong-pass-91"}
+    assert client.post(reverse("signup"), data).status_code == 404
+    assert not get_user_model().objects.filter(username="carol").exists()
+
+
 def test_login_page_links_to_signup_only_when_open(client, settings):
     settings.SNAPSHELF_OPEN_SIGNUP = True
     page = client.get(reverse("login")).content.decode()
@@ -55,6 +72,29 @@ def test_login_page_links_to_signup_only_when_open(client, settings):
     assert reverse("signup") not in page
 
 
+def test_one_address_may_create_only_a_few_accounts_an_hour(open_signup):
+    open_signup.SNAPSHELF_SIGNUPS_PER_HOUR = 3
+    mint = Client(REMOTE_ADDR="203.0.113.9")
+    for i in range(3):
+        data = {
+            "username": f"bot{i}",
+            "password1": "x-Strong-pass-91",
+            "password2": "x-Strong-pass-91",
+        }
+        assert mint.post(reverse("signup"), data).status_code == 302
+        mint.logout()
+    data = {"username": "bot3", "password1": "x-Strong-pass-91", "password2": "x-Strong-pass-91"}
+    response = mint.post(reverse("signup"), data)
+    assert response.status_code == 429 and int(response["Retry-After"]) > 3000
+    assert "Too many accounts were created from your address" in html.unescape(
+        response.content.decode()
+    )
+    assert not get_user_model().objects.filter(username="bot3").exists()
+    # someone else is not held back by that address
+    other = Client(REMOTE_ADDR="198.51.100.20")
+    assert other.post(reverse("signup"), data).status_code == 302
+
+
 def test_signup_is_404_when_closed(client, settings):
     settings.SNAPSHELF_OPEN_SIGNUP = False
     assert client.get(reverse("signup")).status_code == 404
@@ -63,7 +103,7 @@ def test_signup_is_404_when_closed(client, settings):
     assert not get_user_model().objects.filter(username="carol").exists()
 
 
-def test_signup_creates_account_logs_in_and_sets_nickname(client):
+def test_signup_creates_account_logs_in_and_sets_nickname(client, open_signup):
     data = {
         "username": "carol",
         "password1": "x-Strong-pass-91",
@@ -78,14 +118,14 @@ def test_signup_creates_account_logs_in_and_sets_nickname(client):
     assert client.get(reverse("settings")).status_code == 200
 
 
-def test_signup_blank_nickname_keeps_generated_one(client):
+def test_signup_blank_nickname_keeps_generated_one(client, open_signup):
     data = {"username": "dave", "password1": "x-Strong-pass-91", "password2": "x-Strong-pass-91"}
     assert client.post(reverse("signup"), data).status_code == 302
     assert re.fullmatch(r"user-[0-9a-f]{8}", Profile.objects.get(user__username="dave").nickname)
 
 
 @pytest.mark.parametrize("nickname", ["ALICE-nick", "a", "has space", "<b>x</b>", "x" * 41, "a/b"])
-def test_signup_refuses_bad_or_taken_nickname(client, user, nickname):
+def test_signup_refuses_bad_or_taken_nickname(client, user, nickname, open_signup):
     Profile.objects.filter(user=user).update(nickname="alice-nick")
     data = {
         "username": "erin",
@@ -100,7 +140,7 @@ def test_signup_refuses_bad_or_taken_nickname(client, user, nickname):
     assert "<b>x</b>" not in response.content.decode()
 
 
-def test_signup_applies_django_password_validators(client):
+def test_signup_applies_django_password_validators(client, open_signup):
     data = {"username": "frank", "password1": "12345678", "password2": "12345678"}
     response = client.post(reverse("signup"), data)
     assert response.status_code == 200

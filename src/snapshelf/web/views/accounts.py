@@ -14,9 +14,11 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escapejs
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 from django.views.i18n import set_language
 
+from snapshelf.accounts import ratelimit
 from snapshelf.accounts.forms import RateLimitedAuthenticationForm
 from snapshelf.accounts.models import ApiToken, Feed, Profile
 from snapshelf.capture.browser_service import browser_available
@@ -43,17 +45,38 @@ class SnapshelfLoginView(LoginView):
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
-    """Open sign-up; 404 when the operator closed it (SNAPSHELF_OPEN_SIGNUP=0)."""
+    """Sign-up, only when the operator opened it (SNAPSHELF_OPEN_SIGNUP=1), else 404; one
+    client address may create SNAPSHELF_SIGNUPS_PER_HOUR accounts an hour (then 429)."""
     if not settings.SNAPSHELF_OPEN_SIGNUP:
         raise Http404("sign-up is closed")
     if request.user.is_authenticated:
         return redirect("home")
     form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, _("Welcome to Snapshelf!"))
-        return redirect("home")
+    address = ratelimit.client_address(request)
+    if request.method == "POST":
+        block = ratelimit.signup_blocked(address)
+        if block is not None:
+            form = SignupForm()  # nothing is checked or kept from a refused request
+            form.add_error(
+                None,
+                ngettext(
+                    "Too many accounts were created from your address. "
+                    "Try again in %(minutes)d minute.",
+                    "Too many accounts were created from your address. "
+                    "Try again in %(minutes)d minutes.",
+                    block.minutes,
+                )
+                % {"minutes": block.minutes},
+            )
+            response = render(request, "registration/signup.html", {"form": form}, status=429)
+            response["Retry-After"] = str(block.retry_after)
+            return response
+        if form.is_valid():
+            user = form.save()
+            ratelimit.record_signup(address)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome to Snapshelf!"))
+            return redirect("home")
     return render(request, "registration/signup.html", {"form": form})
 
 
