@@ -5,6 +5,7 @@ database, so the blob list and the counts match the copied rows exactly."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -62,8 +63,13 @@ def _discard(target: Path, created_dir: bool) -> None:
 def _write_backup(target: Path, progress: Progress) -> dict[str, Any]:
     dump = dump_for(connection)
     db_file = target / dump.file_name
+    # password hashes, tokens, every private link: the owner's alone (0600), whatever the
+    # umask; created so before the dump writes to it, and made so again after
+    os.close(os.open(db_file, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(db_file, 0o600)
     progress("copying the database", 0, 1)
     with dump.copy(db_file) as cursor:
+        os.chmod(db_file, 0o600)
         progress("copying the database", 1, 1)
         copy = _CopyReader(cursor)
         counts = copy.counts()
