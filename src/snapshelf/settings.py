@@ -120,6 +120,19 @@ SNAPSHELF_SIGNUPS_PER_HOUR = env.get("SNAPSHELF_SIGNUPS_PER_HOUR")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+#: Single sign-on with an OpenID Connect provider (snapshelf.accounts.oidc): on when an
+#: issuer and a client id are set. The backend does nothing while it is off.
+SNAPSHELF_OIDC = {
+    "issuer": env.get("SNAPSHELF_OIDC_ISSUER"),
+    "client_id": env.get("SNAPSHELF_OIDC_CLIENT_ID"),
+    "client_secret": env.get("SNAPSHELF_OIDC_CLIENT_SECRET"),
+    "name": env.get("SNAPSHELF_OIDC_NAME"),
+    "create_users": env.get("SNAPSHELF_OIDC_CREATE_USERS"),
+}
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "snapshelf.accounts.oidc.Backend",
+]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -161,6 +174,15 @@ if SNAPSHELF_REDIS_URL:
     }
 else:
     HUEY.update(huey_class="huey.SqliteHuey", filename=str(DATA_DIR / "queue.sqlite3"))
+    # Per process. Django's default keeps 300 entries: a reader coming back to a link
+    # after a few hundred others paid for its related articles again. Entries are
+    # small (ids, scores, terms), and every key carries the library's version.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
 
 # Blob storage and capture limits.
 SNAPSHELF_BLOB_DIR = DATA_DIR / "blobs"
