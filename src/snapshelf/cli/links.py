@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from snapshelf.cli.common import (
@@ -141,7 +142,9 @@ def cmd_add(args: argparse.Namespace) -> int:
         if unchanged:
             out.print(f"no change since v{snap.version}: no new version kept (--force keeps one)")
         elif snap.status == Snapshot.Status.DONE:
-            out.print(f"{snap.title}\n{snap.resource_count} resources, {snap.total_bytes:,} bytes")
+            out.print(
+                f"{escape(snap.title)}\n{snap.resource_count} resources, {snap.total_bytes:,} bytes"
+            )
             out.print(f"view: {base_url()}/s/{snap.pk}/")
         elif snap.status == Snapshot.Status.QUEUED and not args.wait:
             out.print("queued: a running `snapshelf serve` or `snapshelf worker` will capture it")
@@ -158,8 +161,6 @@ def cmd_add(args: argparse.Namespace) -> int:
 def _add_and_wait(user, args: argparse.Namespace, fields: dict):
     """Save and wait: through a running worker (its status live on stderr), or in this
     process when none runs; the door decides which."""
-    from rich.markup import escape
-
     from snapshelf.capture.normalize import normalize_url
     from snapshelf.services.links import Wait, save_link
 
@@ -221,9 +222,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     for key in SHOW_FIELDS:
         value = data[key]
         if value not in (None, "", []):
-            table.add_row(
-                f"[dim]{key}[/dim]", ", ".join(value) if isinstance(value, list) else str(value)
-            )
+            text = ", ".join(value) if isinstance(value, list) else str(value)
+            table.add_row(f"[dim]{key}[/dim]", escape(text))  # captured text is not markup
     if data["resources_by_kind"]:
         table.add_row(
             "[dim]resources[/dim]",
@@ -266,8 +266,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     for r in rows:
         table.add_row(
             str(r["link_id"]),
-            f"{r['title']}\n[dim]{r['url']}[/dim]",
-            ", ".join(r["tags"]),
+            f"{escape(r['title'])}\n[dim]{escape(r['url'])}[/dim]",
+            escape(", ".join(r["tags"])),
             r["status"] or "",
             str(r["snapshot_id"] or ""),
         )
