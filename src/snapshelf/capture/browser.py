@@ -39,8 +39,16 @@ from snapshelf.capture.static import (
     split_content_type,
 )
 from snapshelf.capture.types import Fetched
-from snapshelf.errors import CaptureError, HTTPError, Timeout, Unsupported
+from snapshelf.errors import (
+    Blocked,
+    CaptureError,
+    HTTPError,
+    Timeout,
+    TooManyNavigations,
+    Unsupported,
+)
 from snapshelf.net import Deadline, Fetcher
+from snapshelf.net.guard import Guard
 
 __all__ = [
     "BrowserCaptureResult",
@@ -57,6 +65,9 @@ NETWORK_IDLE_CAP = 3.0  # seconds to wait for the network to settle after DOMCon
 IDLE_QUIET = 0.25  # seconds without a request in flight that count as "settled"
 SCROLL_MAX_HEIGHT = 20_000  # px scrolled at most (infinite scroll stops here)
 SCROLL_MAX_TIME = 4.0  # seconds
+#: Documents the page's main frame may load (the first included; HTTP redirect hops are
+#: not counted): a script or meta refresh that keeps navigating stops here.
+MAX_NAVIGATIONS = 10
 _HTML_TYPES = {"text/html", "application/xhtml+xml", ""}
 
 # Scroll one viewport at a time so IntersectionObserver / lazy loaders fire; stop at the
@@ -197,8 +208,43 @@ async def _quietly(coro: Any) -> None:
         await coro
 
 
+class _Navigations:
+    """Counts the documents the main frame loads; trips an event past the limit."""
+
+    def __init__(self, page: Any, limit: int) -> None:
+        self.page = page
+        self.limit = limit
+        self.count = 0
+        self.urls: list[str] = []
+        self.exceeded = asyncio.Event()
+
+    def on_request(self, request: Any) -> None:
+        with contextlib.suppress(Exception):  # a request of a frame already gone
+            if (
+                request.is_navigation_request()
+                and request.frame == self.page.main_frame
+                and request.redirected_from is None
+            ):
+                self.count += 1
+                self.urls.append(request.url)
+                if self.count > self.limit:
+                    self.exceeded.set()
+
+    def error(self, url: str) -> TooManyNavigations:
+        last = ", ".join(self.urls[-3:])
+        return TooManyNavigations(
+            f"{url} kept navigating (a script setting location, or a meta refresh loop): "
+            f"stopped after {self.limit} page loads (last: {last})"
+        )
+
+
 async def _render(
-    session: Any, url: str, limits: Limits, deadline: Deadline, artefacts: bool
+    session: Any,
+    url: str,
+    limits: Limits,
+    deadline: Deadline,
+    artefacts: bool,
+    guard: Guard | None = None,
 ) -> Rendered:
     recorder = _Recorder(limits)
     timings: dict[str, float] = {}
@@ -210,30 +256,59 @@ async def _render(
     ) as context:
         page = await context.new_page()
         context.on("page", _close_popup(page))
+        navigations = _Navigations(page, MAX_NAVIGATIONS)
         page.on("dialog", lambda dialog: asyncio.ensure_future(_quietly(dialog.dismiss())))
         page.on("response", recorder.on_response)
         page.on("request", recorder.on_request)
+        page.on("request", navigations.on_request)
         page.on("requestfinished", recorder.on_done)
         page.on("requestfailed", recorder.on_done)
-        t0 = time.perf_counter()
-        response = await _navigate(page, url, deadline)
-        t1 = time.perf_counter()
-        await recorder.idle(IDLE_QUIET, min(NETWORK_IDLE_CAP, deadline.remaining() - 5))
-        scrolled = 0
-        with contextlib.suppress(Exception):
-            scrolled = await page.evaluate(
-                _SCROLL_JS,
-                [SCROLL_MAX_HEIGHT, _ms(min(SCROLL_MAX_TIME, max(deadline.remaining() - 5, 0)))],
-            )
-        if scrolled:
-            await recorder.idle(IDLE_QUIET, min(1.5, deadline.remaining() - 4))
-        t2 = time.perf_counter()
-        html = await page.content()
-        final_url = page.url
-        shots = await _artefacts(page) if artefacts else {}
-        t3 = time.perf_counter()
+
+        async def load() -> tuple[Any, str, str, dict[str, bytes], int]:
+            t0 = time.perf_counter()
+            response = await _navigate(page, url, deadline, guard)
+            t1 = time.perf_counter()
+            await recorder.idle(IDLE_QUIET, min(NETWORK_IDLE_CAP, deadline.remaining() - 5))
+            scrolled = 0
+            with contextlib.suppress(Exception):
+                scrolled = await page.evaluate(
+                    _SCROLL_JS,
+                    [
+                        SCROLL_MAX_HEIGHT,
+                        _ms(min(SCROLL_MAX_TIME, max(deadline.remaining() - 5, 0))),
+                    ],
+                )
+            if scrolled:
+                await recorder.idle(IDLE_QUIET, min(1.5, deadline.remaining() - 4))
+            t2 = time.perf_counter()
+            html = await page.content()
+            final_url = page.url
+            shots = await _artefacts(page) if artefacts else {}
+            t3 = time.perf_counter()
+            timings.update(navigate_ms=ms(t0, t1), settle_ms=ms(t1, t2), artefacts_ms=ms(t2, t3))
+            return response, html, final_url, shots, scrolled
+
+        work = asyncio.ensure_future(load())
+        tripped = asyncio.ensure_future(navigations.exceeded.wait())
+        try:
+            await asyncio.wait({work, tripped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            tripped.cancel()
+        # a page navigating away under us breaks what we were doing: if it goes on
+        # navigating, that is the loop to report, not a broken browser
+        failed = not navigations.exceeded.is_set() and work.exception() is not None
+        if failed and navigations.count > 1:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    navigations.exceeded.wait(), max(0.1, min(5.0, deadline.remaining()))
+                )
+        if navigations.exceeded.is_set():
+            work.cancel()
+            with contextlib.suppress(BaseException):
+                await work
+            raise navigations.error(url)
+        response, html, final_url, shots, scrolled = work.result()
         await recorder.settle(min(5.0, deadline.remaining()))
-    timings.update(navigate_ms=ms(t0, t1), settle_ms=ms(t1, t2), artefacts_ms=ms(t2, t3))
     return Rendered(
         url,
         final_url,
@@ -247,7 +322,7 @@ async def _render(
     )
 
 
-async def _navigate(page: Any, url: str, deadline: Deadline) -> Any:
+async def _navigate(page: Any, url: str, deadline: Deadline, guard: Guard | None = None) -> Any:
     from playwright.async_api import Error as PlaywrightError
     from playwright.async_api import TimeoutError as PlaywrightTimeout
 
@@ -269,7 +344,14 @@ async def _navigate(page: Any, url: str, deadline: Deadline) -> Any:
     if response is None:
         raise CaptureError(f"no response for {url}", code="connection")
     if response.status >= 400:
-        raise HTTPError(f"the server answered HTTP {response.status} for {response.url}")
+        if response.status == 403 and guard is not None and response.url != url:
+            # the egress proxy answers 403 for a destination the guard refuses: a redirect
+            # to one is "blocked", as in a static capture, not the site's own 403
+            _refuse_if_forbidden(guard, response.url)
+        raise HTTPError(
+            f"the server answered HTTP {response.status} for {response.url}",
+            status=response.status,
+        )
     mime, _ = split_content_type(response.headers.get("content-type"))
     if mime not in _HTML_TYPES:
         raise Unsupported(f"{url} is {mime}, not a web page; use static mode")
@@ -317,7 +399,7 @@ async def _render_guarded(
 ) -> Rendered:
     """Turn 'the browser went away' into BrowserFailed (code "browser")."""
     try:
-        return await _render(session, url, limits, deadline, artefacts)
+        return await _render(session, url, limits, deadline, artefacts, service.guard)
     except CaptureError as exc:
         if service.browser_died():
             service.mark_broken()
@@ -355,9 +437,18 @@ def _precheck(service: BrowserService, url: str) -> None:
     """Refuse a forbidden top-level URL with the guard's own error (code "blocked")."""
     guard = service.guard
     assert guard is not None
-    parsed = guard.parse_url(url)
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    guard.resolve(parsed.host, port)
+    _refuse_if_forbidden(guard, url)
+
+
+def _refuse_if_forbidden(guard: Guard, url: str) -> None:
+    """Raise the guard's Blocked for a URL it would refuse; anything else passes."""
+    try:
+        parsed = guard.parse_url(url)
+        guard.resolve(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
+    except Blocked:
+        raise
+    except CaptureError:  # unresolvable, malformed: not the guard's refusal
+        return
 
 
 def capture_browser(

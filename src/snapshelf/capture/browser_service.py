@@ -394,7 +394,10 @@ class BrowserService:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(browser.close(), 5)
         if chromium is not None:
-            await asyncio.get_running_loop().run_in_executor(None, chromium.kill)
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, chromium.kill)
+            except RuntimeError:  # at interpreter exit (atexit) no executor thread starts:
+                chromium.kill()  # kill here, or its directories outlive the process
 
     @contextlib.asynccontextmanager
     async def session(self, **context_options: Any) -> AsyncIterator[Any]:
