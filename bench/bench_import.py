@@ -42,10 +42,11 @@ def one_run(path: Path, entries: int) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SNAPSHELF_")}
         env.update(SNAPSHELF_DATA_DIR=str(Path(tmp) / "data"))
         subprocess.run(
-            [str(SNAPSHELF), "createuser", "bench", "--password", "bench-password-123"],
+            [str(SNAPSHELF), "createuser", "bench", "--password-stdin"],
             env=env,
             check=True,
             capture_output=True,
+            input=b"bench-password-123\n",
         )
         start = time.perf_counter()
         proc = subprocess.run(

@@ -72,13 +72,50 @@ def run_json(env, *args):
     return json.loads(run(env, *args, "--json").stdout)
 
 
-def test_init_is_idempotent_and_prints_the_password_once(env):
+def _authenticates(env, username: str, password: str) -> bool:
+    """Whether the instance in `env` accepts this password, asked through Django itself."""
+    check = (
+        "import sys, django; django.setup()\n"
+        "from django.contrib.auth import authenticate\n"
+        "sys.exit(0 if authenticate(username=sys.argv[1], password=sys.stdin.read()) else 1)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", check, username],
+        env={**env, "DJANGO_SETTINGS_MODULE": "snapshelf.settings"},
+        input=password,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return proc.returncode == 0
+
+
+def test_init_is_idempotent_and_keeps_the_password_out_of_its_output(env):
+    data = Path(env["SNAPSHELF_DATA_DIR"])
     first = run(env, "init")
-    assert "admin" in first.stdout and "password:" in first.stdout
+    secret = data / "initial-admin-password"
+    password = secret.read_text().strip()
+    assert len(password) >= 12
+    assert oct(secret.stat().st_mode & 0o777) == "0o600"
+    # standard output (a container's log) names the file, never the password
+    assert "admin" in first.stdout and str(secret) in first.stdout
+    assert password not in first.stdout + first.stderr
+    assert _authenticates(env, "admin", password)
     second = run(env, "init")
-    assert "password" not in second.stdout
-    assert (Path(env["SNAPSHELF_DATA_DIR"]) / "snapshelf.sqlite3").is_file()
-    assert oct((Path(env["SNAPSHELF_DATA_DIR"]) / "secret_key").stat().st_mode & 0o777) == "0o600"
+    assert "password" not in second.stdout and secret.read_text().strip() == password
+    assert (data / "snapshelf.sqlite3").is_file()
+    assert oct((data / "secret_key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_createuser_reads_the_password_from_stdin_and_warns_about_the_option(env):
+    run(env, "init")
+    made = run(env, "createuser", "cleo", "--password-stdin", input="cleo-long-password-7\n")
+    assert "cleo-long-password-7" not in made.stdout + made.stderr
+    assert _authenticates(env, "cleo", "cleo-long-password-7")
+    # --password still works (scripts keep running) but says why not to use it
+    old = run(env, "createuser", "dora", "--password", "dora-long-password-7")
+    assert "deprecated" in old.stderr and "--password-stdin" in old.stderr
+    assert _authenticates(env, "dora", "dora-long-password-7")
 
 
 def test_add_show_list_download(env, site, tmp_path):
@@ -158,7 +195,7 @@ def test_clear_errors_and_exit_codes(env, site, canary_server):
 
 def test_several_users_need_the_user_option(env, site):
     run(env, "init")
-    run(env, "createuser", "bob", "--password", "a-long-enough-passphrase")
+    run(env, "createuser", "bob", "--password-stdin", input="a-long-enough-passphrase\n")
     ambiguous = run(env, "add", site.url("/article"), check=False)
     assert ambiguous.returncode != 0 and "--user" in ambiguous.stderr
     added = run_json(env, "add", site.url("/article"), "--user", "bob", "--wait")

@@ -48,7 +48,7 @@ def test_watch_sets_and_clears_the_schedule(env, site):  # noqa: F811
 
 def test_watch_is_scoped_to_the_user(env, site):  # noqa: F811
     run(env, "init")
-    run(env, "createuser", "bob", "--password", "a-long-enough-passphrase")
+    run(env, "createuser", "bob", "--password-stdin", input="a-long-enough-passphrase\n")
     added = run_json(env, "add", site.url("/article"), "--user", "bob", "--wait")
     refused = run(
         env, "watch", str(added["link_id"]), "--every", "daily", "--user", "admin", check=False

@@ -15,7 +15,7 @@ LINKDING = CORPORA / "bookmarks-linkding"
 
 
 def test_import_reports_new_merged_and_rejected_rows(env):  # noqa: F811
-    run(env, "createuser", "alice", "--password", "a-long-password-1")
+    run(env, "createuser", "alice", "--password-stdin", input="a-long-password-1\n")
     bad = LINKDING / "simple_valid_import_file_with_one_invalid_bookmark.html"
     report = run_json(env, "import", str(bad), "--tag", "from-linkding")
     assert (report["format"], report["added"], report["merged"]) == ("netscape", 2, 0)
@@ -35,7 +35,7 @@ def test_import_reports_new_merged_and_rejected_rows(env):  # noqa: F811
 
 
 def test_import_refuses_an_unknown_file_with_one_line(env, tmp_path):  # noqa: F811
-    run(env, "createuser", "alice", "--password", "a-long-password-1")
+    run(env, "createuser", "alice", "--password-stdin", input="a-long-password-1\n")
     odd = tmp_path / "odd.json"
     odd.write_text('{"hello": "world"}')
     proc = run(env, "import", str(odd), check=False)
@@ -45,7 +45,7 @@ def test_import_refuses_an_unknown_file_with_one_line(env, tmp_path):  # noqa: F
 
 
 def test_a_100000_bookmark_file_imports_in_bounded_memory(env, tmp_path):  # noqa: F811
-    run(env, "createuser", "alice", "--password", "a-long-password-1")
+    run(env, "createuser", "alice", "--password-stdin", input="a-long-password-1\n")
     big = write_netscape(tmp_path / "big.html", 100_000)
     measured = (
         "import resource, sys\n"
@@ -71,7 +71,7 @@ def test_a_100000_bookmark_file_imports_in_bounded_memory(env, tmp_path):  # noq
 
 
 def test_a_warc_imports_its_pages_as_snapshots(env):  # noqa: F811
-    run(env, "createuser", "alice", "--password", "a-long-password-1")
+    run(env, "createuser", "alice", "--password-stdin", input="a-long-password-1\n")
     warc = CORPORA / "pywb-iana-warc" / "iana.warc.gz"
     report = run_json(env, "import", str(warc), "--tag", "iana")
     assert report["format"] == "warc" and report["added"] >= 10

@@ -9,6 +9,7 @@ import os
 import secrets
 import signal
 import sys
+from pathlib import Path
 
 from rich.markup import escape
 
@@ -26,6 +27,9 @@ from snapshelf.cli.common import (
     resolve_user,
 )
 
+#: Where `init` leaves the first user's generated password (mode 0600), in the data directory.
+INITIAL_PASSWORD_FILE = "initial-admin-password"  # noqa: S105 (a file name)
+
 
 def cmd_init(args: argparse.Namespace) -> int:
     from django.conf import settings
@@ -37,10 +41,26 @@ def cmd_init(args: argparse.Namespace) -> int:
     index_existing_links()
     if not User.objects.exists():
         password = secrets.token_urlsafe(12)
+        path = write_secret_file(settings.DATA_DIR / INITIAL_PASSWORD_FILE, password)
         User.objects.create_superuser("admin", "", password)
-        out.print(f"Created the first user [bold]admin[/bold] with password: {password}")
-        out.print("This password is shown only once; change it after logging in.")
+        # The path, never the password: standard output ends up in container and
+        # service logs, which outlive the password and are read by more people.
+        out.print(
+            f"Created the first user [bold]admin[/bold]; its password is in {escape(str(path))} "
+            "(readable by this account only). Log in, change it, then delete that file."
+        )
     return 0
+
+
+def write_secret_file(path: Path, text: str) -> Path:
+    """Write `text` to a new file only its owner may read (0600 from the start, never
+    world-readable for a moment); a stale file of an earlier first user is replaced."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text + "\n")
+    return path
 
 
 def index_existing_links() -> None:
@@ -66,6 +86,12 @@ def cmd_createuser(args: argparse.Namespace) -> int:
     if User.objects.filter(username=args.name).exists():
         raise CLIError(f"a user named {args.name!r} already exists")
     generated = args.password is None and not args.password_stdin
+    if args.password is not None:
+        err.print(
+            "warning: --password puts the password in the process list and the shell's "
+            "history; it is deprecated: use --password-stdin",
+            markup=False,
+        )
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -318,8 +344,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = command(sub, "createuser", cmd_createuser, "create a user")
     p.add_argument("name")
     p.add_argument("--email")
-    p.add_argument("--password", help="the password (default: a generated one, printed once)")
-    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (default: a generated one, printed once)",
+    )
+    p.add_argument(
+        "--password", help="deprecated (visible to other local users): use --password-stdin"
+    )
     p.add_argument("--superuser", action="store_true", help="may use the admin pages")
     p.add_argument("--json", action="store_true")
 
