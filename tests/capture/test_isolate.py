@@ -41,6 +41,12 @@ def refuse(state: dict) -> None:
     raise Unsupported("not this one")
 
 
+def environment(state: dict) -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
+
+
 # -- the helper pool ---------------------------------------------------------------------
 
 
@@ -70,6 +76,17 @@ def test_capture_errors_come_back_with_their_code():
     with Session(SMALL) as session, pytest.raises(Unsupported) as caught:
         session.call(refuse)
     assert caught.value.code == "unsupported" and "not this one" in str(caught.value)
+
+
+def test_a_helper_gets_none_of_the_instances_secrets(monkeypatch):
+    monkeypatch.setenv("SNAPSHELF_SECRET_KEY", "not-for-parsers")
+    monkeypatch.setenv("DATABASE_URL", "postgres://user:password@db/snapshelf")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-for-parsers-either")
+    fresh = Budget(cpu_seconds=1, memory_bytes=129 * 2**20)  # a new helper, started now
+    with Session(fresh) as session:
+        seen = session.call(environment)
+    assert not {"SNAPSHELF_SECRET_KEY", "DATABASE_URL", "AWS_SECRET_ACCESS_KEY"} & set(seen)
+    assert "not-for-parsers" not in repr(seen)
 
 
 # -- pathological pages --------------------------------------------------------------------

@@ -165,6 +165,16 @@ def _main(fd: int) -> None:
 # -- the parent's side ------------------------------------------------------------------
 
 
+def _helper_environment() -> dict[str, str]:
+    """What a helper needs of the environment: not the instance's secrets (database URL,
+    secret key, S3 credentials): it reads hostile bytes and needs none of them."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if k in ("PATH", "HOME", "LANG", "TMPDIR", "TZ") or k.startswith(("LC_", "PYTHON"))
+    }
+
+
 class _Helper:
     """One helper process and our end of its pipe."""
 
@@ -176,6 +186,7 @@ class _Helper:
             self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 [sys.executable, "-m", "snapshelf.capture.isolate", str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
+                env=_helper_environment(),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 close_fds=True,
