@@ -315,3 +315,11 @@ def test_worker_alone_captures_queued_links(env, site):
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
+
+
+def test_serve_beyond_loopback_needs_allowed_hosts(env):
+    refused = run(env, "serve", "--host", "0.0.0.0", "--port", "0", check=False, timeout=120)
+    assert refused.returncode != 0
+    assert "SNAPSHELF_ALLOWED_HOSTS" in refused.stderr and "Traceback" not in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert not (Path(env["SNAPSHELF_DATA_DIR"]) / "snapshelf.sqlite3").exists()  # refused first

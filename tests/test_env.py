@@ -130,7 +130,7 @@ def test_every_name_asked_of_snapshelf_env_is_declared() -> None:
 
 
 def test_default_only_when_unset() -> None:
-    assert env.get("SNAPSHELF_ALLOWED_HOSTS", {}) == ["*"]
+    assert env.get("SNAPSHELF_ALLOWED_HOSTS", {}) == []  # loopback only (settings.py)
     assert env.get("SNAPSHELF_ALLOWED_HOSTS", {"SNAPSHELF_ALLOWED_HOSTS": ""}) == []
     assert env.get("SNAPSHELF_ALLOWED_HOSTS", {"SNAPSHELF_ALLOWED_HOSTS": " a, ,b "}) == ["a", "b"]
     assert env.raw("SNAPSHELF_S3_PREFIX", {}) == "blobs/"

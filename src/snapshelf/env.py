@@ -111,11 +111,18 @@ _DECLARED = [
         "SNAPSHELF_BASE_URL",
         _default_base_url,
         _no_trailing_slash,
-        "how the CLI prints links to the web UI (empty: where `snapshelf serve` last "
-        "listened, else SNAPSHELF_HOST and SNAPSHELF_PORT)",
+        "the public address of the web UI: the CLI's links, the bookmarklet and feed "
+        "addresses (empty: where `snapshelf serve` last listened, else SNAPSHELF_HOST "
+        "and SNAPSHELF_PORT; the web uses the request's validated host)",
     ),
     Variable("SNAPSHELF_DEBUG", "", _flag, "1: Django debug mode (development only)"),
-    Variable("SNAPSHELF_ALLOWED_HOSTS", "*", _comma_list, "Django ALLOWED_HOSTS, comma-separated"),
+    Variable(
+        "SNAPSHELF_ALLOWED_HOSTS",
+        "",
+        _comma_list,
+        "host names the server answers to, comma-separated (empty: loopback names only; "
+        "required to serve on another address)",
+    ),
     Variable(
         "SNAPSHELF_CSRF_TRUSTED_ORIGINS",
         "",

@@ -15,7 +15,16 @@ from snapshelf import config, env
 DATA_DIR = config.data_dir()
 SECRET_KEY = config.secret_key(DATA_DIR)
 DEBUG = env.get("SNAPSHELF_DEBUG")
-ALLOWED_HOSTS = env.get("SNAPSHELF_ALLOWED_HOSTS")
+#: Host names requests may carry (Django refuses others with 400), so no page is built
+#: from a Host header an attacker chose. Loopback names are always allowed: the image's
+#: health check and an operator's own `curl 127.0.0.1` use them. `snapshelf serve` on any
+#: other address refuses to start without SNAPSHELF_ALLOWED_HOSTS.
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+ALLOWED_HOSTS = [*env.get("SNAPSHELF_ALLOWED_HOSTS"), *LOOPBACK_HOSTS]
+#: The public address of the web UI (no trailing slash); when set, absolute URLs the web
+#: hands out to be used elsewhere (the bookmarklet, private feeds) are built from it
+#: rather than from the request.
+SNAPSHELF_BASE_URL = env.get("SNAPSHELF_BASE_URL")
 CSRF_TRUSTED_ORIGINS = env.get("SNAPSHELF_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [

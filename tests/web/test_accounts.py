@@ -418,3 +418,24 @@ def test_header_language_switch_also_updates_the_profile(rf, user):
     bad.user = user
     set_language_and_profile(bad)
     assert Profile.objects.get(user=user).language == "zh-hans"
+
+
+# --- host names ---------------------------------------------------------------------------
+
+
+def test_a_forged_host_is_refused_not_reflected_into_the_bookmarklet(client, user):
+    # the default settings (tests add only Django's "testserver") answer to no other name
+    client.force_login(user)
+    forged = client.get(reverse("settings"), HTTP_HOST="evil.example")
+    assert forged.status_code == 400
+    assert b"evil.example" not in forged.content
+    page = client.get(reverse("settings"), HTTP_HOST="localhost:8000").content.decode()
+    assert "http://localhost:8000/save/" in html.unescape(page)
+
+
+def test_handed_out_addresses_follow_the_base_url(client, user, settings):
+    settings.SNAPSHELF_BASE_URL = "https://shelf.example.org"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "internal.lan"]
+    client.force_login(user)
+    page = html.unescape(client.get(reverse("settings"), HTTP_HOST="internal.lan").content.decode())
+    assert "https://shelf.example.org/save/" in page and "internal.lan" not in page

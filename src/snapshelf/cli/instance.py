@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import ipaddress
 import os
 import secrets
 import signal
@@ -175,9 +176,42 @@ def start_consumer():
     return consumer
 
 
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach an address `serve` listens on."""
+    host = host.strip().strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def check_exposure(host: str) -> None:
+    """Serving beyond loopback needs the host names browsers will use: without them Django
+    would answer to any Host header, and pages such as the bookmarklet would reflect it.
+    Plain HTTP there is allowed (a TLS proxy may sit in front) but said out loud."""
+    if is_loopback(host):
+        return
+    if not env.get("SNAPSHELF_ALLOWED_HOSTS"):
+        raise CLIError(
+            f"listening on {host} (not loopback) needs SNAPSHELF_ALLOWED_HOSTS: the host "
+            "names browsers use to reach Snapshelf, e.g. SNAPSHELF_ALLOWED_HOSTS="
+            "snapshelf.example.org (see docs/deploy.md)"
+        )
+    if not env.get("SNAPSHELF_HTTPS"):
+        err.print(
+            f"warning: serving plain HTTP on {host}: passwords and sessions cross the network "
+            "in clear unless a TLS proxy is in front (then set SNAPSHELF_HTTPS=1; "
+            "docs/deploy.md)",
+            markup=False,
+        )
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from django.conf import settings
 
+    check_exposure(args.host)
     cmd_init(args)
     return run_server(args.host, args.port, with_worker=settings.SNAPSHELF_WORKERS > 0)
 

@@ -117,12 +117,21 @@ def set_language_and_profile(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def public_url(request: HttpRequest, path: str) -> str:
+    """An absolute URL to hand out (a bookmarklet, a feed address): from SNAPSHELF_BASE_URL
+    when set, else from the request's host, which Django has checked against
+    ALLOWED_HOSTS, so a forged Host header is refused rather than copied into it."""
+    if settings.SNAPSHELF_BASE_URL:
+        return settings.SNAPSHELF_BASE_URL + path
+    return request.build_absolute_uri(path)
+
+
 def page_bookmarklet_href(request: HttpRequest) -> str:
     """Like bookmarklet_href, but the popup also receives the page's HTML as shown (for
     pages behind a login). The HTML goes only to Snapshelf's origin, by postMessage, once
     the popup says it is ready; the popup accepts it only for the page's own origin."""
-    save = request.build_absolute_uri(reverse("bookmarklet-save"))
-    target, origin = escapejs(save), escapejs(request.build_absolute_uri("/").rstrip("/"))
+    save = public_url(request, reverse("bookmarklet-save"))
+    target, origin = escapejs(save), escapejs(public_url(request, "/").rstrip("/"))
     return (
         "javascript:(function(){"
         f"var u='{target}?from=page&url='+encodeURIComponent(location.href)"
@@ -140,7 +149,7 @@ def page_bookmarklet_href(request: HttpRequest) -> str:
 
 def bookmarklet_href(request: HttpRequest) -> str:
     """The javascript: URL that opens the save page for the current tab in a popup."""
-    target = escapejs(request.build_absolute_uri(reverse("bookmarklet-save")))
+    target = escapejs(public_url(request, reverse("bookmarklet-save")))
     return (
         "javascript:(function(){"
         f"var u='{target}?url='+encodeURIComponent(location.href)"
@@ -197,8 +206,8 @@ def _feeds(request: HttpRequest) -> list[dict]:
     return [
         {
             "feed": feed,
-            "url": request.build_absolute_uri(
-                reverse("private-feed", args=[feed.pk, account_door.feed_secret(feed)])
+            "url": public_url(
+                request, reverse("private-feed", args=[feed.pk, account_door.feed_secret(feed)])
             ),
         }
         for feed in account_door.list_feeds(request.user)
