@@ -270,6 +270,13 @@ def stop_helpers() -> None:
     _pool.stop_all()
 
 
+def _plain(state: dict, func: Callable[..., Any], args: tuple, kwargs: dict, then: str) -> Any:
+    """`func(*args, **kwargs)`, then the result's method `then` (if named): lets a caller run
+    a plain library function in a helper and get back only what it needs."""
+    result = func(*args, **kwargs)
+    return getattr(result, then)() if then else result
+
+
 class Session:
     """One capture's helper: calls share its state and its budget; see the module docstring.
 
@@ -328,6 +335,13 @@ class Session:
             log.debug("in the parse helper:\n%s", detail)
             raise value
         raise CaptureError(f"parsing the page failed: {value}", code="internal")
+
+    def call_plain(
+        self, func: Callable[..., Any], *args: Any, then: str = "", **kwargs: Any
+    ) -> Any:
+        """Like :meth:`call` for a function that takes no state (importable in a helper
+        without Django); `then` names a method of its result to call there."""
+        return self.call(_plain, func, args, kwargs, then)
 
     def _receive(self, helper: _Helper) -> tuple:
         remaining = self.budget.wall_seconds - self.waited

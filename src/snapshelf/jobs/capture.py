@@ -24,16 +24,19 @@ from django.utils import timezone
 from snapshelf.capture.auto import decide
 from snapshelf.capture.browser import capture_browser
 from snapshelf.capture.browser_service import BrowserService, browser_available, browser_path
+from snapshelf.capture.isolate import Session
 from snapshelf.capture.static import CaptureResult, Limits, capture_static, capture_uploaded
 from snapshelf.errors import (
     CaptureError,
     DiskFull,
     ExtractFailed,
+    TooComplex,
     Unsupported,
     WorkerLost,
     is_transient,
 )
 from snapshelf.library import versions
+from snapshelf.library.diff import diff_texts
 from snapshelf.library.models import Blob, Link, Resource, Snapshot, sort_key
 from snapshelf.net import Fetcher, Guard
 from snapshelf.search.index import reindex_links
@@ -236,6 +239,26 @@ def mark_failed(snap: Snapshot, code: str, message: str) -> None:
     )
 
 
+def _changes_since(previous: Snapshot, title: str, text: str) -> dict:
+    """What changed from `previous` (versions.changes_since), worked out in a parse helper
+    within the capture's limits: the paragraph diff is quadratic on hostile texts (20,000
+    repeated paragraphs take minutes). Past the limits the version is kept without counts."""
+    try:
+        with Session(capture_limits().budget()) as session:
+            counts = session.call_plain(
+                diff_texts,
+                previous.text,
+                text,
+                old_title=previous.title,
+                new_title=title,
+                then="counts",
+            )
+    except TooComplex:
+        log.warning("the text diff against v%s was too complex; not counted", previous.version)
+        counts = {"too_complex": True}
+    return {"from_version": previous.version, "from_id": previous.pk, **counts}
+
+
 def _blob_row(info: BlobInfo) -> Blob:
     return Blob(sha256=info.sha256, size=info.size, stored_size=info.stored_size)
 
@@ -254,7 +277,7 @@ def commit_result(snap: Snapshot, result: CaptureResult, started: float) -> int 
         and versions.keep_previous(snap, previous)
     ):
         return previous.pk
-    changes = versions.changes_since(previous, title=ex.title, text=ex.text) if previous else {}
+    changes = _changes_since(previous, ex.title, ex.text) if previous else {}
     store = get_blob_store()
     blobs: dict[str, Blob] = {}
 
