@@ -2,6 +2,9 @@
 # Build: docker build -t snapshelf .   Run: see docs/deploy.md and compose.yaml.
 FROM python:3.11-slim-bookworm
 
+# SNAPSHELF_HOST=0.0.0.0 so the published port reaches the server inside the container;
+# `snapshelf serve` then refuses to start without SNAPSHELF_ALLOWED_HOSTS and warns that it
+# speaks plain HTTP: publish the port on loopback behind a TLS proxy (docs/deploy.md).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \

@@ -47,3 +47,17 @@ def test_compose_runs_web_workers_database_and_queue_on_named_volumes():
         assert env["SNAPSHELF_REDIS_URL"].startswith("redis://queue:")
     assert services["web"]["environment"]["SNAPSHELF_WORKERS"] == "0"
     assert services["worker"]["command"] == ["snapshelf", "worker"]
+
+
+def test_the_documented_deployment_does_not_expose_plain_http_or_answer_any_host():
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    web = compose["services"]["web"]
+    # plain HTTP is published on the machine's loopback only, for a TLS proxy in front
+    assert web["ports"] and all(p.startswith("127.0.0.1:") for p in web["ports"])
+    hosts = web["environment"]["SNAPSHELF_ALLOWED_HOSTS"]
+    assert re.fullmatch(r"\$\{SNAPSHELF_ALLOWED_HOSTS:\?[^}]+\}", hosts)  # required, no "*"
+    assert web["environment"]["SNAPSHELF_OPEN_SIGNUP"] == "${SNAPSHELF_OPEN_SIGNUP:-0}"
+    deploy = (ROOT / "docs" / "deploy.md").read_text()
+    assert "-p 127.0.0.1:8000:8000" in deploy and "SNAPSHELF_ALLOWED_HOSTS=" in deploy
+    assert "logs web | grep password" not in deploy  # no secret is fished out of logs
+    assert "initial-admin-password" in deploy

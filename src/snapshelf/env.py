@@ -67,6 +67,11 @@ def _path_or_none(value: str) -> str | None:
     return value or None
 
 
+def _int_or_none(value: str) -> int | None:
+    """Empty: None (the setting picks its default from others); else an integer."""
+    return int(value) if value.strip() else None
+
+
 def _dns(value: str) -> str:
     dns = value.strip().lower()
     if dns not in ("system", "off"):
@@ -206,6 +211,12 @@ _DECLARED = [
         "1000",
         int,
         "captures one user may queue per hour from the web UI (0: no limit)",
+    ),
+    Variable(
+        "SNAPSHELF_USER_STORAGE_MB",
+        "",
+        _int_or_none,
+        "captured MB one user may keep (0: no limit; empty: 2048 with open sign-up, else 0)",
     ),
     Variable(
         "SNAPSHELF_API_REQUESTS_PER_MINUTE",

@@ -235,6 +235,14 @@ SNAPSHELF_HOST_CAPTURES = env.get("SNAPSHELF_HOST_CAPTURES")
 #: Captures one user may queue per hour from the web UI (add, save page, re-snapshot;
 #: 0: no limit). The CLI is the operator's and is not limited.
 SNAPSHELF_USER_CAPTURES_PER_HOUR = env.get("SNAPSHELF_USER_CAPTURES_PER_HOUR")
+#: Captured bytes one user may keep (superusers: no limit; 0: no limit). Unset, it follows
+#: who may have an account: 2 GB each when anyone may sign up (strangers must not be able
+#: to fill the disk), no limit when the operator made every account (the embedded
+#: single-user default), since there the disk is the operator's own to fill.
+_storage_mb = env.get("SNAPSHELF_USER_STORAGE_MB")
+if _storage_mb is None:
+    _storage_mb = 2048 if SNAPSHELF_OPEN_SIGNUP else 0
+SNAPSHELF_USER_STORAGE_BYTES = _storage_mb * 2**20
 #: REST API requests one token may make per minute (0: no limit); over it, 429.
 SNAPSHELF_API_REQUESTS_PER_MINUTE = env.get("SNAPSHELF_API_REQUESTS_PER_MINUTE")
 #: Archived-content URLs carry a signed capability valid this long (seconds).

@@ -35,7 +35,7 @@ from snapshelf.errors import (
     WorkerLost,
     is_transient,
 )
-from snapshelf.library import versions
+from snapshelf.library import usage, versions
 from snapshelf.library.diff import diff_texts
 from snapshelf.library.models import Blob, Link, Resource, Snapshot, sort_key
 from snapshelf.net import Fetcher, Guard
@@ -278,6 +278,8 @@ def commit_result(snap: Snapshot, result: CaptureResult, started: float) -> int 
     ):
         return previous.pk
     changes = _changes_since(previous, ex.title, ex.text) if previous else {}
+    total = len(doc.body) + sum(len(r.original) for r in result.resources if not r.error_code)
+    usage.check_commit(snap.link.owner_id, total)  # past the owner's quota: nothing is stored
     store = get_blob_store()
     blobs: dict[str, Blob] = {}
 
@@ -314,7 +316,6 @@ def commit_result(snap: Snapshot, result: CaptureResult, started: float) -> int 
             )
         )
     stored = [r for r in resources if r.blob_id]
-    total = len(doc.body) + sum(len(r.original) for r in result.resources if not r.error_code)
     t1 = time.perf_counter()
     timings = dict(result.timings, store_ms=round((t1 - t0) * 1000, 1))
     with transaction.atomic():

@@ -81,6 +81,8 @@ def _check_owner(owner: AbstractBaseUser, link: Link) -> None:
 
 
 def _take_quota(owner: AbstractBaseUser, count: int, limited: bool) -> None:
+    if limited:
+        quota.check_storage(owner.pk)  # before the hourly count: a refusal costs nothing
     if limited and (wait := quota.take(owner.pk, count)):
         raise quota.QuotaExceeded(wait)
 

@@ -1,4 +1,6 @@
-"""Per-user submission limit: one user cannot flood a shared server's capture queue.
+"""Per-user limits taken at the service door: the hourly capture quota (one user cannot
+flood a shared server's capture queue) and the storage quota (one user cannot fill its
+disk; counted in snapshelf.library.usage).
 
 Counted in Django's cache per user in a fixed one-hour window that starts with the
 user's first capture in it. The service door (snapshelf.services.links) takes from it
@@ -13,6 +15,8 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
+
+from snapshelf.library import usage
 
 WINDOW_SECONDS = 3600
 _PREFIX = "snapshelf:captures"
@@ -73,3 +77,27 @@ def refusal(wait_seconds: int) -> str:
         "You have queued the most captures allowed in an hour (%(limit)d). "
         "Try again in %(minutes)d min."
     ) % {"limit": settings.SNAPSHELF_USER_CAPTURES_PER_HOUR, "minutes": minutes}
+
+
+class StorageQuotaExceeded(QuotaExceeded):
+    """The user's captures already fill their storage quota; nothing was saved. Waiting
+    does not help (no Retry-After): deleting links or versions does."""
+
+    def __init__(self, used: int, limit: int) -> None:
+        Exception.__init__(self, f"storage quota reached: {used} of {limit} bytes used")
+        self.wait_seconds = None
+        self.used, self.limit = used, limit
+
+    @property
+    def message(self) -> str:
+        return _(
+            "Your snapshots fill your storage quota (%(used)s MB of %(limit)s MB). "
+            "Delete links or old versions to make room."
+        ) % {"used": round(self.used / 2**20), "limit": round(self.limit / 2**20)}
+
+
+def check_storage(user_id: int) -> None:
+    """Raise StorageQuotaExceeded when the user is already at their storage quota."""
+    over = usage.over_quota(user_id)
+    if over is not None:
+        raise StorageQuotaExceeded(*over)

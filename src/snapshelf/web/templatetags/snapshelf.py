@@ -58,6 +58,7 @@ def _failure_labels() -> dict[str, str]:
         "unsupported": _("Unsupported content"),
         "browser": _("The browser failed"),
         "too_complex": _("Page too complex"),
+        "storage_quota": _("Over the storage quota"),
         "lease_expired": _("The worker stopped"),
     }
 
