@@ -5,6 +5,20 @@
 
 const ext = globalThis.browser ?? globalThis.chrome;
 
+/** The message `key` in the browser's language (_locales/), with its substitutions. */
+function t(key, ...subs) {
+  return ext.i18n.getMessage(key, subs.map(String)) || key;
+}
+
+/** Fill the elements marked data-i18n (text) and data-i18n-title (tooltip). */
+function localize() {
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-title]")) {
+    el.title = t(el.dataset.i18nTitle);
+  }
+  document.documentElement.lang = ext.i18n.getUILanguage();
+}
+
 /** The saved settings: {server: "https://host[:port]", token: "snap_..."} or nulls. */
 async function loadConfig() {
   const got = await ext.storage.local.get(["server", "token"]);
@@ -50,7 +64,7 @@ async function api(config, method, path, body) {
   try {
     response = await fetch(`${config.server}/api/v1${path}`, init);
   } catch (error) {
-    throw new ApiError(0, "network", `Cannot reach ${config.server} (${error.message}).`);
+    throw new ApiError(0, "network", t("cannotReach", config.server, error.message));
   }
   let data = null;
   if (response.status !== 204) {
@@ -65,7 +79,7 @@ async function api(config, method, path, body) {
     throw new ApiError(
       response.status,
       err.code || "http_" + response.status,
-      err.message || `The server answered ${response.status}.`,
+      err.message || t("serverAnswered", response.status),
     );
   }
   return data;

@@ -25,12 +25,12 @@ async function check(config) {
     const scope = me.token ? me.token.scope : "";
     const name = me.token ? me.token.name : "";
     if (scope === "read") {
-      status(`Connected as ${me.username}, but the token “${name}” may only read: make one with “Read and write” access to save pages.`, "error");
+      status(t("readOnlyToken", me.username, name), "error");
     } else {
-      status(`Connected as ${me.username} (token “${name}”).`, "ok");
+      status(t("connected", me.username, name), "ok");
     }
   } catch (error) {
-    status(error.code === "unauthorized" ? "The server refused this token (unknown or revoked)." : error.message, "error");
+    status(error.code === "unauthorized" ? t("tokenRefused") : error.message, "error");
   }
 }
 
@@ -39,14 +39,14 @@ $("options-form").addEventListener("submit", (event) => {
   const origin = serverOrigin($("server").value);
   const token = $("token").value.trim();
   if (!origin) {
-    status("Give the server's address, starting with https:// or http://.", "error");
+    status(t("badAddress"), "error");
     return;
   }
   // permissions.request must be called straight from the click (a user gesture).
   ext.permissions.request({ origins: [originPattern(origin)] }).then(
     async (granted) => {
       if (!granted) {
-        status("Without access to the server's address the extension cannot save anything.", "error");
+        status(t("noPermission"), "error");
         return;
       }
       const old = await loadConfig();
@@ -55,7 +55,7 @@ $("options-form").addEventListener("submit", (event) => {
       }
       await ext.storage.local.set({ server: origin, token });
       $("server").value = origin;
-      status("Saved; checking…");
+      status(t("savedChecking"));
       await check({ server: origin, token });
     },
     (error) => status(error.message, "error"),
@@ -68,7 +68,8 @@ $("forget").addEventListener("click", async () => {
   if (old.server) await ext.permissions.remove({ origins: [originPattern(old.server)] }).catch(() => {});
   $("server").value = "";
   $("token").value = "";
-  status("Forgotten.");
+  status(t("forgotten"));
 });
 
+localize();
 fill();

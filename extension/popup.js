@@ -19,16 +19,16 @@ function show(id, text, kind) {
 }
 
 function describe(snapshot) {
-  if (!snapshot) return "no capture yet";
+  if (!snapshot) return t("noCapture");
   switch (snapshot.status) {
     case "done":
-      return `captured (version ${snapshot.version})`;
+      return t("captured", snapshot.version);
     case "failed":
-      return `capture failed: ${snapshot.error || snapshot.error_code}`;
+      return t("captureFailed", snapshot.error || snapshot.error_code);
     case "running":
-      return "capturing…";
+      return t("capturing");
     default:
-      return "capture queued";
+      return t("captureQueued");
   }
 }
 
@@ -44,12 +44,12 @@ async function checkSaved() {
   existing = data.items[0] || null;
   if (existing) {
     const when = new Date(existing.created).toLocaleDateString();
-    show("saved-status", `Already saved on ${when}; ${describe(existing.snapshot)}.`, "ok");
+    show("saved-status", t("alreadySaved", when, describe(existing.snapshot)), "ok");
     $("tags").value = existing.tags.join(", ");
     $("note").value = existing.note;
-    $("save").textContent = "Save again";
+    $("save").textContent = t("saveAgain");
   } else {
-    show("saved-status", "Not saved yet.");
+    show("saved-status", t("notSaved"));
   }
 }
 
@@ -77,7 +77,7 @@ async function pageHtml() {
     func: () => document.documentElement.outerHTML,
   });
   if (!injected || typeof injected.result !== "string") {
-    throw new Error("This page cannot be read (a browser page, or access was not granted).");
+    throw new Error(t("cannotRead"));
   }
   return injected.result;
 }
@@ -91,7 +91,7 @@ async function followCapture(snapshotId, linkId) {
     } catch {
       return;
     }
-    show("saved-status", `Saved; ${describe(snap)}.`, snap.status === "failed" ? "error" : "ok");
+    show("saved-status", t("savedStatus", describe(snap)), snap.status === "failed" ? "error" : "ok");
     if (snap.status === "done" || snap.status === "failed") break;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
@@ -99,7 +99,7 @@ async function followCapture(snapshotId, linkId) {
   link.href = open;
   link.target = "_blank";
   link.rel = "noopener";
-  link.textContent = "Open in Snapshelf";
+  link.textContent = t("openInSnapshelf");
   $("result").append(" ", link);
 }
 
@@ -107,12 +107,12 @@ async function save(asShown) {
   const tags = splitTags($("tags").value);
   const note = $("note").value;
   for (const b of [$("save"), $("save-page")]) b.disabled = true;
-  show("result", asShown ? "Reading the page…" : "Saving…");
+  show("result", asShown ? t("reading") : t("saving"));
   try {
     let saved;
     if (asShown) {
       const html = await pageHtml();
-      show("result", "Sending the page…");
+      show("result", t("sending"));
       saved = await api(config, "POST", "/links/page", {
         url: tab.url,
         html,
@@ -133,7 +133,7 @@ async function save(asShown) {
       await api(config, "PATCH", `/links/${saved.link.id}`, { tags });
     }
     existing = saved.link;
-    show("result", `Saved with tags: ${tags.length ? tags.join(", ") : "none"}.`, "ok");
+    show("result", t("savedWithTags", tags.length ? tags.join(", ") : t("none")), "ok");
     followCapture(saved.snapshot.id, saved.link.id);
   } catch (error) {
     show("result", error.message, "error");
@@ -143,6 +143,7 @@ async function save(asShown) {
 }
 
 async function main() {
+  localize();
   $("open-options").addEventListener("click", () => ext.runtime.openOptionsPage());
   $("setup-button").addEventListener("click", () => ext.runtime.openOptionsPage());
   config = await loadConfig();
@@ -157,7 +158,7 @@ async function main() {
     tab = null;
   }
   if (!tab || !tab.url || !/^https?:/.test(tab.url)) {
-    show("saved-status", "Only web pages (http and https) can be saved.", "error");
+    show("saved-status", t("onlyWeb"), "error");
     $("save-form").hidden = true;
     return;
   }

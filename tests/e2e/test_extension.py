@@ -257,3 +257,27 @@ def api_get_text(base: str, token: str, path: str) -> str:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return response.read().decode("utf-8")
+
+
+def test_every_message_the_extension_shows_is_in_english_and_chinese():
+    """_locales/en and zh_CN hold the same messages with the same placeholders, and every
+    key the pages and scripts ask for (t("key"), data-i18n, __MSG_key__) is there."""
+    locales = {
+        lang: json.loads((EXTENSION / "_locales" / lang / "messages.json").read_text())
+        for lang in ("en", "zh_CN")
+    }
+    assert locales["en"].keys() == locales["zh_CN"].keys()
+    for key, entry in locales["en"].items():
+        theirs = locales["zh_CN"][key]
+        assert entry.get("placeholders", {}).keys() == theirs.get("placeholders", {}).keys(), key
+        for name in entry.get("placeholders", {}):
+            assert (
+                f"${name.upper()}$" in entry["message"] and f"${name.upper()}$" in theirs["message"]
+            )
+    used = set()
+    for path in EXTENSION.glob("*.js"):
+        used |= set(re.findall(r'\bt\("(\w+)"', path.read_text()))
+    for path in EXTENSION.glob("*.html"):
+        used |= set(re.findall(r'data-i18n(?:-title)?="(\w+)"', path.read_text()))
+    used |= set(re.findall(r"__MSG_(\w+)__", (EXTENSION / "manifest.json").read_text()))
+    assert len(used) > 30 and used <= locales["en"].keys(), used - locales["en"].keys()
