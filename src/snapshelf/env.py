@@ -149,6 +149,24 @@ _DECLARED = [
         int,
         "accounts one client address may create per hour on the sign-up page (0: no limit)",
     ),
+    # Single sign-on (OpenID Connect).
+    Variable(
+        "SNAPSHELF_OIDC_ISSUER",
+        "",
+        _no_trailing_slash,
+        "OpenID Connect provider's issuer URL (empty: single sign-on off)",
+    ),
+    Variable("SNAPSHELF_OIDC_CLIENT_ID", "", _stripped, "client id registered at the provider"),
+    Variable("SNAPSHELF_OIDC_CLIENT_SECRET", "", _stripped, "client secret from the provider"),
+    Variable(
+        "SNAPSHELF_OIDC_NAME", "OpenID Connect", _stripped, "the provider's name on the log-in page"
+    ),
+    Variable(
+        "SNAPSHELF_OIDC_CREATE_USERS",
+        "1",
+        _flag,
+        "1: a first sign-in with no matching account creates one; 0: only existing accounts",
+    ),
     Variable("SNAPSHELF_HTTPS", "", _flag, "1: behind HTTPS (secure cookies, HSTS, redirect)"),
     Variable(
         "SNAPSHELF_HSTS_SECONDS",
