@@ -127,7 +127,12 @@ def cmd_add(args: argparse.Namespace) -> int:
             saved = _add_and_wait(user, args, fields)
         else:
             saved = save_link(user, args.url, **fields, limited=False)
-    except CaptureError as exc:
+    except CaptureError as exc:  # refused before anything was saved (invalid, blocked)
+        if args.json:
+            print_json(
+                {"link_id": None, "snapshot_id": None, "status": "failed", "title": ""}
+                | {"error_code": exc.code, "error": str(exc)}
+            )
         raise CLIError(str(exc)) from None
     link, snap = saved.link, saved.snapshot
     unchanged = saved.unchanged  # same text: folded into the kept version
