@@ -8,6 +8,7 @@ from typing import Annotated
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
@@ -81,7 +82,8 @@ def create_from_page(request: HttpRequest, body: PageCreate):
     html = body.html.encode("utf-8")
     limit = settings.SNAPSHELF_CAPTURE["max_document_bytes"]
     if len(html) > limit:
-        raise ApiError(413, "too_large", f"The page is larger than {limit // 2**20} MB.")
+        message = _("The page is larger than %(mb)s MB.") % {"mb": limit >> 20}
+        raise ApiError(413, "too_large", message)
     owner = user_of(request)
     title = " ".join(body.title.split())
     with transaction.atomic():  # the note is written with the link, before the capture

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from django.http import HttpRequest, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from ninja import File, Form, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
@@ -104,7 +105,8 @@ def import_file(
     GET /imports/{id}. `tags` (comma-separated) go on every imported link; `capture`
     takes a snapshot of each new one, after the links you add yourself."""
     if (file.size or 0) > MAX_UPLOAD_BYTES:
-        raise ApiError(413, "too_large", f"The file is larger than {MAX_UPLOAD_BYTES >> 20} MB.")
+        message = _("The file is larger than %(mb)s MB.") % {"mb": MAX_UPLOAD_BYTES >> 20}
+        raise ApiError(413, "too_large", message)
     names = clean_tag_names([tags])
     run = start_import(user_of(request), file, tags=names, capture=capture)
     return Status(202, run_out(run))
