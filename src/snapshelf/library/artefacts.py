@@ -13,6 +13,7 @@ from urllib.parse import unquote, urldefrag
 import lxml.html
 from django.db.models import Q
 
+from snapshelf.capture.classify import image_mime
 from snapshelf.capture.singlefile import inline
 from snapshelf.library.models import Resource, Snapshot
 from snapshelf.storage import BlobNotFound, get_blob_store
@@ -27,10 +28,34 @@ def find_resource(snap: Snapshot, key: str) -> Resource | None:
     )
 
 
+#: Types a browser renders as a document able to run script. Captured bytes are served as
+#: one of these only when Snapshelf rewrote them for replay (scripts removed); the site's
+#: label alone never makes raw bytes a document on the application's origin.
+ACTIVE_TYPES = frozenset(
+    {
+        "text/html",
+        "application/xhtml+xml",
+        "text/xml",
+        "application/xml",
+        "text/xsl",
+        "application/xslt+xml",
+        "multipart/x-mixed-replace",
+    }
+)
+OCTET_STREAM = "application/octet-stream"
+
+
+def _media(content_type: str) -> str:
+    return content_type.split(";")[0].strip().lower()
+
+
 def served_content_type(res: Resource) -> str:
     if res.kind == Resource.Kind.STYLESHEET or res.content_type == "text/css":
         return "text/css; charset=utf-8"  # nosniff refuses stylesheets of any other type
-    return res.content_type or "application/octet-stream"
+    content_type = res.content_type or OCTET_STREAM
+    if _media(content_type) in ACTIVE_TYPES and not res.replay_blob_id:
+        return "text/plain; charset=utf-8"  # shown as source, never run
+    return content_type
 
 
 def _document_blob(snap: Snapshot) -> str:
@@ -45,9 +70,27 @@ def root_content(snap: Snapshot) -> tuple[bytes, str]:
     if snap.root_blob_id:
         return store.get(snap.root_blob_id), "text/html; charset=utf-8"
     body = store.get(_document_blob(snap))
+    return body, _document_type(snap, body)
+
+
+def _document_type(snap: Snapshot, body: bytes) -> str:
+    """What a document without a rewritten copy is served as: the kind the capture
+    detected, not the site's label (a PDF or NUL-prefixed bytes labelled text/html must
+    not become an HTML document here). Only OCTET_STREAM is sent as an attachment."""
+    labelled = snap.content_type or OCTET_STREAM
     if snap.kind == "text":
-        return body, f"text/plain; charset={snap.charset or 'utf-8'}"
-    return body, snap.content_type or "application/octet-stream"
+        return f"text/plain; charset={snap.charset or 'utf-8'}"
+    if snap.kind == "pdf":
+        return "application/pdf"
+    if snap.kind == "image":
+        return image_mime(body) or (
+            labelled if _media(labelled).startswith("image/") else OCTET_STREAM
+        )
+    if snap.kind == "html":  # HTML that was not rewritten: its source, never the page
+        return "text/plain; charset=utf-8"
+    active = _media(labelled) in ACTIVE_TYPES or _media(labelled).endswith("+xml")
+    # "other" (and rows from before kinds were kept): unknown bytes, downloaded
+    return OCTET_STREAM if active or _media(labelled).startswith("text/") else labelled
 
 
 def single_file_html(snap: Snapshot) -> bytes:

@@ -13,6 +13,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from snapshelf.library.artefacts import (
+    OCTET_STREAM,
     find_resource,
     root_content,
     served_content_type,
@@ -63,7 +64,9 @@ def archive_root(request: HttpRequest, token: str) -> HttpResponse:
         body, content_type = root_content(snap)
     except BlobNotFound:
         raise Http404("missing blob") from None
-    return protect(HttpResponse(body, content_type=content_type))
+    # bytes of no kind a browser should show are saved, not rendered
+    attachment = download_name(snap, "bin") if content_type == OCTET_STREAM else None
+    return protect(HttpResponse(body, content_type=content_type), attachment=attachment)
 
 
 @require_GET
