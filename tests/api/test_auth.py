@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from snapshelf.accounts.models import ApiToken
 from snapshelf.api.main import api as ninja_api
+from snapshelf.io.models import ImportRun
 from snapshelf.library.models import Link, Snapshot, Tag
 from snapshelf.library.records import add_link
 from snapshelf.services import accounts
@@ -28,7 +29,7 @@ BODIES = {
     ("patch", "/tags/{tag_id}"): {"name": "hacked"},
     ("post", "/tags/merge"): {"ids": ["{tag_id}"], "into": "hacked"},
 }
-QUERIES = {("get", "/search"): {"q": "example"}}
+QUERIES = {("get", "/search"): {"q": "example"}, ("get", "/export"): {"format": "json"}}
 
 
 def operations() -> list[tuple[str, str]]:
@@ -75,6 +76,7 @@ def objects(user, other_user):
             "link_id": link.pk,
             "snapshot_id": snap.pk,
             "tag_id": link.tags.get().pk,
+            "run_id": ImportRun.objects.create(owner=who, filename="b.html").pk,
             "name": "original",
         }
     return out
