@@ -24,6 +24,8 @@ NOT_OWNER_SCOPED |= {"public-feed", "healthz", "login", "logout", "signup", "set
 NOT_OWNER_SCOPED |= {"private-feed", "webmanifest"}
 #: An unlisted link's secret share address is a capability as well.
 NOT_OWNER_SCOPED |= {"shared-link"}
+#: Single sign-on's steps are the log-in's own (404 while single sign-on is off).
+NOT_OWNER_SCOPED |= {"oidc-start", "oidc-callback"}
 #: The REST API answers in JSON (401, 404) and has its own sweep: tests/api/test_auth.py.
 SWEPT_ELSEWHERE = ("admin", "api/")
 
