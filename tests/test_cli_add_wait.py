@@ -38,8 +38,9 @@ def worker(env):  # noqa: F811
 
 
 def test_wait_goes_through_the_running_worker(env, site, worker):  # noqa: F811
-    # This process may not reach the site at all: only the worker can have captured it.
-    cli_env = dict(env, SNAPSHELF_EGRESS_ALLOW="")
+    # This process could not capture the page itself (a deadline nothing meets; the
+    # destination is still checked here when submitted): only the worker can have.
+    cli_env = dict(env, SNAPSHELF_CAPTURE_DEADLINE="0.001")
     proc = run(cli_env, "add", site.url("/article"), "--wait", "--json")
     added = json.loads(proc.stdout)
     assert added["status"] == "done", added
@@ -72,3 +73,9 @@ def test_wait_captures_in_process_when_no_worker_runs(env, site):  # noqa: F811
     added = run_json(env, "add", site.url("/article"), "--wait")
     assert added["status"] == "done" and added["captured_by"] == "in-process"
     assert run_json(env, "status")["queue"]["worker_heartbeat_age_s"] is None
+    # The worker test's proof holds: with that deadline this process cannot capture.
+    hobbled = dict(env, SNAPSHELF_CAPTURE_DEADLINE="0.001")
+    failed = run(hobbled, "add", site.url("/article"), "--wait", "--json", "--force", check=False)
+    assert failed.returncode == 1
+    assert json.loads(failed.stdout)["captured_by"] == "in-process"
+    assert json.loads(failed.stdout)["status"] == "failed"
