@@ -56,19 +56,16 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         block = ratelimit.signup_blocked(address)
         if block is not None:
-            form = SignupForm()  # nothing is checked or kept from a refused request
-            form.add_error(
-                None,
-                ngettext(
-                    "Too many accounts were created from your address. "
-                    "Try again in %(minutes)d minute.",
-                    "Too many accounts were created from your address. "
-                    "Try again in %(minutes)d minutes.",
-                    block.minutes,
-                )
-                % {"minutes": block.minutes},
-            )
-            response = render(request, "registration/signup.html", {"form": form}, status=429)
+            refusal = ngettext(
+                "Too many accounts were created from your address. "
+                "Try again in %(minutes)d minute.",
+                "Too many accounts were created from your address. "
+                "Try again in %(minutes)d minutes.",
+                block.minutes,
+            ) % {"minutes": block.minutes}
+            # an empty form: nothing of a refused request is checked (no password hashed)
+            context = {"form": SignupForm(), "refusal": refusal}
+            response = render(request, "registration/signup.html", context, status=429)
             response["Retry-After"] = str(block.retry_after)
             return response
         if form.is_valid():
