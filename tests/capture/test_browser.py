@@ -424,3 +424,22 @@ def test_chromium_leaves_no_temporary_files(js_server, fetcher, tmp_path):
         assert tmpdir != Path(tempfile.gettempdir())
         assert list(tmpdir.glob("org.chromium.Chromium.*"))  # what it leaves there
     assert not tmpdir.exists()
+
+
+def test_a_rendered_page_keeps_none_of_its_noscript_content(fixture_server, service, fetcher):
+    """The live page ran its scripts and never showed its <noscript> notices; the
+    archived copy, served without scripts, must not show them either (issue 21.4)."""
+    page = (
+        "<!doctype html><html><head><title>Rendered</title>"
+        "<noscript><style>.app{display:none}</style></noscript></head><body>"
+        "<noscript><p>Please enable JavaScript to use this app.</p>"
+        '<img src="/pixel.gif"></noscript><div class="app" id="app"></div>'
+        "<script>document.getElementById('app').textContent = "
+        "'Rendered by script: ' + 'words '.repeat(60);</script></body></html>"
+    )
+    fixture_server.route("/ns", lambda req: Reply.html(page))
+    result = browse(fixture_server, "/ns", service, fetcher)
+    assert "Rendered by script" in result.document.extracted.text
+    assert "enable JavaScript" not in result.replay_html
+    assert "<noscript" not in result.replay_html.lower()
+    assert ".app{display:none}" not in result.replay_html  # the app would be hidden

@@ -72,6 +72,7 @@ _HTML_TYPES = {"text/html", "application/xhtml+xml", ""}
 
 # Scroll one viewport at a time so IntersectionObserver / lazy loaders fire; stop at the
 # bottom, at the height cap or the time cap, then return to the top for the screenshot.
+_DROP_NOSCRIPT_JS = "document.querySelectorAll('noscript').forEach(n => n.remove())"
 _SCROLL_JS = """async ([maxHeight, maxMs]) => {
   const start = Date.now();
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -281,6 +282,10 @@ async def _render(
             if scrolled:
                 await recorder.idle(IDLE_QUIET, min(1.5, deadline.remaining() - 4))
             t2 = time.perf_counter()
+            # scripts ran, so no <noscript> content was ever shown; served without
+            # scripts, the copy would show it ("Please enable JavaScript", fallbacks)
+            with contextlib.suppress(Exception):
+                await page.evaluate(_DROP_NOSCRIPT_JS)
             html = await page.content()
             final_url = page.url
             shots = await _artefacts(page) if artefacts else {}
