@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.decorators import method_decorator
 from django.utils.html import escapejs
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -26,6 +27,7 @@ from snapshelf.library.models import Link
 from snapshelf.services import accounts as account_door
 from snapshelf.services import quota
 from snapshelf.services.links import save_link, save_page
+from snapshelf.web.archive import app_page
 from snapshelf.web.forms.accounts import (
     PageSaveForm,
     ProfileForm,
@@ -36,6 +38,7 @@ from snapshelf.web.forms.accounts import (
 POPUP_FEATURES = "width=520,height=620,resizable=yes,scrollbars=yes"
 
 
+@method_decorator(app_page, name="dispatch")
 class SnapshelfLoginView(LoginView):
     """Django's log-in (safe ?next= handling) with the failed-attempt limit."""
 
@@ -43,6 +46,7 @@ class SnapshelfLoginView(LoginView):
     template_name = "registration/login.html"
 
 
+@app_page
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     """Sign-up, only when the operator opened it (SNAPSHELF_OPEN_SIGNUP=1), else 404; one
@@ -211,6 +215,7 @@ def _feeds(request: HttpRequest) -> list[dict]:
     ]
 
 
+@app_page
 @login_required
 @require_http_methods(["GET", "POST"])
 def settings_page(request: HttpRequest) -> HttpResponse:
@@ -272,6 +277,7 @@ def _save_from_bookmarklet(request: HttpRequest, form: PageSaveForm) -> Link:
     return save_link(request.user, data["url"], **fields).link
 
 
+@app_page
 @login_required
 @require_http_methods(["GET", "POST"])
 def bookmarklet_save(request: HttpRequest) -> HttpResponse:

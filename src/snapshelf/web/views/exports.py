@@ -22,10 +22,11 @@ from snapshelf.io.exporters import (
 )
 from snapshelf.library.models import Snapshot
 from snapshelf.library.records import snapshot_for
-from snapshelf.web.archive import protect
+from snapshelf.web.archive import app_page, protect
 from snapshelf.web.forms.exports import ExportForm
 
 
+@app_page
 @login_required
 @require_GET
 def export_page(request: HttpRequest) -> HttpResponse:

@@ -9,9 +9,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from snapshelf.io.models import ImportRun
 from snapshelf.io.runs import start_import
+from snapshelf.web.archive import app_page
 from snapshelf.web.forms.imports import ImportForm
 
 
+@app_page
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_page(request: HttpRequest) -> HttpResponse:
@@ -30,6 +32,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
     return render(request, "snapshelf/imports/import.html", context, status=status)
 
 
+@app_page
 @login_required
 @require_GET
 def import_run(request: HttpRequest, pk: int) -> HttpResponse:

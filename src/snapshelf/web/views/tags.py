@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from snapshelf.library.models import Tag
 from snapshelf.services import tags as tag_ops
+from snapshelf.web.archive import app_page
 
 # Fields a tag input may be named; the suggest endpoint reads whichever is present,
 # so an input can point hx-get at it without renaming itself to "q".
@@ -38,6 +39,7 @@ def _own_tag(request: HttpRequest, pk: int) -> Tag:
     return get_object_or_404(Tag, pk=pk, owner=request.user)
 
 
+@app_page
 @login_required
 @require_GET
 def tag_list(request: HttpRequest) -> HttpResponse:
