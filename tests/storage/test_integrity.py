@@ -51,6 +51,18 @@ def test_a_replaced_blob_is_refused_on_read(store_and_replace):
     assert genuine in str(caught.value) and "SHA-256" in str(caught.value)
 
 
+def test_a_corrupt_blob_is_set_aside_so_the_next_put_writes_it_again(store_and_replace):
+    store, replace = store_and_replace
+    data = b"<p>bytes a capture will put again</p>"
+    sha = store.put(data).sha256
+    replace(sha, pack(b"something else"))
+    with pytest.raises(BlobCorrupt):
+        store.get(sha)
+    assert not store.exists(sha)
+    assert store.put(data).created and store.get(sha) == data
+    assert sha in list(store.iter_keys())
+
+
 def test_a_truncated_or_garbled_blob_is_refused_on_read(store_and_replace):
     store, replace = store_and_replace
     sha = store.put(b"stylesheet bytes " * 100).sha256

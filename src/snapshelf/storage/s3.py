@@ -7,11 +7,13 @@ a reader never sees half a blob.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from snapshelf.storage.base import (
+    BlobCorrupt,
     BlobInfo,
     BlobNotFound,
     BlobStore,
@@ -79,7 +81,25 @@ class S3BlobStore(BlobStore):
             if self._missing(exc):
                 raise BlobNotFound(sha256) from None
             raise
-        return checked(sha256, obj["Body"].read())
+        try:
+            return checked(sha256, obj["Body"].read())
+        except BlobCorrupt:
+            self._set_aside(sha256)
+            raise
+
+    def _set_aside(self, sha256: str) -> None:
+        """Move a corrupt object to `<prefix>corrupt/` (kept for a look), as the filesystem
+        store does: `put` skips bytes it finds stored, so until it is gone the next
+        capture of the same bytes could not write them again."""
+        key = self.key(sha256)
+        aside = f"{self.prefix}corrupt/{sha256}-{uuid.uuid4().hex[:8]}"
+        try:
+            self.client.copy_object(
+                Bucket=self.bucket, Key=aside, CopySource={"Bucket": self.bucket, "Key": key}
+            )
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except self.client.exceptions.ClientError:  # leave it; reads refuse it anyway
+            pass
 
     def exists(self, sha256: str) -> bool:
         try:
