@@ -106,6 +106,18 @@ def test_htmx_resave_replaces_the_old_row(client_a, user):
     assert html.count(f'id="link-{link.pk}"') == 2  # the delete marker and the new row
 
 
+def test_htmx_resave_while_the_capture_is_queued_replaces_the_row_too(client_a, user):
+    """The save joins the queued capture (same version): the row still must not show twice."""
+    client_a.post(reverse("link-add"), {"url": "https://example.org/queued"}, **HX)
+    r = client_a.post(
+        reverse("link-add"), {"url": "https://example.org/queued", "again": "1"}, **HX
+    )
+    link = Link.objects.get(owner=user)
+    assert link.snapshots.count() == 1
+    html = r.content.decode()
+    assert f'<li id="link-{link.pk}" hx-swap-oob="delete">' in html
+
+
 def test_bulk_redirect_stays_on_site(client_a, user):
     link = make_links(user, 1)[0]
     for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example/"):

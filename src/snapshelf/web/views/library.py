@@ -144,17 +144,18 @@ def _already_saved(owner, url: str) -> Link | None:
 def link_add(request: HttpRequest) -> HttpResponse:
     form = AddLinkForm(request.POST)
     htmx = request.headers.get("HX-Request") == "true"
-    saved = None
-    if form.is_valid() and request.POST.get("again") != "1":
+    saved = known = None
+    if form.is_valid():
         known = _already_saved(request.user, form.cleaned_data["url"])
-        if known is not None:  # ask before taking another snapshot of it
-            if not htmx:
-                messages.info(request, _("Already saved. “Snapshot again” takes a new snapshot."))
-                return redirect("link", pk=known.pk)
-            response = render(request, "snapshelf/library/_add_errors.html", {"known": known})
-            response["HX-Retarget"] = "#add-errors"
-            response["HX-Reswap"] = "outerHTML"
-            return response
+    if known is not None and request.POST.get("again") != "1":
+        # ask before taking another snapshot of it
+        if not htmx:
+            messages.info(request, _("Already saved. “Snapshot again” takes a new snapshot."))
+            return redirect("link", pk=known.pk)
+        response = render(request, "snapshelf/library/_add_errors.html", {"known": known})
+        response["HX-Retarget"] = "#add-errors"
+        response["HX-Reswap"] = "outerHTML"
+        return response
     if form.is_valid():
         try:
             saved = save_link(
@@ -172,10 +173,11 @@ def link_add(request: HttpRequest) -> HttpResponse:
             for error in errors:
                 messages.error(request, error)
         return redirect("home")
-    link, snap = saved.link, saved.snapshot
+    link = saved.link
     if htmx:
         html = ""
-        if snap.version > 1:  # re-saved: drop the old row (out-of-band runs first)
+        if known is not None:  # re-saved: drop the old row (out-of-band runs first), also
+            # when the save joined the link's capture still queued (same version)
             html = f'<li id="link-{link.pk}" hx-swap-oob="delete"></li>'
         html += render_to_string(
             "snapshelf/library/_link_row.html", {"link": _row_links(request.user, link.pk)}, request
