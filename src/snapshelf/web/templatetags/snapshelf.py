@@ -60,6 +60,10 @@ def _failure_labels() -> dict[str, str]:
         "too_complex": _("Page too complex"),
         "storage_quota": _("Over the storage quota"),
         "lease_expired": _("The worker stopped"),
+        "worker_lost": _("The worker stopped on every try"),
+        "too_many_navigations": _("The page kept navigating"),
+        "disk_full": _("The server's disk is full"),
+        "extract_failed": _("Text could not be read"),
     }
 
 
