@@ -60,10 +60,6 @@ class ImportReport:
     queued: int = 0
     rejected: list[Rejected] = field(default_factory=list)
 
-    @property
-    def read(self) -> int:
-        return self.added + self.merged + len(self.rejected)
-
 
 def import_links(
     owner: AbstractBaseUser,
