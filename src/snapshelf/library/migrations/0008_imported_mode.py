@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('library', '0007_versions_and_watch'),
+        ("library", "0007_versions_and_watch"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='snapshot',
-            name='mode',
-            field=models.CharField(choices=[('static', 'Static'), ('browser', 'Browser'), ('auto', 'Automatic'), ('upload', 'From your browser'), ('imported', 'Imported')], default='static', max_length=10),
+            model_name="snapshot",
+            name="mode",
+            field=models.CharField(
+                choices=[
+                    ("static", "Static"),
+                    ("browser", "Browser"),
+                    ("auto", "Automatic"),
+                    ("upload", "From your browser"),
+                    ("imported", "Imported"),
+                ],
+                default="static",
+                max_length=10,
+            ),
         ),
     ]

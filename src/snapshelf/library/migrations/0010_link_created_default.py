@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('library', '0009_response_headers'),
+        ("library", "0009_response_headers"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='link',
-            name='created',
+            model_name="link",
+            name="created",
             field=models.DateTimeField(db_index=True, default=django.utils.timezone.now),
         ),
     ]
