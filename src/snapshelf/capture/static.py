@@ -377,22 +377,7 @@ def capture_static(url: str, fetcher: Fetcher, limits: Limits) -> CaptureResult:
         )
         t2 = time.perf_counter()
         timings = {"fetch_ms": ms(t0, t1), "extract_ms": ms(t1, t2)}
-        replay_html, resources, resource_headers = None, [], {}
-        if page is not None:
-            fetch = make_resource_fetcher(fetcher, deadline, limits, doc.final_url)
-            replay_html, resources, more, resource_headers = capture_html(
-                doc, fetch, deadline, limits, page=page
-            )
-            timings.update(more)
-        timings["parse_cpu_ms"] = round(session.cpu * 1000, 1)
-    return CaptureResult(
-        doc,
-        replay_html,
-        resources,
-        fingerprint(doc.extracted.text),
-        timings,
-        resource_headers=resource_headers,
-    )
+        return _with_resources(session, doc, page, fetcher, deadline, limits, timings)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -419,14 +404,20 @@ def capture_uploaded(url: str, body: bytes, fetcher: Fetcher, limits: Limits) ->
     with Session(limits.budget()) as session:
         doc, page = read_isolated(session, body, "text/html", None, url, url, 200)
         timings = {"extract_ms": ms(t0, time.perf_counter())}
-        replay_html, resources, resource_headers = None, [], {}
-        if page is not None:
-            fetch = make_resource_fetcher(fetcher, deadline, limits, doc.final_url)
-            replay_html, resources, more, resource_headers = capture_html(
-                doc, fetch, deadline, limits, page=page
-            )
-            timings.update(more)
-        timings["parse_cpu_ms"] = round(session.cpu * 1000, 1)
+        return _with_resources(session, doc, page, fetcher, deadline, limits, timings)
+
+
+def _with_resources(session, doc, page, fetcher, deadline, limits, timings) -> CaptureResult:  # noqa: ANN001
+    """The document's resources fetched and its replay copy written (an HTML page), in
+    the session that read it; the capture's result."""
+    replay_html, resources, resource_headers = None, [], {}
+    if page is not None:
+        fetch = make_resource_fetcher(fetcher, deadline, limits, doc.final_url)
+        replay_html, resources, more, resource_headers = capture_html(
+            doc, fetch, deadline, limits, page=page
+        )
+        timings.update(more)
+    timings["parse_cpu_ms"] = round(session.cpu * 1000, 1)
     return CaptureResult(
         doc,
         replay_html,
