@@ -181,3 +181,14 @@ def test_the_docs_name_only_declared_variables() -> None:
         for name in re.findall(r"\bSNAPSHELF_[A-Z0-9_]*[A-Z0-9]", path.read_text(encoding="utf-8"))
     }
     assert sorted((f, n) for f, n in named if n not in env.VARIABLES) == []
+
+
+def test_a_mistyped_trusted_proxy_stops_start_up_instead_of_being_ignored() -> None:
+    assert env.get(
+        "SNAPSHELF_TRUSTED_PROXIES", {"SNAPSHELF_TRUSTED_PROXIES": "10.0.0.0/8, ::1"}
+    ) == [
+        "10.0.0.0/8",
+        "::1",
+    ]
+    with pytest.raises(ValueError, match="not an address or network"):
+        env.get("SNAPSHELF_TRUSTED_PROXIES", {"SNAPSHELF_TRUSTED_PROXIES": "10.0.0.0/33"})

@@ -17,6 +17,7 @@ here, and a test keeps the two in step.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -57,6 +58,19 @@ def _flag(value: str) -> bool:
 
 def _comma_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _networks(value: str) -> list[str]:
+    """Addresses or CIDR networks; a typo must stop start-up, not open a hole later."""
+    items = _comma_list(value)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"SNAPSHELF_TRUSTED_PROXIES: {item!r} is not an address or network"
+            ) from None
+    return items
 
 
 def _no_trailing_slash(value: str) -> str:
@@ -148,6 +162,13 @@ _DECLARED = [
         "3",
         int,
         "accounts one client address may create per hour on the sign-up page (0: no limit)",
+    ),
+    Variable(
+        "SNAPSHELF_TRUSTED_PROXIES",
+        "",
+        _networks,
+        "addresses or networks (CIDR) of reverse proxies in front of Snapshelf, comma-"
+        "separated: from them the client address is read from X-Forwarded-For (empty: never)",
     ),
     # Single sign-on (OpenID Connect).
     Variable(

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "ninja",  # the API docs' scripts and styles come from its static files, not a CDN
     "snapshelf.accounts",
     "snapshelf.library",
+    "snapshelf.reading",
     "snapshelf.web",
     "snapshelf.jobs",
     "snapshelf.search",
@@ -125,6 +126,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 SNAPSHELF_OPEN_SIGNUP = env.get("SNAPSHELF_OPEN_SIGNUP")
 #: Accounts one client address may create per hour on the sign-up page (0: no limit).
 SNAPSHELF_SIGNUPS_PER_HOUR = env.get("SNAPSHELF_SIGNUPS_PER_HOUR")
+#: Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks), so
+#: the per-address limits count clients, not the proxy (snapshelf.accounts.ratelimit).
+SNAPSHELF_TRUSTED_PROXIES = env.get("SNAPSHELF_TRUSTED_PROXIES")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -224,6 +224,43 @@ def test_twenty_failures_from_one_address_block_that_address(user):
     assert post_login(Client(REMOTE_ADDR="198.51.100.7"), "alice", PASSWORD).status_code == 302
 
 
+def test_behind_a_trusted_proxy_clients_are_told_apart_by_x_forwarded_for(user, settings):
+    """Through one proxy, an attacker's failures must not block another client."""
+    settings.SNAPSHELF_TRUSTED_PROXIES = ["10.0.0.0/8"]
+
+    def via_proxy(forwarded_for: str) -> Client:
+        return Client(REMOTE_ADDR="10.1.2.3", HTTP_X_FORWARDED_FOR=forwarded_for)
+
+    # a forged left-most hop does not change who the proxy saw
+    for i in range(ratelimit.MAX_PER_ADDRESS):
+        post_login(via_proxy(f"198.51.100.{i}, 203.0.113.5"), f"guess{i}", "wrong-password")
+    attacker = via_proxy("203.0.113.5")
+    blocked = post_login(attacker, "alice", PASSWORD)
+    assert not logged_in(attacker)
+    assert "Too many failed attempts" in html.unescape(blocked.content.decode())
+    alice = via_proxy("198.51.100.7")
+    assert post_login(alice, "alice", PASSWORD).status_code == 302 and logged_in(alice)
+
+
+def test_x_forwarded_for_from_an_untrusted_address_is_ignored(settings):
+    from django.test import RequestFactory
+
+    settings.SNAPSHELF_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="198.51.100.7"
+    )
+    assert ratelimit.client_address(request) == "203.0.113.5"
+    settings.SNAPSHELF_TRUSTED_PROXIES = []
+    request = RequestFactory().get("/", REMOTE_ADDR="10.1.2.3", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert ratelimit.client_address(request) == "10.1.2.3"
+    # two trusted proxies in a row: the client is the first untrusted hop from the right
+    settings.SNAPSHELF_TRUSTED_PROXIES = ["10.0.0.0/8", "192.0.2.1"]
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.1.2.3", HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.7, 192.0.2.1"
+    )
+    assert ratelimit.client_address(request) == "198.51.100.7"
+
+
 # --- settings ----------------------------------------------------------------------------
 
 

@@ -19,7 +19,9 @@ configure a shared cache (Redis) so the limits hold across them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import ipaddress
 import math
 import time
 from dataclasses import dataclass
@@ -63,10 +65,45 @@ def _address_key(address: str) -> str:
 
 
 def client_address(request: HttpRequest | None) -> str:
-    """REMOTE_ADDR only: forwarded headers are client-controlled unless a proxy is configured."""
+    """The client's address: REMOTE_ADDR, or behind a trusted proxy the nearest untrusted hop.
+
+    X-Forwarded-For is client-controlled, so it is read only when the connection comes
+    from a proxy the operator named (SNAPSHELF_TRUSTED_PROXIES), and then from the right:
+    each trusted proxy appends the address it saw, so the first address from the right
+    that is not a trusted proxy is the client; anything left of it may be forged.
+    """
     if request is None:
         return ""
-    return request.META.get("REMOTE_ADDR", "") or ""
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    trusted = _trusted_networks()
+    if not trusted or not _is_trusted(remote, trusted):
+        return remote
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not _is_trusted(hop, trusted):
+            return hop
+    return remote
+
+
+def _trusted_networks() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return _parse_networks(tuple(getattr(settings, "SNAPSHELF_TRUSTED_PROXIES", ()) or ()))
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_networks(
+    items: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(item, strict=False) for item in items)
+
+
+def _is_trusted(
+    address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
 
 
 def _keys(username: str, address: str) -> list[tuple[str, int]]:
