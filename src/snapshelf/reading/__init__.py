@@ -1,0 +1,1 @@
+"""Reading: what a reader keeps of an article (highlights and their notes)."""
