@@ -73,3 +73,12 @@ def test_superusers_and_a_zero_setting_are_not_limited(settings, user):
     assert usage.over_quota(user.pk) == (50 * MB, MB)
     settings.SNAPSHELF_USER_STORAGE_BYTES = 0
     assert usage.over_quota(user.pk) is None
+
+
+def test_screenshots_and_pdfs_count_towards_the_quota(user):
+    snap = _done(user, "https://example.org/shot", 300_000)
+    Blob.objects.create(sha256="a" * 64, size=500_000, stored_size=400_000)
+    Blob.objects.create(sha256="b" * 64, size=400_000, stored_size=300_000)
+    Snapshot.objects.filter(pk=snap.pk).update(screenshot_blob_id="a" * 64, pdf_blob_id="b" * 64)
+    assert usage.used_bytes(user.pk) == 1_200_000
+    assert usage.over_quota(user.pk) == (1_200_000, MB)

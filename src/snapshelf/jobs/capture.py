@@ -279,7 +279,12 @@ def commit_result(snap: Snapshot, result: CaptureResult, started: float) -> int 
         return previous.pk
     changes = _changes_since(previous, ex.title, ex.text) if previous else {}
     total = len(doc.body) + sum(len(r.original) for r in result.resources if not r.error_code)
-    usage.check_commit(snap.link.owner_id, total)  # past the owner's quota: nothing is stored
+    artefacts = getattr(result, "artefacts", {})
+    # the full-page image when there is one (it shows the whole page), else the viewport
+    shot = artefacts.get("screenshot_full") or artefacts.get("screenshot")
+    images = len(shot or b"") + len(artefacts.get("pdf") or b"")
+    # past the owner's quota (screenshot and PDF included): nothing is stored
+    usage.check_commit(snap.link.owner_id, total + images)
     store = get_blob_store()
     blobs: dict[str, Blob] = {}
 
@@ -291,9 +296,6 @@ def commit_result(snap: Snapshot, result: CaptureResult, started: float) -> int 
     t0 = time.perf_counter()
     original = put(doc.body)
     root = put(result.replay_html.encode("utf-8")) if result.replay_html is not None else None
-    artefacts = getattr(result, "artefacts", {})
-    # the full-page image when there is one (it shows the whole page), else the viewport
-    shot = artefacts.get("screenshot_full") or artefacts.get("screenshot")
     screenshot = put(shot) if shot else None
     pdf = put(artefacts["pdf"]) if artefacts.get("pdf") else None
     resources = []

@@ -2,9 +2,10 @@
 (SNAPSHELF_USER_STORAGE_MB).
 
 A user's usage is the captured bytes of their finished snapshots (each document and its
-resources as fetched: before compression, and before identical bytes are shared with
-other snapshots), so what one user may keep does not depend on what others happened to
-capture too. Superusers, the operator's own accounts, are never limited.
+resources as fetched, and a browser capture's screenshot and PDF: before compression, and
+before identical bytes are shared with other snapshots), so what one user may keep does
+not depend on what others happened to capture too. Superusers, the operator's own
+accounts, are never limited.
 
 Checked twice: by the service door before a capture is queued (a user already at the
 quota is refused at once), and when a capture commits (many captures queued together
@@ -30,11 +31,14 @@ class OverStorageQuota(CaptureError):
 
 
 def used_bytes(user_id: int) -> int:
-    """The captured bytes of the user's finished snapshots."""
-    total = Snapshot.objects.filter(link__owner_id=user_id, status=Snapshot.Status.DONE).aggregate(
-        total=Sum("total_bytes")
-    )["total"]
-    return int(total or 0)
+    """The captured bytes of the user's finished snapshots, with their screenshots and PDFs
+    (a browser capture's full-page image can outweigh the page itself)."""
+    sums = Snapshot.objects.filter(link__owner_id=user_id, status=Snapshot.Status.DONE).aggregate(
+        pages=Sum("total_bytes"),
+        screenshots=Sum("screenshot_blob__size"),
+        pdfs=Sum("pdf_blob__size"),
+    )
+    return sum(int(value or 0) for value in sums.values())
 
 
 def limit_bytes(user_id: int) -> int | None:
