@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "snapshelf.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "snapshelf.api.middleware.json_errors",
 ]
 
 ROOT_URLCONF = "snapshelf.urls"

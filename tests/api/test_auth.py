@@ -216,3 +216,15 @@ def test_a_bad_token_does_not_fall_back_to_the_session(user):
 def test_expired_clock_does_not_matter_for_live_tokens(user, write_secret):
     ApiToken.objects.update(created=timezone.now() - timedelta(days=3650))
     assert ApiClient(write_secret).get("/me").status_code == 200
+
+
+def test_unknown_paths_and_methods_answer_in_the_api_error_shape(api):
+    missing = api.get("/no-such-endpoint")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+    wrong_method = api.delete("/links")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"]["code"] == "method_not_allowed"
+    assert "GET" in wrong_method["Allow"] and "DELETE" in wrong_method.json()["error"]["message"]
+    # the web UI's own 404 page is untouched
+    assert "application/json" not in api.client.get("/no-such-page")["Content-Type"]

@@ -3,6 +3,7 @@
     {"error": {"code": "not_found", "message": "..."}}
 
 Codes: unauthorized (401), insufficient_scope and csrf_failed (403), not_found (404),
+method_not_allowed (405, from snapshelf.api.middleware),
 conflict (409), invalid_request (422, with `details`), invalid_url, invalid_cursor,
 invalid_tag and bad_request (400), rate_limited and quota_exceeded (429, with
 Retry-After), internal (500).
