@@ -69,6 +69,20 @@ def test_the_quota_refuses_before_anything_is_written(user, other_user, two_per_
     assert door.save_link(other_user, "https://example.org/3").link.owner == other_user
 
 
+def test_saving_a_link_whose_capture_is_queued_joins_it_and_costs_no_quota(
+    user, two_per_hour, queued
+):
+    first = door.save_link(user, "https://example.org/a")
+    for _ in range(3):  # the same capture, joined: not three more
+        assert door.save_link(user, "https://example.org/a").snapshot.pk == first.snapshot.pk
+        assert door.snapshot_again(user, first.link).pk == first.snapshot.pk
+    assert quota.remaining(user.pk) == 1
+    door.save_link(user, "https://example.org/b")
+    with pytest.raises(quota.QuotaExceeded):
+        door.save_link(user, "https://example.org/c")
+    assert not Link.objects.filter(url="https://example.org/c").exists()
+
+
 def test_an_invalid_url_costs_no_quota(user, two_per_hour, queued):
     for _ in range(3):
         with pytest.raises(InvalidURL):

@@ -49,6 +49,9 @@ def test_resnapshot_and_bulk_resnapshot_count(client, user):
     assert Snapshot.objects.filter(link__owner=user).count() == 2  # nothing queued
     response = client.post(f"/links/{ids[0]}/resnapshot")
     assert Snapshot.objects.filter(link__owner=user).count() == 3
+    response = client.post(f"/links/{ids[0]}/resnapshot")  # joins the queued one: free
+    assert not any("most captures" in str(m) for m in get_messages(response.wsgi_request))
+    Snapshot.objects.filter(link__owner=user).update(status=Snapshot.Status.DONE)
     response = client.post(f"/links/{ids[0]}/resnapshot")
     assert any("most captures" in str(m) for m in get_messages(response.wsgi_request))
     assert Snapshot.objects.filter(link__owner=user).count() == 3

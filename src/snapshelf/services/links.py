@@ -80,8 +80,10 @@ def _check_owner(owner: AbstractBaseUser, link: Link) -> None:
         raise Link.DoesNotExist("no such link")
 
 
-def _take_quota(owner: AbstractBaseUser, count: int, limited: bool) -> None:
-    if limited:
+def _take_quota(
+    owner: AbstractBaseUser, count: int, limited: bool, *, storage: bool = True
+) -> None:
+    if limited and storage:
         quota.check_storage(owner.pk)  # before the hourly count: a refusal costs nothing
     if limited and (wait := quota.take(owner.pk, count)):
         raise quota.QuotaExceeded(wait)
@@ -124,11 +126,14 @@ def save_link(
     from the user's hourly quota (the CLI, the operator's own door, passes False).
     Raises InvalidURL for a URL that cannot be captured, QuotaExceeded when over quota."""
     check_destination(url)  # a URL that cannot be saved costs no quota
-    _take_quota(owner, 1, limited)
+    if limited:
+        quota.check_storage(owner.pk)
     with transaction.atomic():  # the capture starts after: never inside the transaction
         link, _created = records.get_or_create_link(owner, url)
         snap = _join_pending(link, force=force, mode=mode)
         if snap is None:
+            # only a new capture is counted; refused, the transaction keeps nothing
+            _take_quota(owner, 1, limited, storage=False)
             link, snap = records.add_link(owner, url, tags, mode=mode, force=force)
         else:
             link.tags.add(*records.get_or_create_tags(owner, tags))
@@ -213,11 +218,13 @@ def snapshot_again(
 ) -> Snapshot:
     """Queue a new version of the link (kept only if its text changed, unless `force`)."""
     _check_owner(owner, link)
-    _take_quota(owner, 1, limited)
+    if limited:
+        quota.check_storage(owner.pk)
     with transaction.atomic():
-        snap = _join_pending(link, force=force, mode=None) or records.new_snapshot(
-            link, force=force
-        )
+        snap = _join_pending(link, force=force, mode=None)
+        if snap is None:  # joining a queued capture costs no quota
+            _take_quota(owner, 1, limited, storage=False)
+            snap = records.new_snapshot(link, force=force)
     _capture(snap, wait=False)
     return snap
 
