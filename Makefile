@@ -16,15 +16,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## Debian packages: Chromium and CJK fonts (browser capture, e2e tests), gettext
-## (compiling translations). Installed only when missing; without them Snapshelf
-## still runs (static capture, English UI).
+## (compiling translations), epubcheck (the e-book tests validate with it; Java is
+## its only need). Installed only when missing; without them Snapshelf still runs
+## (static capture, English UI).
 system-deps:
 	@if ! command -v chromium >/dev/null || ! command -v msgfmt >/dev/null \
+	    || ! command -v epubcheck >/dev/null \
 	    || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
-	  echo "installing chromium, fonts-noto-cjk, gettext"; \
+	  echo "installing chromium, fonts-noto-cjk, gettext, epubcheck"; \
 	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	    $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk gettext \
-	    >/dev/null ) || echo "warning: could not install system packages"; \
+	    epubcheck >/dev/null ) || echo "warning: could not install system packages"; \
 	fi
 
 ## Compiled translations (.mo) are build output; the .po files are the source.

@@ -22,6 +22,20 @@ class Profile(models.Model):
     library_version = models.PositiveBigIntegerField(
         default=0, help_text="bumped by every change to the user's library (cache stamps)"
     )
+    # The reader's typography, remembered per user (the reading page's settings).
+    reader_font_size = models.PositiveSmallIntegerField(
+        default=100, help_text="percent of the normal reader text size"
+    )
+    reader_font = models.CharField(
+        max_length=5,
+        default="serif",
+        choices=[("serif", _("Serif")), ("sans", _("Sans-serif"))],
+    )
+    reader_width = models.CharField(
+        max_length=6,
+        default="medium",
+        choices=[("narrow", _("Narrow")), ("medium", _("Medium")), ("wide", _("Wide"))],
+    )
 
     def __str__(self) -> str:
         return self.nickname

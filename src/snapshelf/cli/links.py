@@ -354,7 +354,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("snapshot_id", type=int)
     p.add_argument(
         "--format",
-        choices=["singlefile", "warc", "screenshot", "pdf", "original", "markdown"],
+        choices=["singlefile", "warc", "screenshot", "pdf", "original", "markdown", "epub"],
         default="singlefile",
     )
     p.add_argument("-o", "--output", required=True)

@@ -296,3 +296,25 @@ class Resource(models.Model):
     def key(self) -> str:
         """The key the replay document uses for this resource (sha256 of the served bytes)."""
         return self.replay_blob_id or self.blob_id or ""
+
+
+class ReadingProgress(models.Model):
+    """Where the owner stopped reading a link's reader text: a row of its own, so the
+    saves a reader sends while scrolling touch neither the link (its `updated` date,
+    the search index) nor the library's cache stamp."""
+
+    link = models.OneToOneField(
+        Link, on_delete=models.CASCADE, primary_key=True, related_name="reading_progress"
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    fraction = models.FloatField(default=0.0, help_text="0..1 of the reader text scrolled")
+    offset = models.PositiveIntegerField(
+        default=0, help_text="CSS pixels from the top of the reader text, when it was saved"
+    )
+    updated = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "-updated"], name="progress_owner_updated")]
+
+    def __str__(self) -> str:
+        return f"{self.link_id}: {self.fraction:.0%}"

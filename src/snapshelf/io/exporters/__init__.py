@@ -9,6 +9,9 @@ interface (`base.Exporter`), and one snapshot's artefacts (`snapshot`).
 | `warc` | `archive` | the newest finished version of each link, with its resources |
 | `zip` | `archive` | single-file pages and reader Markdown |
 
+E-books (`epub.selection_epub`, `epub.article_epub`) are not streamed: a zip is built
+whole in memory, so they are made before a response starts and can fail cleanly.
+
 `export_chunks(owner, fmt, tag=…)` streams the bytes; `write_export` writes a file
 atomically (a `.part` file renamed at the end). Only the owner's links are read.
 """
@@ -21,6 +24,7 @@ from pathlib import Path
 from snapshelf.io.exporters.archive import WarcExporter, ZipExporter
 from snapshelf.io.exporters.base import Exporter, Selection, find_tag
 from snapshelf.io.exporters.csv_export import CsvExporter
+from snapshelf.io.exporters.epub import EpubError, selection_epub
 from snapshelf.io.exporters.json_export import JsonExporter
 from snapshelf.io.exporters.netscape import NetscapeExporter
 from snapshelf.io.exporters.snapshot import (
@@ -34,11 +38,13 @@ __all__ = [
     "EXPORTERS",
     "SNAPSHOT_FORMATS",
     "Artefact",
+    "EpubError",
     "Exporter",
     "Selection",
     "Unavailable",
     "export_chunks",
     "find_tag",
+    "selection_epub",
     "snapshot_artefact",
     "write_export",
 ]

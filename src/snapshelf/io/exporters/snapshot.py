@@ -1,5 +1,5 @@
 """One snapshot's artefacts as files: the single-file page, its WARC, the browser's
-screenshot and PDF, the original bytes and the reader Markdown.
+screenshot and PDF, the original bytes, the reader Markdown and the e-book.
 
 Access control is the caller's: pass only the requester's own snapshot. Every artefact
 is meant to be saved (served as an attachment, never inline on the app origin).
@@ -13,13 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from html import escape
 
+from snapshelf.io.exporters.epub import EpubError, article_epub
 from snapshelf.io.warc import snapshot_warc
 from snapshelf.library.artefacts import BROWSER_ARTEFACTS, browser_artefact, single_file_html
 from snapshelf.library.models import Snapshot
 from snapshelf.storage import BlobNotFound, get_blob_store
 
 #: Every per-snapshot format, in the order menus show them.
-SNAPSHOT_FORMATS = ("singlefile", "warc", "screenshot", "pdf", "original", "markdown")
+SNAPSHOT_FORMATS = ("singlefile", "warc", "screenshot", "pdf", "original", "markdown", "epub")
 
 
 class Unavailable(LookupError):
@@ -93,6 +94,12 @@ def snapshot_artefact(snap: Snapshot, fmt: str) -> Artefact:
                 raise Unavailable(f"snapshot {snap.pk} stored no document")
             data = get_blob_store().get(snap.original_blob_id)
             return Artefact(f"{stem}.orig.{_extension(snap)}", "application/octet-stream", data)
+        if fmt == "epub":
+            try:
+                data = article_epub(snap)
+            except EpubError as exc:
+                raise Unavailable(str(exc)) from None
+            return Artefact(f"{stem}.epub", "application/epub+zip", data)
         text = markdown_of(snap)
         if not text:
             raise Unavailable(f"snapshot {snap.pk} has no reader text")

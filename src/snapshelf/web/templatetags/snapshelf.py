@@ -13,6 +13,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from snapshelf.services import reading
+
 register = template.Library()
 
 
@@ -108,21 +110,13 @@ def pubdate(value: str) -> str:
     return formats.date_format(parsed, "DATE_FORMAT")
 
 
-#: Reading speeds: words a minute for space-separated text, characters a minute for
-#: Chinese, Japanese and Korean (word_count counts one per CJK character).
-WORDS_PER_MINUTE = 230
-CJK_CHARS_PER_MINUTE = 400
-_CJK_LANGUAGES = ("zh", "ja", "ko")
-
-
 @register.simple_tag
 def reading_time(snap) -> str:  # noqa: ANN001
-    """ "5 min read" / "阅读约 5 分钟", from the captured text's length and language;
-    empty when there is no text to read."""
-    words = getattr(snap, "word_count", 0) or 0
-    if words < 30:
+    """ "5 min read" / "阅读约 5 分钟", from the captured text's length and language
+    (services.reading.reading_minutes); empty when there is no text to read."""
+    minutes = reading.reading_minutes(
+        getattr(snap, "word_count", 0) or 0, getattr(snap, "language", "") or ""
+    )
+    if not minutes:
         return ""
-    language = (getattr(snap, "language", "") or "").lower()
-    rate = CJK_CHARS_PER_MINUTE if language.startswith(_CJK_LANGUAGES) else WORDS_PER_MINUTE
-    minutes = max(1, round(words / rate))
     return ngettext("%(n)d min read", "%(n)d min read", minutes) % {"n": minutes}
