@@ -123,6 +123,8 @@ def test_articles_in_the_corpora_stay_static(name, pattern):
             read_bytes(path), "text/html", None, "http://x.test/", "http://x.test/", 200
         )
         decision = decide_html(doc.text or "", doc.extracted.word_count)
-        if decision.use_browser:
+        if decision.use_browser and decision.signal == "shell":
             flagged.append((path.name, decision.reason))
-    assert len(flagged) <= len(files) // 100, flagged  # none, or at most 1 %
+    # none, or at most 1 %, judged script-rendered shells; pages whose load-time scripts
+    # change what a reader sees are judged (and their share bounded) in test_auto_scripted
+    assert len(flagged) <= len(files) // 100, flagged

@@ -3,8 +3,12 @@
 Auto captures statically first (cheap, no browser) and switches to the browser only
 when the static result looks like a script-rendered shell: almost no text while
 the page ships scripts, an empty SPA root element (React, Vue, Next, Nuxt,
-Angular, Svelte, Gatsby), a <noscript> asking for JavaScript, or a "Loading…" body.
-Normal articles keep their static capture (checked against the corpora in tests).
+Angular, Svelte, Gatsby), a <noscript> asking for JavaScript, or a "Loading…" body —
+or when the page's own load-time scripts finish what the reader sees although the text
+is all there (issue 26.4): they hide or show parts of the page, replace its placeholder
+text, turn markup into a carousel, or set classes its stylesheets style
+(``html/scripted.py`` reads the inline scripts; nothing runs). Normal articles keep
+their static capture (checked against the corpora in tests).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 
 import lxml.html
 
+from snapshelf.capture.html.scripted import ScriptEffect, script_effects, widget_markers
 from snapshelf.capture.static import CaptureResult
 
 #: Extracted words at or above this never switch: the static capture has the content.
@@ -32,6 +37,14 @@ _LOADING = re.compile(
 )
 _NEEDS_JS = re.compile(r"(enable|activate|turn on|requires?|need)\W+(\w+\W+){0,3}javascript", re.I)
 _INVISIBLE = ("script", "style", "noscript", "template", "svg")
+#: Weight of load-time script changes at which the static copy is judged unfinished:
+#: one change alone (a highlighted menu item) is not worth a browser run; two elements
+#: hidden or shown, a placeholder's text replaced, or a widget built from markup are.
+FINISHED_WEIGHT = 2
+#: Characters of the page searched for "<script" before parsing it for the script checks.
+MAX_SCAN = 5_000_000
+#: Most stylesheet characters searched for the class names scripts set.
+MAX_CSS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,9 @@ class Decision:
 
     use_browser: bool
     reason: str
+    #: what sent it to the browser: "shell" (almost no text), "script" (the text is there,
+    #: load-time scripts finish the page), "" when it stays static
+    signal: str = ""
 
     def __bool__(self) -> bool:
         return self.use_browser
@@ -55,12 +71,28 @@ def decide(result: CaptureResult) -> Decision:
     doc = result.document
     if doc.kind != "html" or not doc.text:
         return Decision(False, f"not an HTML page ({doc.kind})")
-    return decide_html(doc.text, doc.extracted.word_count)
+    return decide_html(doc.text, doc.extracted.word_count, stylesheets(result))
 
 
-def decide_html(html: str, word_count: int) -> Decision:
-    """Pure decision from the page's HTML and the word count extraction found."""
-    if word_count >= ENOUGH_WORDS:
+def stylesheets(result: CaptureResult) -> str:
+    """The text of the stylesheets the static capture fetched (to tell styled classes)."""
+    parts: list[str] = []
+    size = 0
+    for resource in result.resources:
+        if resource.kind != "stylesheet" or not resource.key:
+            continue
+        text = resource.original[: MAX_CSS - size].decode("utf-8", "replace")
+        parts.append(text)
+        size += len(text)
+        if size >= MAX_CSS:
+            break
+    return "\n".join(parts)
+
+
+def decide_html(html: str, word_count: int, css: str = "") -> Decision:
+    """Pure decision from the page's HTML, the word count extraction found and the text
+    of its stylesheets (inline ``<style>`` is read from the HTML)."""
+    if word_count >= ENOUGH_WORDS and "<script" not in html[:MAX_SCAN].lower():
         return Decision(False, f"static capture found {word_count} words")
     try:
         tree = lxml.html.document_fromstring(html)
@@ -69,21 +101,107 @@ def decide_html(html: str, word_count: int) -> Decision:
     scripts = _script_count(tree)
     if scripts == 0:
         return Decision(False, "the page ships no scripts")
-    body_words = _visible_words(tree)
-    root = _empty_spa_root(tree)
-    if root and word_count < ENOUGH_WORDS and body_words < SHELL_BODY_WORDS * 2:
-        return Decision(True, f"empty single-page-app root ({root}) with {word_count} words")
+    if word_count < ENOUGH_WORDS:
+        shell = _shell(tree, word_count, scripts)
+        if shell:
+            return Decision(True, shell, "shell")
+    finished = finished_by_script(tree, css)
+    if finished:
+        return Decision(True, finished, "script")
     if word_count >= FEW_WORDS:
         return Decision(False, f"static capture found {word_count} words")
+    return Decision(False, f"{_visible_words(tree)} visible words; looks static")
+
+
+def _shell(tree: lxml.html.HtmlElement, word_count: int, scripts: int) -> str:
+    """Why the page is a script-rendered shell with (almost) no text, or ""."""
+    body_words = _visible_words(tree)
+    root = _empty_spa_root(tree)
+    if root and body_words < SHELL_BODY_WORDS * 2:
+        return f"empty single-page-app root ({root}) with {word_count} words"
+    if word_count >= FEW_WORDS:
+        return ""
     if body_words < SHELL_BODY_WORDS:
-        return Decision(
-            True, f"only {body_words} visible words while the page ships {scripts} scripts"
-        )
+        return f"only {body_words} visible words while the page ships {scripts} scripts"
     if _asks_for_javascript(tree):
-        return Decision(True, "the page says it needs JavaScript")
+        return "the page says it needs JavaScript"
     if _LOADING.match(_visible_text(tree)):
-        return Decision(True, "the page body is a loading placeholder")
-    return Decision(False, f"{body_words} visible words; looks static")
+        return "the page body is a loading placeholder"
+    return ""
+
+
+def finished_by_script(tree: lxml.html.HtmlElement, css: str = "") -> str:
+    """Why the page's load-time scripts change what a reader sees enough to need the
+    browser (see FINISHED_WEIGHT), or ""."""
+    widgets = widget_markers(tree)
+    if widgets:
+        return f"a script-built widget ({', '.join(widgets)})"
+    effects = script_effects(tree)
+    if not effects:
+        return ""
+    css = css + "\n".join(style.text or "" for style in tree.iter("style"))
+    styled = _styled_classes(css, effects)
+    hidden = _css_hidden(css) if any(e.direction == "show" for e in effects) else set()
+    weight = 0
+    seen: set[tuple[str, str]] = set()
+    reasons: list[str] = []
+    classes_counted = False
+    for effect in effects:
+        if effect.kind == "class" and classes_counted:
+            continue  # class changes add one point at most: a highlighted item is no reason
+        classes_counted = classes_counted or (effect.kind == "class" and effect.classes)
+        points = _weight(effect, styled, hidden)
+        if not points or (effect.target, effect.kind) in seen:
+            continue
+        seen.add((effect.target, effect.kind))
+        weight += points
+        reasons.append(f"{effect.action} {effect.target}")
+    if weight < FINISHED_WEIGHT:
+        return ""
+    shown = ", ".join(reasons[:3]) + (" …" if len(reasons) > 3 else "")
+    return f"load-time scripts change the page ({shown})"
+
+
+def _weight(effect: ScriptEffect, styled: set[str], css_hidden: set[str]) -> int:
+    """How much one change alters what a reader sees (0: nothing worth a browser)."""
+    if effect.kind == "widget":
+        return FINISHED_WEIGHT
+    if effect.kind == "visibility":
+        if effect.direction == "hide":
+            return int(effect.had_content and not effect.hidden_in_markup)
+        if effect.direction == "show":  # only a change when the static copy hides it
+            names = set(re.findall(r"[#.][\w-]+", effect.target.split(",")[0].split()[-1]))
+            return int(effect.hidden_in_markup or bool(names & css_hidden))
+        return int(effect.had_content)
+    if effect.kind == "class":
+        return 1 if any(c in styled for c in effect.classes) else 0
+    if effect.kind == "content" and count_words(effect.written) and effect.had_content:
+        return FINISHED_WEIGHT  # placeholder text replaced: the static copy says otherwise
+    return 0  # nodes built elsewhere (ads, embeds, injected scripts): not judged
+
+
+def _styled_classes(css: str, effects: list[ScriptEffect]) -> set[str]:
+    """The class names scripts set that a stylesheet of the page selects."""
+    names = {c for e in effects for c in e.classes}
+    return {n for n in names if re.search(rf"\.{re.escape(n)}(?![\w-])", css)}
+
+
+_RULE = re.compile(r"([^{}]{1,2000})\{([^{}]{0,5000})\}")
+_NONE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+def _css_hidden(css: str) -> set[str]:
+    """``#id`` and ``.class`` names that end a selector of a rule hiding its element."""
+    names: set[str] = set()
+    for selectors, body in _RULE.findall(css):
+        if not _NONE.search(body):
+            continue
+        for selector in selectors.split(","):
+            parts = selector.split()
+            if parts:
+                last = re.sub(r"::?[\w-]+(\([^)]*\))?|\[[^\]]*\]", "", parts[-1])
+                names.update(re.findall(r"[#.][\w-]+", last))
+    return names
 
 
 def _script_count(tree: lxml.html.HtmlElement) -> int:
