@@ -154,6 +154,7 @@ FILTER_CHECKS = {
     "-tag": lambda q: bool(q.exclude_tags),
     "site": lambda q: bool(q.sites),
     "is": lambda q: bool(q.flags),
+    "has": lambda q: bool(q.has),
     "lang": lambda q: bool(q.langs),
     "type": lambda q: bool(q.types),
     "after": lambda q: q.after is not None,

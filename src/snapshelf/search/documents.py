@@ -6,7 +6,7 @@ text, so the index backends only ever split on spaces:
 - title: the user's title, else the latest finished capture's title
 - tags:  the tag names
 - site:  the capture's site name, the URL host and the URL
-- note:  the user's note
+- note:  the user's note, and the link's highlights: each passage and its note
 - body:  the latest finished capture's plain main text (capped at BODY_CHARS)
 
 Older finished captures of a link (every done version but the latest) have a second,
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from snapshelf.library.models import Link, Snapshot
+from snapshelf.reading.models import Highlight
 from snapshelf.text.analyzer import analyze
 
 #: Longer texts are cut: the rest seldom changes what a search finds, and costs index size.
@@ -68,8 +69,11 @@ def latest_done(link_ids: Iterable[int]) -> dict[int, Snapshot]:
     return {s.link_id: s for s in snaps}
 
 
-def build(link: Link, snap: Snapshot | None, tag_names: Iterable[str]) -> Document:
-    """The analyzed document of one link (tags given so callers can batch-load them)."""
+def build(
+    link: Link, snap: Snapshot | None, tag_names: Iterable[str], highlights: Iterable[str] = ()
+) -> Document:
+    """The analyzed document of one link (tags and highlights' texts given so callers can
+    batch-load them)."""
     title = link.title or (snap.title if snap else "")
     site = " ".join(x for x in ((snap.site_name if snap else ""), _host(link.url), link.url) if x)
     body = snap.text[:BODY_CHARS] if snap else ""
@@ -79,13 +83,13 @@ def build(link: Link, snap: Snapshot | None, tag_names: Iterable[str]) -> Docume
         title=analyze(title),
         tags=analyze(" ".join(tag_names)),
         site=analyze(site),
-        note=analyze(link.note),
+        note=analyze("\n".join([link.note, *highlights])),
         body=analyze(body),
     )
 
 
 def documents(link_ids: Iterable[int]) -> Iterator[Document]:
-    """Documents for the links that exist among `link_ids` (three queries per call)."""
+    """Documents for the links that exist among `link_ids` (four queries per call)."""
     ids = list(link_ids)
     links = list(Link.objects.filter(pk__in=ids).only("id", "owner_id", "url", "title", "note"))
     snaps = latest_done(ids)
@@ -95,8 +99,13 @@ def documents(link_ids: Iterable[int]) -> Iterator[Document]:
         "link_id", "tag__name"
     ):
         names.setdefault(link_id, []).append(name)
+    marked: dict[int, list[str]] = {}
+    rows = Highlight.objects.filter(link_id__in=ids).order_by("id")
+    for link_id, exact, note in rows.values_list("link_id", "exact", "note"):
+        marked.setdefault(link_id, []).extend((exact, note))
     for link in links:
-        yield build(link, snaps.get(link.pk), sorted(names.get(link.pk, [])))
+        tags = sorted(names.get(link.pk, []))
+        yield build(link, snaps.get(link.pk), tags, marked.get(link.pk, ()))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The query's filters (tags, sites, flags, languages, types, dates) as a QuerySet of
+"""The query's filters (tags, sites, flags, has:, languages, types, dates) as a QuerySet of
 the owner's links: plain ORM, the same on every backend; its words are the index's job."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from snapshelf.library.models import Link
+from snapshelf.reading.models import Highlight
 from snapshelf.search.query import Query
 
 
@@ -53,6 +54,8 @@ def filtered_links(
         qs = qs.filter(visibility=Link.Visibility.PUBLIC)
     if "changed" in flags:
         qs = qs.filter(changed__isnull=False)
+    if "highlights" in query.has and not public_only:  # visitors never learn of them
+        qs = qs.filter(Exists(Highlight.objects.filter(link_id=OuterRef("pk"))))
     if not include_archived and "archived" not in flags:
         qs = qs.filter(archived=False)
     if query.langs:

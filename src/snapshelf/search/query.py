@@ -1,8 +1,9 @@
 """The query language parsed into a backend-neutral Query.
 
 Words, "exact phrase", -exclude, OR, tag:name / #name, site:example.com,
-is:unread|favorite|archived|public|changed, lang:zh, type:pdf, before:/after: dates, and
-in:versions (words also match text only an older finished version of a link holds).
+is:unread|favorite|archived|public|changed, has:highlights, lang:zh, type:pdf,
+before:/after: dates, and in:versions (words also match text only an older finished
+version of a link holds).
 Malformed input never raises: it degrades to plain words and says so in `hints`.
 """
 
@@ -34,6 +35,7 @@ class Query:
     exclude_tags: list[str] = field(default_factory=list)  # -tag:x
     sites: list[str] = field(default_factory=list)  # site:host (host or any subdomain), any
     flags: list[str] = field(default_factory=list)  # is:unread|favorite|archived|public|changed
+    has: list[str] = field(default_factory=list)  # has:highlights
     langs: list[str] = field(default_factory=list)  # lang:zh (prefix of the language code)
     types: list[str] = field(default_factory=list)  # type:html|pdf|image|text
     before: date | None = None  # saved before this day (exclusive)
@@ -53,6 +55,7 @@ class Query:
             or self.exclude_tags
             or self.sites
             or self.flags
+            or self.has
             or self.langs
             or self.types
             or self.before
@@ -64,7 +67,7 @@ class Query:
 
 MAX_INPUT = 500
 MAX_CLAUSES = 32
-_FILTER_KEYS = frozenset({"tag", "site", "is", "lang", "type", "before", "after", "in"})
+_FILTER_KEYS = frozenset({"tag", "site", "is", "has", "lang", "type", "before", "after", "in"})
 _FLAGS = {
     "unread": "unread",
     "favorite": "favorite",
@@ -73,6 +76,8 @@ _FLAGS = {
     "public": "public",
     "changed": "changed",
 }
+#: has: values and what they mean (a link with at least one highlight).
+_HAS = {"highlights": "highlights", "highlight": "highlights"}
 _TYPES = frozenset({"html", "pdf", "image", "text"})
 _KEY = re.compile(r"([A-Za-z]+):(.*)", re.DOTALL)
 _KEY_ONLY = re.compile(r"[A-Za-z]+:")
@@ -205,6 +210,12 @@ class _Parser:
                 )
             elif flag not in q.flags:
                 q.flags.append(flag)
+        elif key == "has":
+            what = _HAS.get(value.lower())
+            if what is None:
+                self.hint(_("Unknown has: value ignored; use has:highlights."))
+            elif what not in q.has:
+                q.has.append(what)
         elif key == "lang":
             lang = value.lower().replace("_", "-")
             if _LANG.fullmatch(lang):
