@@ -378,3 +378,32 @@ def test_utf8_round_trip(text: str) -> None:
     got = decode_html(body)
     if got.source != "bom":
         assert got.text == body.decode("utf-8")
+
+
+def _with_stray_bytes(data: bytes, count: int) -> bytes:
+    """Insert ``count`` invalid two-byte sequences (0x81 0x7F) in the second quarter onwards."""
+    body = bytearray(data)
+    for k in range(count):
+        at = len(body) // 4 + k * (len(body) // (2 * count + 1))
+        body[at:at] = b"\x81\x7f"
+    return bytes(body)
+
+
+@pytest.mark.parametrize("stray", [1, 2, 5])
+def test_undeclared_gbk_with_stray_bytes_is_not_read_as_a_single_byte_code_page(
+    stray: int,
+) -> None:
+    # issue 20: charset-normalizer drops every multi-byte codec when a few
+    # bytes are invalid and guesses Cyrillic or Latin-2; GB18030 must win
+    root = corpus("cx-extractor-163-gbk")
+    pages = sorted((root / "RawHtml").glob("*.html.gz"), key=lambda p: int(p.name.split(".")[0]))
+    for page in sample(pages, 2):
+        body = _with_stray_bytes(_META_CHARSET.sub(b"", read_bytes(page)), stray)
+        assert prescan_meta(body) is None
+        assert decode_html(body).encoding == "gb18030", (page.name, stray)
+
+
+def test_undeclared_big5_with_stray_bytes_stays_big5() -> None:
+    for path in _chardet_files("Big5"):
+        data = _with_stray_bytes(path.read_bytes(), 2)
+        assert detect_encoding(data) in TRUE_CODECS["Big5"], path.name
