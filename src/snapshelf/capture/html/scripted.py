@@ -16,6 +16,7 @@ here knows a site.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -72,6 +73,10 @@ _FOR_OF = re.compile(r"\bfor\s*\(\s*(?:var|let|const)\s+(?P<name>[A-Za-z_$][\w$]
 _EACH = re.compile(  # forEach((el, i) => …) and jQuery's each(function (i, el) {…})
     r"\.\s*(?:forEach\s*\(\s*(?:function\s*\(\s*|\(?\s*)(?P<a>[A-Za-z_$][\w$]*)"
     r"|each\s*\(\s*function\s*\(\s*[\w$]+\s*,\s*(?P<b>[A-Za-z_$][\w$]*))"
+)
+#: A variable used as an element: ``name.`` or ``name[`` or ``$(name)``.
+_ALIAS_USE = re.compile(
+    r"(?<![\w$.])(?P<a>[A-Za-z_$][\w$]*)\s*(?=[.\[])|(?:\$|jQuery)\(\s*(?P<b>[A-Za-z_$][\w$]*)\s*\)"
 )
 _ALIAS = re.compile(r"(?:\b(?:var|let|const)\s+)?(?P<name>[A-Za-z_$][\w$]*)\s*=\s*(?!=)")
 #: Interaction events: code attached to them runs when the reader acts, not at load.
@@ -187,58 +192,34 @@ def widget_markers(tree: lxml.html.HtmlElement) -> list[str]:
 # -- reading the code ------------------------------------------------------------------
 
 
+_STRING = r"""'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`"""
+_STRING_OR_COMMENT = re.compile(rf"{_STRING}|//[^\n]*|/\*.*?(?:\*/|\Z)", re.S)
+_STRING_OR_BRACE = re.compile(rf"{_STRING}|[{{}}]")
+_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
+
+
 def _strip_comments(code: str) -> str:
     """Code with // and /* */ comments blanked; strings (and a URL's // in them) kept."""
-    out: list[str] = []
-    i, n = 0, len(code)
-    while i < n:
-        c = code[i]
-        if c in "'\"`":
-            j = i + 1
-            while j < n and code[j] != c:
-                j += 2 if code[j] == "\\" else 1
-            out.append(code[i : j + 1])
-            i = j + 1
-        elif code.startswith("//", i):
-            j = code.find("\n", i)
-            i = n if j < 0 else j
-        elif code.startswith("/*", i):
-            j = code.find("*/", i + 2)
-            i = n if j < 0 else j + 2
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
+    return _STRING_OR_COMMENT.sub(lambda m: m[0] if m[0][0] in "'\"`" else " ", code)
 
 
 def _matching_brace(code: str, start: int) -> int:
     """Index just past the ``}`` closing the ``{`` at ``start`` (strings skipped)."""
-    depth, i, n = 0, start, len(code)
-    while i < n:
-        c = code[i]
-        if c in "'\"`":
-            j = i + 1
-            while j < n and code[j] != c:
-                j += 2 if code[j] == "\\" else 1
-            i = j + 1
-            continue
-        if c == "{":
+    depth = 0
+    for token in _STRING_OR_BRACE.finditer(code, start):
+        if token[0] == "{":
             depth += 1
-        elif c == "}":
+        elif token[0] == "}":
             depth -= 1
             if depth == 0:
-                return i + 1
-        i += 1
-    return n
-
-
-def _blank(code: str, start: int, end: int) -> str:
-    return code[:start] + " " * (end - start) + code[end:]
+                return token.end()
+    return len(code)
 
 
 def _load_time(code: str) -> str:
     """The code that runs at load: interaction handlers' bodies and functions that
     nothing calls are blanked (a named function called from a handler stays: rare)."""
+    blanks: list[tuple[int, int]] = []
     pos = 0
     while match := _HANDLER_START.search(code, pos):
         brace = code.find("{", match.end())
@@ -247,16 +228,21 @@ def _load_time(code: str) -> str:
         if not _HANDLER_GAP.match(code, match.end(), brace):
             pos = match.end()  # not a function literal (a named handler, a trigger call)
             continue
-        end = _matching_brace(code, brace)
-        code = _blank(code, brace, end)
-        pos = end
+        pos = _matching_brace(code, brace)
+        blanks.append((brace, pos))
+    uses = Counter(_IDENTIFIER.findall(code))
     for match in list(_FUNCTION_DECL.finditer(code))[:MAX_FUNCTIONS]:
-        name = match.group("name")
-        uses = len(re.findall(rf"(?<![\w$]){re.escape(name)}(?![\w$])", code))
-        if uses <= 1:  # declared, never called nor passed anywhere
-            end = _matching_brace(code, match.end() - 1)
-            code = _blank(code, match.start(), end)
-    return code
+        if uses[match.group("name")] <= 1:  # declared, never called nor passed anywhere
+            blanks.append((match.start(), _matching_brace(code, match.end() - 1)))
+    if not blanks:
+        return code
+    out, at = [], 0
+    for start, end in sorted(blanks):
+        if start >= at:
+            out.append(code[at:start])
+        at = max(at, end)
+    out.append(code[at:])
+    return " ".join(out)
 
 
 def _statements(code: str) -> Iterator[str]:
@@ -272,13 +258,12 @@ def _target(statement: str, aliases: dict[str, str]) -> tuple[str, str]:
     """The first element the statement names (selector or alias) and the code after it."""
     found = _SELECTOR_EXPR.search(statement)
     best = (found.start(), _as_selector(found), statement[found.end() :]) if found else None
-    for name, selector in aliases.items():
-        use = re.search(
-            rf"(?<![\w$.]){re.escape(name)}\s*(?=[.\[])|(?:\$|jQuery)\(\s*{re.escape(name)}\s*\)",
-            statement,
-        )
-        if use and (best is None or use.start() < best[0]):
-            best = (use.start(), selector, statement[use.end() :])
+    if aliases:
+        for use in _ALIAS_USE.finditer(statement, 0, best[0] if best else len(statement)):
+            selector = aliases.get(use.group("a") or use.group("b"))
+            if selector:
+                best = (use.start(), selector, statement[use.end() :])
+                break
     return (best[1], best[2]) if best else ("", "")
 
 
