@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -94,6 +95,16 @@ def processes_mentioning(marker: str) -> list[int]:
         if marker.encode() in cmdline and state != "Z":
             found.append(int(entry))
     return found
+
+
+@pytest.fixture
+def profile_dir():
+    """A directory for a browser profile in TMPDIR: pytest's tmp_path sits under a 0700
+    directory that the browser's user (a root worker drops to one) cannot enter."""
+    path = Path(tempfile.mkdtemp(prefix="snapshelf-test-browser-"))
+    path.chmod(0o711)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def gone(listing, timeout: float = 5.0) -> bool:
@@ -301,9 +312,9 @@ def test_killed_browser_fails_the_capture_and_the_next_one_succeeds(js_server, s
 
 
 @pytest.mark.slow
-def test_hung_browser_fails_the_capture_and_is_replaced(js_server, fetcher, tmp_path):
+def test_hung_browser_fails_the_capture_and_is_replaced(js_server, fetcher, profile_dir):
     with BrowserService(
-        guard=make_test_guard(), grace=2, profile_root=tmp_path / "hung-profile"
+        guard=make_test_guard(), grace=2, profile_root=profile_dir / "hung-profile"
     ) as svc:
         browse(js_server, "/js/template", svc, fetcher)
         pgid = svc.pgid
@@ -321,9 +332,9 @@ def test_hung_browser_fails_the_capture_and_is_replaced(js_server, fetcher, tmp_
 
 @pytest.mark.slow
 def test_browser_is_restarted_after_n_captures_and_stop_leaves_nothing(
-    js_server, fetcher, tmp_path
+    js_server, fetcher, profile_dir
 ):
-    profile = tmp_path / "restart-profile"
+    profile = profile_dir / "restart-profile"
     with BrowserService(guard=make_test_guard(), restart_after=2, profile_root=profile) as svc:
         groups = set()
         for _ in range(5):
@@ -339,6 +350,7 @@ def test_browser_is_restarted_after_n_captures_and_stop_leaves_nothing(
 def test_concurrent_captures_share_one_browser(js_server, service, fetcher):
     from concurrent.futures import ThreadPoolExecutor
 
+    browse(js_server, "/js/template", service, fetcher)  # running (this test may be first)
     launches = service.launches
     with ThreadPoolExecutor(6) as pool:
         results = list(pool.map(lambda p: browse(js_server, p, service, fetcher), JS_PAGES * 2))
@@ -368,8 +380,8 @@ time.sleep(600)
 
 
 @pytest.mark.slow
-def test_no_chromium_survives_sigkill_of_the_worker(tmp_path):
-    profile = tmp_path / "hygiene-profile-unique"
+def test_no_chromium_survives_sigkill_of_the_worker(profile_dir):
+    profile = profile_dir / "hygiene-profile-unique"
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(profile)],
         cwd=ROOT,
@@ -414,10 +426,10 @@ def test_browser_available_says_why_not(monkeypatch):
         assert browser_available(refresh=True)[0] is True
 
 
-def test_chromium_leaves_no_temporary_files(js_server, fetcher, tmp_path):
+def test_chromium_leaves_no_temporary_files(js_server, fetcher, profile_dir):
     """Chromium's singleton socket lives in a directory of TMPDIR that it never removes:
     with the system's /tmp, every launch would leave one behind."""
-    with BrowserService(guard=make_test_guard(), profile_root=tmp_path / "profile") as svc:
+    with BrowserService(guard=make_test_guard(), profile_root=profile_dir / "profile") as svc:
         browse(js_server, "/js/template", svc, fetcher)
         environ = Path(f"/proc/{svc.pgid}/environ").read_bytes().split(b"\0")
         tmpdir = Path(next(v for v in environ if v.startswith(b"TMPDIR=")).decode()[7:])

@@ -12,6 +12,10 @@ Why it looks like this:
 * Every request of the browser goes through an :class:`EgressProxy` built from
   the same guard as the HTTP client; loopback is removed from the bypass list and
   non-proxied UDP (WebRTC) is disabled.
+* Where user namespaces work (``capture/sandbox.py``), Chromium runs with its own
+  sandbox, as an unprivileged user, in a network namespace whose only way out is the
+  proxy's Unix socket: the proxy setting is no longer the only thing keeping it in.
+  The DevTools connection comes in through a socket we bind here and hand over.
 * At most ``max_pages`` pages at once, a fresh context per capture, and the
   browser is relaunched after ``restart_after`` captures or when it died.
 """
@@ -21,9 +25,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -33,17 +39,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from snapshelf import env
+from snapshelf.capture import sandbox as sandboxing
+from snapshelf.capture.sandbox import Sandbox
 from snapshelf.errors import CaptureError
 from snapshelf.net.guard import Guard
 from snapshelf.net.proxy import EgressProxy
 from snapshelf.procs import die_with_parent
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
-#: Headless without a sandbox or GPU, plus what keeps the browser quiet and inside the proxy.
+#: Headless without a GPU, plus what keeps the browser quiet and inside the proxy.
 BASE_ARGS = (
     "--headless",
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
@@ -59,6 +67,8 @@ BASE_ARGS = (
     "--remote-debugging-address=127.0.0.1",
     "--remote-debugging-port=0",
 )
+#: Only where the sandbox cannot be built (see capture/sandbox.py).
+UNSANDBOXED_ARGS = ("--no-sandbox",)
 _CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 _PR_SET_PDEATHSIG = 1
 
@@ -161,24 +171,63 @@ def group_pids(pgid: int) -> list[int]:
 
 
 class _Chromium:
-    """One Chromium process group we started and must kill."""
+    """One Chromium process group we started and must kill.
 
-    def __init__(self, executable: str, args: list[str], user_data_dir: Path) -> None:
+    Sandboxed (``proxy_socket`` given), it is started through the sandbox launcher and
+    its DevTools port is reached through a listening socket bound here, in our network
+    namespace, and handed to the launcher's forwarder.
+    """
+
+    def __init__(
+        self,
+        executable: str,
+        args: list[str],
+        user_data_dir: Path,
+        sandbox: Sandbox,
+        proxy_socket: str | None = None,
+        scratch: Path | None = None,
+    ) -> None:
         self.user_data_dir = user_data_dir
         # Chromium puts its singleton socket in a directory of TMPDIR that it never
         # removes: given one of its own (short: a socket path has a length limit), it is
         # removed with the browser instead of piling up in /tmp.
-        self.tmpdir = Path(tempfile.mkdtemp(prefix="snapshelf-chromium-"))
-        self.proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            [executable, *args, f"--user-data-dir={user_data_dir}", "about:blank"],
-            env={**os.environ, "TMPDIR": str(self.tmpdir)},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, async-signal-safe enough
-            close_fds=True,
-        )
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="snapshelf-chromium-", dir=scratch))
+        command = [executable, *args, f"--user-data-dir={user_data_dir}", "about:blank"]
+        environ = {**os.environ, "TMPDIR": str(self.tmpdir)}
+        self.devtools: socket.socket | None = None
+        pass_fds: tuple[int, ...] = ()
+        if sandbox.active:
+            assert proxy_socket is not None
+            sandboxing.give_to(sandbox, user_data_dir, self.tmpdir)
+            environ["HOME"] = str(self.tmpdir)  # the browser's user may own no home
+            self.devtools = socket.create_server(("127.0.0.1", 0), backlog=16)
+            pass_fds = (self.devtools.fileno(),)
+            command = sandboxing.wrap(
+                sandbox,
+                command,
+                proxy_socket=proxy_socket,
+                cdp_fd=self.devtools.fileno(),
+                user_data_dir=user_data_dir,
+            )
+        # the launcher's complaints (Chromium's own chatter goes to /dev/null)
+        self.log = self.tmpdir / "launcher.log"
+        try:
+            with open(self.log, "wb") as log:
+                self.proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+                    command,
+                    env=environ,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log if sandbox.active else subprocess.DEVNULL,
+                    start_new_session=True,
+                    preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl
+                    close_fds=True,
+                    pass_fds=pass_fds,
+                )
+        finally:
+            self.devtools_port = self.devtools.getsockname()[1] if self.devtools else None
+            if self.devtools is not None:  # the forwarder holds it now
+                self.devtools.close()
 
     @property
     def pgid(self) -> int:
@@ -193,13 +242,23 @@ class _Chromium:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if not self.alive():
-                raise BrowserFailed(f"Chromium exited at start (status {self.proc.returncode})")
+                raise BrowserFailed(
+                    f"Chromium exited at start (status {self.proc.returncode})" + self._last_words()
+                )
             with contextlib.suppress(OSError, ValueError):
                 lines = marker.read_text().split()
                 if lines:
-                    return f"http://127.0.0.1:{int(lines[0])}"
+                    return f"http://127.0.0.1:{self.devtools_port or int(lines[0])}"
             await asyncio.sleep(0.05)
         raise BrowserFailed("Chromium did not open its DevTools port in time")
+
+    def _last_words(self) -> str:
+        """What the sandbox launcher said before it exited, if anything."""
+        with contextlib.suppress(OSError):
+            text = self.log.read_text("utf-8", "replace")[-2000:].strip()
+            lines = [line for line in text.splitlines() if line.startswith("sandbox:")]
+            return f": {lines[-1]}" if lines else ""
+        return ""
 
     def kill(self) -> None:
         kill_group(self.pgid)
@@ -225,18 +284,21 @@ class BrowserService:
         profile_root: str | os.PathLike[str] | None = None,
         launch_timeout: float = 20.0,
         grace: float = 30.0,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self.executable = executable
         self.guard = guard
+        self.sandbox = sandbox  # None: detected at start
         self.max_pages = max_pages
         self.restart_after = restart_after
         self.launch_timeout = launch_timeout
         self.grace = grace  # seconds past a capture's deadline before the browser counts as hung
-        self.profile_root = Path(
-            profile_root or tempfile.mkdtemp(prefix="snapshelf-browser-")
-        ).resolve()
+        # None: a fresh directory, made at start where the browser's user can reach it
+        self.profile_root = Path(profile_root).resolve() if profile_root else None
+        self._scratch: Path | None = None
         self.launches = 0
         self.proxy: EgressProxy | None = None
+        self._net_dir: Path | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -261,8 +323,23 @@ class BrowserService:
                 if self.executable is None:
                     raise BrowserFailed(browser_available()[1])
             self.guard = self.guard or Guard.from_env()
-            self.proxy = EgressProxy(self.guard).start()
+            self.sandbox = self.sandbox or sandboxing.detect()
+            log.info("browser capture: %s", self.sandbox.describe())
+            try:
+                self._scratch = sandboxing.scratch_root(self.sandbox)
+            except OSError as exc:
+                raise BrowserFailed(str(exc)) from None
+            if self.profile_root is None:
+                self.profile_root = Path(
+                    tempfile.mkdtemp(prefix="snapshelf-browser-", dir=self._scratch)
+                )
             self.profile_root.mkdir(parents=True, exist_ok=True)
+            unix_path = None
+            if self.sandbox.active:
+                unix_path = str(self._prepare_sandbox_root())
+            self.proxy = EgressProxy(self.guard, unix_path=unix_path).start()
+            if unix_path is not None:
+                sandboxing.give_to(self.sandbox, Path(unix_path))
             ready = threading.Event()
             loop = asyncio.new_event_loop()
 
@@ -282,6 +359,26 @@ class BrowserService:
                 raise
             return self
 
+    def _prepare_sandbox_root(self) -> Path:
+        """Let the browser's user reach its directories; where the proxy socket goes."""
+        assert self.sandbox is not None
+        assert self.profile_root is not None
+        if self.sandbox.uid is not None:
+            # only traversal for others: the names inside are random
+            self.profile_root.chmod(0o711)
+            blocked = sandboxing.unreachable_ancestor(
+                self.profile_root, self.sandbox.uid, self.sandbox.gid
+            )
+            if blocked is not None:
+                raise BrowserFailed(
+                    f"the browser's user (uid {self.sandbox.uid}) cannot enter {blocked}, "
+                    f"so it cannot use {self.profile_root}: use a directory it can reach"
+                )
+        # a socket's path has a length limit: a short directory of its own in TMPDIR
+        self._net_dir = Path(tempfile.mkdtemp(prefix="snapshelf-net-", dir=self._scratch))
+        sandboxing.give_to(self.sandbox, self._net_dir)
+        return self._net_dir / "proxy.sock"
+
     def stop(self) -> None:
         """Close the browser (killing its process group), Playwright, the proxy, the loop."""
         loop = self._loop
@@ -298,7 +395,11 @@ class BrowserService:
             self.proxy.stop()
             self.proxy = None
         self._loop = None
-        shutil.rmtree(self.profile_root, ignore_errors=True)
+        if self.profile_root is not None:
+            shutil.rmtree(self.profile_root, ignore_errors=True)
+        if self._net_dir is not None:
+            shutil.rmtree(self._net_dir, ignore_errors=True)
+            self._net_dir = None
 
     def __enter__(self) -> BrowserService:
         return self.start()
@@ -367,12 +468,15 @@ class BrowserService:
         assert self.executable is not None
         self.launches += 1
         profile = Path(tempfile.mkdtemp(prefix=f"run{self.launches}-", dir=self.profile_root))
-        args = [
-            *BASE_ARGS,
-            f"--proxy-server={self.proxy.url}",
-            "--proxy-bypass-list=<-loopback>",
-        ]
-        chromium = _Chromium(self.executable, args, profile)
+        assert self.sandbox is not None
+        chromium = _Chromium(
+            self.executable,
+            self._browser_args(),
+            profile,
+            self.sandbox,
+            proxy_socket=self.proxy.unix_path,
+            scratch=self._scratch,
+        )
         self._chromium = chromium
         try:
             endpoint = await chromium.endpoint(self.launch_timeout)
@@ -386,6 +490,16 @@ class BrowserService:
             raise BrowserFailed(f"could not start Chromium: {exc}") from exc
         self._broken = False
         self._served = 0
+
+    def _browser_args(self) -> list[str]:
+        """Chromium's flags: the proxy as the browser reaches it, its sandbox on or off."""
+        assert self.proxy is not None
+        assert self.sandbox is not None
+        if self.sandbox.active:
+            mode, proxy = [], sandboxing.INNER_PROXY_URL
+        else:
+            mode, proxy = list(UNSANDBOXED_ARGS), self.proxy.url
+        return [*BASE_ARGS, *mode, f"--proxy-server={proxy}", "--proxy-bypass-list=<-loopback>"]
 
     async def _close_browser(self) -> None:
         browser, chromium = self._browser, self._chromium

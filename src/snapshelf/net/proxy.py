@@ -11,6 +11,9 @@ a 403 from the proxy and reaches nothing.
 One asyncio loop in a daemon thread serves all connections; each upstream request is
 sent with ``Connection: close`` so a reused browser connection can never carry a
 second request to a host the guard did not judge.
+
+With ``unix_path`` it also listens on a Unix socket: a browser locked in a network
+namespace of its own (``capture/sandbox.py``) reaches the proxy only that way.
 """
 
 from __future__ import annotations
@@ -72,14 +75,17 @@ class EgressProxy:
         connect_timeout: float = 10.0,
         idle_timeout: float = 60.0,
         max_connections: int = 256,
+        unix_path: str | None = None,
     ) -> None:
         self.guard = guard
+        self.unix_path = unix_path
         self.connect_timeout = connect_timeout
         self.idle_timeout = idle_timeout
         self.refusals: collections.deque[Refusal] = collections.deque(maxlen=200)
         self._slots = max_connections
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.base_events.Server | None = None
+        self._unix_server: asyncio.base_events.Server | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
 
@@ -102,6 +108,10 @@ class EgressProxy:
                     asyncio.start_server(self._serve, "127.0.0.1", 0, limit=MAX_HEAD)
                 )
                 self.port = self._server.sockets[0].getsockname()[1]
+                if self.unix_path is not None:
+                    self._unix_server = loop.run_until_complete(
+                        asyncio.start_unix_server(self._serve, self.unix_path, limit=MAX_HEAD)
+                    )
             except BaseException as exc:  # noqa: BLE001 - reported to the caller
                 failure.append(exc)
                 ready.set()
@@ -123,8 +133,9 @@ class EgressProxy:
             return
 
         async def shutdown() -> None:
-            if self._server is not None:
-                self._server.close()
+            for server in (self._server, self._unix_server):
+                if server is not None:
+                    server.close()
             for task in asyncio.all_tasks():
                 if task is not asyncio.current_task():
                     task.cancel()
