@@ -170,8 +170,20 @@ def read_document(
         )
     if not extracted.title:
         extracted.title = title_from_url(final_url)
+    # a page with no readable text is kept, and says so (the snapshot's extract_failed)
+    missing = "no readable text was found in the page" if extracted.error == "no_text" else ""
     return Document(
-        url, final_url, status, content_type, used, kind, body, text, extracted, headers or []
+        url,
+        final_url,
+        status,
+        content_type,
+        used,
+        kind,
+        body,
+        text,
+        extracted,
+        headers or [],
+        extract_error=missing,
     )
 
 
