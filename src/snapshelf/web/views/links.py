@@ -27,6 +27,7 @@ from snapshelf.storage import BlobNotFound, get_blob_store
 from snapshelf.web.archive import app_page, archive_url, protect, reader_html
 from snapshelf.web.forms.link import VISIBILITY_HELP, LinkEditForm
 from snapshelf.web.forms.watch import WatchForm
+from snapshelf.web.views.highlights import page_context as highlight_context
 
 TABS = ("reader", "archive", "screenshot", "pdf", "info")
 LIVE = (Snapshot.Status.QUEUED, Snapshot.Status.RUNNING)
@@ -187,6 +188,7 @@ def _render_page(
         "watch_open": watch_form is not None,
         "watch_label": watch.describe(link.watch_hours),
         **_tab_context(snap, tab, link),
+        **highlight_context(request.user, link),
     }
     return render(request, "snapshelf/links/detail.html", context, status=status)
 
