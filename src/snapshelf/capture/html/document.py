@@ -14,6 +14,7 @@ from lxml import etree
 from snapshelf.capture.css import (
     resolve_url,
 )
+from snapshelf.capture.html.paragraphs import fill_stray_paragraph_ends
 
 # libxml2 invents this doctype for documents that have none; both mean quirks mode, so we
 # simply do not write it back.
@@ -60,6 +61,7 @@ def parse_html(text: str) -> etree._Element:
     """
     text = text.lstrip("\ufeff").replace("\x00", "\ufffd")
     text = _XML_DECL.sub("", text, count=1)
+    text = fill_stray_paragraph_ends(text)  # the empty paragraph browsers build
     for attempt in (text, _scrub_surrogates(text)):
         try:
             root = etree.fromstring(attempt, parser=_parser())
