@@ -35,7 +35,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "huey.contrib.djhuey",
+    # No "huey.contrib.djhuey": as an app it would load Huey (and Redis' and psycopg's
+    # clients) in every process; the modules that queue or run tasks import it.
     "ninja",  # the API docs' scripts and styles come from its static files, not a CDN
     "snapshelf.accounts",
     "snapshelf.library",
@@ -187,7 +188,10 @@ if SNAPSHELF_REDIS_URL:
         }
     }
 else:
-    HUEY.update(huey_class="huey.SqliteHuey", filename=str(DATA_DIR / "queue.sqlite3"))
+    # Huey's SQLite queue, whose idle workers a new task wakes at once (jobs/queue.py)
+    HUEY.update(
+        huey_class="snapshelf.jobs.queue.WakingSqliteHuey", filename=str(DATA_DIR / "queue.sqlite3")
+    )
     # Per process. Django's default keeps 300 entries: a reader coming back to a link
     # after a few hundred others paid for its related articles again. Entries are
     # small (ids, scores, terms), and every key carries the library's version.

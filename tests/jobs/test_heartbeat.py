@@ -1,4 +1,4 @@
-"""The worker heartbeat (jobs.heartbeat) and waiting for a worker's capture.
+"""The worker heartbeat (jobs.heartbeat) and waiting for a worker's capture (jobs.waiting).
 
 The real worker is in tests/test_cli_add_wait.py; here the hooks are called as Huey's
 worker calls them, and the waiting caller's fallbacks are checked one by one."""
@@ -11,7 +11,7 @@ import time
 import pytest
 from huey.contrib.djhuey import HUEY
 
-from snapshelf.jobs import heartbeat
+from snapshelf.jobs import heartbeat, waiting
 from snapshelf.jobs.capture import run_capture
 from snapshelf.library.models import Snapshot
 from snapshelf.library.records import add_link
@@ -71,7 +71,7 @@ def test_waiting_ends_when_the_worker_finishes(user, page):
     seen = []
     worker = threading.Timer(0.3, run_capture, args=(snap.pk,))
     worker.start()
-    captured, by = heartbeat.wait_for_capture(snap, 30, lambda s, _w: seen.append(s.status))
+    captured, by = waiting.wait_for_capture(snap, 30, lambda s, _w: seen.append(s.status))
     worker.join()
     assert by == "worker" and captured.snapshot.status == "done"
     assert seen[0] == "queued" and seen[-1] == "done"
@@ -83,19 +83,19 @@ def test_waiting_finds_the_kept_version_when_nothing_changed(user, page):
     _link, again = add_link(user, page)
     HUEY.put(heartbeat.KEY, {"at": time.time(), "by": "worker:1"})
     run_capture(again.pk)  # the worker folds it into the first version
-    captured, by = heartbeat.wait_for_capture(again, 30)
+    captured, by = waiting.wait_for_capture(again, 30)
     assert captured.unchanged and captured.snapshot.pk == first.pk
     assert captured.discarded_id == again.pk and by == "worker"
 
 
 def test_a_queued_capture_is_taken_over_when_the_workers_stop_beating(user, page):
     _link, snap = add_link(user, page)
-    captured, by = heartbeat.wait_for_capture(snap, 30)
+    captured, by = waiting.wait_for_capture(snap, 30)
     assert by == "in-process" and captured.snapshot.status == "done"
 
 
 def test_waiting_gives_up_after_the_timeout(user, page):
     _link, snap = add_link(user, page)
     HUEY.put(heartbeat.KEY, {"at": time.time(), "by": "worker:1"})
-    captured, _by = heartbeat.wait_for_capture(snap, 0.2)
+    captured, _by = waiting.wait_for_capture(snap, 0.2)
     assert captured.snapshot.status == Snapshot.Status.QUEUED

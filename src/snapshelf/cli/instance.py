@@ -11,6 +11,7 @@ import secrets
 import signal
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from rich.markup import escape
 
@@ -165,12 +166,20 @@ def _record_url(url: str) -> None:
         (config.data_dir() / SERVER_URL_FILE).write_text(url + "\n", encoding="utf-8")
 
 
+def load_tasks() -> ModuleType:
+    """Register every task module with the queue (a worker runs whatever was queued;
+    other processes import only the tasks they queue); returns the capture tasks."""
+    from snapshelf.io import tasks as io_tasks  # noqa: F401
+    from snapshelf.jobs import tasks
+
+    return tasks
+
+
 def start_consumer():
     from django.conf import settings
     from huey.contrib.djhuey import HUEY
 
-    from snapshelf.jobs import tasks  # noqa: F401  (registers the tasks)
-
+    load_tasks()
     consumer = HUEY.create_consumer(**settings.HUEY.get("consumer", {}))
     consumer.start()
     return consumer
@@ -221,9 +230,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from django.conf import settings
     from huey.contrib.djhuey import HUEY
 
-    from snapshelf.jobs import tasks
     from snapshelf.procs import die_with_parent
 
+    tasks = load_tasks()
     ensure_database()
     options = dict(settings.HUEY.get("consumer", {}))
     # Capture is CPU-bound Python (parsing, extraction): a standalone worker uses

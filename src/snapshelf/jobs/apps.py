@@ -6,6 +6,7 @@ class JobsConfig(AppConfig):
     label = "jobs"
 
     def ready(self) -> None:
-        # The tasks module also frees the blobs of deleted snapshots (a pre_delete hook
-        # that hands their bytes to a task), so it is loaded in every process.
-        from snapshelf.jobs import tasks  # noqa: F401
+        # Deleted snapshots free their blobs (a pre_delete hook). Only the hook loads
+        # here: the queue and its tasks (and through them the capture stack) load where
+        # they are used, so a command that lists rows never pays for them.
+        from snapshelf.jobs import signals  # noqa: F401

@@ -1,4 +1,4 @@
-"""Whether a worker is taking captures, and waiting for one to finish a snapshot.
+"""Whether a worker is taking captures (waiting for one to finish: jobs.waiting).
 
 `snapshelf add --wait` should go through a worker when one runs (that is the path users
 and the benchmarks care about) and capture in its own process only when none does. The
@@ -18,21 +18,14 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
 
 from huey.contrib.djhuey import HUEY
-
-from snapshelf.jobs.capture import Captured, run_capture
-from snapshelf.library.models import Snapshot
 
 KEY = "snapshelf.worker-heartbeat"
 #: seconds between two beats of a worker process
 INTERVAL = 5.0
 #: a beat older than this means no worker (a few missed beats: a busy machine is not dead)
 STALE_AFTER = 20.0
-#: seconds between two looks at the snapshot while waiting for a worker: short at first
-#: (a static capture takes a tenth of a second), longer as the wait grows
-POLL_FIRST, POLL_MAX = 0.01, 0.25
 
 _lock = threading.Lock()
 _running = 0  # worker threads of this process that started and did not stop yet
@@ -96,36 +89,3 @@ def _beat_until(stop: threading.Event) -> None:
             beat()
         except Exception:  # noqa: BLE001, S112  (a queue hiccup: the next beat may get through)
             continue
-
-
-def wait_for_capture(
-    snapshot: Snapshot,
-    timeout: float,
-    on_status: Callable[[Snapshot, float], None] | None = None,
-) -> tuple[Captured, str]:
-    """Wait for a worker to finish the queued `snapshot`, for at most `timeout` seconds.
-
-    Returns how it ended, like `run_capture` (the snapshot, still `queued` or `running`
-    when the time ran out, or the kept earlier version when the text had not changed),
-    and who captured it: "worker", or "in-process" when the workers stopped beating
-    while the snapshot was still queued and it was captured here instead (the claim in
-    run_capture makes sure only one of us does it). `on_status` hears the snapshot and
-    the seconds waited at every look."""
-    start = time.monotonic()
-    poll = POLL_FIRST
-    while True:
-        snap = Snapshot.objects.select_related("link").filter(pk=snapshot.pk).first()
-        if snap is None:  # the worker folded it into the unchanged earlier version
-            kept = Snapshot.objects.select_related("link").filter(last_check_id=snapshot.pk)
-            if (kept_snap := kept.first()) is not None:
-                return Captured(kept_snap, unchanged=True, discarded_id=snapshot.pk), "worker"
-            raise Snapshot.DoesNotExist(f"snapshot {snapshot.pk} was deleted")
-        waited = time.monotonic() - start
-        if on_status is not None:
-            on_status(snap, waited)
-        if snap.status in (Snapshot.Status.DONE, Snapshot.Status.FAILED) or waited >= timeout:
-            return Captured(snap), "worker"
-        if snap.status == Snapshot.Status.QUEUED and snap.attempts == 0 and not worker_alive():
-            return run_capture(snap.pk, retry=False), "in-process"
-        time.sleep(poll)
-        poll = min(POLL_MAX, poll * 1.5)

@@ -12,16 +12,12 @@ import contextlib
 import ctypes
 from collections.abc import Iterable
 from datetime import datetime
-from functools import partial
 
 from django.db import connections, transaction
-from django.db.models.signals import pre_delete
-from django.dispatch import receiver
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
-from snapshelf.jobs import heartbeat, hosts
-from snapshelf.jobs.capture import recover_stale, run_capture
+from snapshelf.jobs import heartbeat, hosts, wake
 from snapshelf.library import housekeeping, watch
 from snapshelf.library.models import Snapshot
 
@@ -61,10 +57,15 @@ def capture_snapshot(snapshot_id: int, background: bool = False) -> str:
             (snapshot_id, background), delay=hosts.wait_seconds(), priority=_priority(background)
         )
         return "waiting"
+    # imported here: whoever queues a capture (a command, a web request) does not load
+    # the capture stack; a worker loads it with its first capture
+    from snapshelf.jobs.capture import run_capture
+
     try:
         captured = run_capture(snapshot_id)
     finally:
         hosts.release(host, snapshot_id)
+        wake.capture_ended(snapshot_id)  # committed: whoever waits reads the row now
     if captured.retry_in is not None:
         capture_snapshot.schedule(
             (snapshot_id, background), delay=captured.retry_in, priority=_priority(background)
@@ -83,6 +84,8 @@ def requeue(snapshot_ids: Iterable[int], *, background: bool = False) -> int:
 
 def requeue_stale() -> int:
     """Queue again the captures whose worker died; run at worker start and every minute."""
+    from snapshelf.jobs.capture import recover_stale
+
     return requeue(recover_stale())
 
 
@@ -101,16 +104,6 @@ def sweep_orphan_blobs() -> dict:
 def delete_blob_bytes(shas: list[str], put_before: datetime) -> int:
     """The bytes of blobs whose rows housekeeping.free_blobs deleted."""
     return housekeeping.delete_bytes(shas, put_before)[0]
-
-
-@receiver(pre_delete, sender=Snapshot, dispatch_uid="housekeeping-snapshot-deleting")
-def _free_deleted_blobs(sender, instance: Snapshot, using: str, origin=None, **kwargs) -> None:
-    """Deleted snapshots' blobs that nothing else references go once the deletion commits;
-    their bytes are deleted by a worker."""
-    shas = housekeeping.blobs_of_deletion(instance, origin)
-    if shas:
-        free = partial(housekeeping.free_blobs, shas, bytes_later=delete_blob_bytes)
-        transaction.on_commit(free, using=using, robust=True)
 
 
 def queue_watched() -> int:

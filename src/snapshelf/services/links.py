@@ -18,8 +18,8 @@ from django.db import transaction
 
 from snapshelf.capture.normalize import normalize_url
 from snapshelf.errors import Blocked, ConnectionFailed, ForbiddenURL
-from snapshelf.jobs import heartbeat
-from snapshelf.jobs.capture import Captured, run_capture
+from snapshelf.jobs import heartbeat, waiting
+from snapshelf.jobs.outcome import Captured
 from snapshelf.jobs.tasks import enqueue_capture
 from snapshelf.library import records, watch
 from snapshelf.library.models import Link, Snapshot, new_share_token
@@ -100,7 +100,9 @@ def _capture(snapshot: Snapshot, wait: bool | Wait) -> tuple[Captured | None, st
     wait = wait if isinstance(wait, Wait) else Wait()
     if heartbeat.worker_alive() and not transaction.get_connection().in_atomic_block:
         enqueue_capture(snapshot.pk)
-        return heartbeat.wait_for_capture(snapshot, wait.timeout, wait.on_status)
+        return waiting.wait_for_capture(snapshot, wait.timeout, wait.on_status)
+    from snapshelf.jobs.capture import run_capture  # the capture stack, only when used here
+
     return run_capture(snapshot.pk, retry=False), "in-process"
 
 
