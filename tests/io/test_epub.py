@@ -20,6 +20,7 @@ from snapshelf import cli
 from snapshelf.io.exporters import EpubError, Selection, find_tag, selection_epub
 from snapshelf.io.exporters.epub import Quote, mark_quotes
 from snapshelf.io.exporters.snapshot import Unavailable, snapshot_artefact
+from snapshelf.services.highlights import HighlightDraft, create_highlight
 from tests.e2e.test_reader import ZH_ARTICLE
 from tests.library.helpers import capture
 from tests.web.test_reader_offline import png, serve_article
@@ -185,3 +186,15 @@ def test_mark_quotes_across_elements_and_by_context():
     assert mark_quotes(html, [Quote("a dog")]) == html
     spaced = mark_quotes("<p>a  long\n line</p>", [Quote("long line")])
     assert spaced == "<p>a  <mark>long\n line</mark></p>"
+
+
+def test_the_owners_highlights_are_marked_in_the_book(user, fixture_server, tmp_path):
+    snap = capture(user, serve_article(fixture_server))
+    exact = "a stake to climb along"
+    create_highlight(user, snap.link_id, HighlightDraft(exact=exact, prefix="morning, and "))
+    create_highlight(user, snap.link_id, HighlightDraft(exact="words that are not there"))
+    data = snapshot_artefact(snap, "epub").data
+    book = validate(data, tmp_path)
+    (html,) = chapters(book, data)
+    assert html.count("<mark>") == 1
+    assert f"<mark>{exact}</mark>" in html

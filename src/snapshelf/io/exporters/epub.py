@@ -31,6 +31,7 @@ from snapshelf.capture.extract import sanitize_html
 from snapshelf.io.exporters.base import Selection
 from snapshelf.library.artefacts import localize_images, stored_images
 from snapshelf.library.models import Link, Snapshot
+from snapshelf.reading.highlights import for_link
 from snapshelf.services.reading import text_direction
 from snapshelf.storage import BlobNotFound, get_blob_store
 
@@ -87,9 +88,11 @@ class Chapter:
 
 
 def highlight_quotes(link: Link) -> list[Quote]:
-    """The owner's highlights of `link` that are anchored in its text, as quotes to
-    mark. Highlights arrive with the reading app (issue 22.1); none until then."""
-    return []
+    """The owner's highlights of `link` that are anchored in its text (orphaned ones,
+    whose text is gone, are left out), as quotes to mark."""
+    return [
+        Quote(h.exact, h.prefix, h.suffix) for h in for_link(link) if not h.orphaned and h.exact
+    ]
 
 
 def _folded(text: str) -> tuple[str, list[int]]:
