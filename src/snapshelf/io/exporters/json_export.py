@@ -12,9 +12,13 @@ Shape `snapshelf-export` version 1 (docs/export.md)::
                               "charset", "kind", "title", "author", "published",
                               "site_name", "language", "description", "image_url",
                               "word_count", "total_bytes", "resource_count",
-                              "error_code", "error", "fingerprint", "checks"}]}]}
+                              "error_code", "error", "fingerprint", "checks"}],
+                "highlights": [{"exact", "prefix", "suffix", "start", "end", "color",
+                                "note", "orphaned", "snapshot_id", "anchored_id",
+                                "created", "updated"}]}]}
 
-Links come oldest first, versions by number. The captured bytes are not in it (the WARC
+Links come oldest first, versions by number, highlights in reading order (orphaned ones
+last). The captured bytes are not in it (the WARC
 and ZIP exports hold those). `<`, `>` and `&` are written as \\u escapes, so the file is
 inert even if something shows it as HTML.
 """
@@ -28,6 +32,7 @@ from django.utils import timezone
 
 from snapshelf.io.exporters.base import Exporter, Selection, iso, link_batches
 from snapshelf.library.models import Snapshot, Tag
+from snapshelf.reading.models import Highlight
 
 FORMAT = "snapshelf-export"
 VERSION = 1
@@ -77,8 +82,25 @@ def version_record(snap: dict) -> dict:
     return record
 
 
-def link_record(link: dict, versions: list[dict]) -> dict:
-    """A link's entry from a `link_batches` row and its versions' rows (by number)."""
+#: A highlight's fields in the export, as W3C Web Annotation selectors name them:
+#: exact/prefix/suffix (TextQuoteSelector), start/end (TextPositionSelector).
+HIGHLIGHT_FIELDS = (
+    *("link_id", "exact", "prefix", "suffix", "start", "end", "color", "note", "orphaned"),
+    *("snapshot_id", "anchored_id", "created", "updated"),
+)
+
+
+def highlight_record(row: dict) -> dict:
+    """A highlight's entry from a `Highlight.values(*HIGHLIGHT_FIELDS)` row."""
+    return {
+        name: iso(row[name]) if name in ("created", "updated") else row[name]
+        for name in HIGHLIGHT_FIELDS[1:]
+    }
+
+
+def link_record(link: dict, versions: list[dict], highlights: list[dict] | None = None) -> dict:
+    """A link's entry from a `link_batches` row, its versions' rows (by number) and its
+    highlights' rows."""
     captured = next((v["title"] for v in reversed(versions) if v["title"]), "")
     return {
         "id": link["id"],
@@ -96,6 +118,7 @@ def link_record(link: dict, versions: list[dict]) -> dict:
         "created": iso(link["created"]),
         "updated": iso(link["updated"]),
         "versions": [version_record(v) for v in versions],
+        "highlights": [highlight_record(h) for h in highlights or ()],
     }
 
 
@@ -113,6 +136,14 @@ def _versions(batch: list[dict]) -> dict[int, list[dict]]:
     rows = Snapshot.objects.filter(link_id__in=list(by_link)).order_by("link_id", "version")
     for snap in rows.values(*VERSION_FIELDS):
         by_link[snap["link_id"]].append(snap)
+    return by_link
+
+
+def _highlights(batch: list[dict], owner_id: int) -> dict[int, list[dict]]:
+    by_link: dict[int, list[dict]] = {row["id"]: [] for row in batch}
+    rows = Highlight.objects.filter(link_id__in=list(by_link), owner_id=owner_id)
+    for row in rows.order_by("link_id", "orphaned", "start", "id").values(*HIGHLIGHT_FIELDS):
+        by_link[row["link_id"]].append(row)
     return by_link
 
 
@@ -138,7 +169,10 @@ class JsonExporter(Exporter):
         done = 0
         for batch in link_batches(selection, LINK_FIELDS):
             versions = _versions(batch)
-            records = [link_record(link, versions[link["id"]]) for link in batch]
+            marked = _highlights(batch, selection.owner.pk)
+            records = [
+                link_record(link, versions[link["id"]], marked[link["id"]]) for link in batch
+            ]
             text = ",\n".join(dumps(r) for r in records)
             yield (("," if done else "") + text + "\n").encode()
             done += len(batch)

@@ -13,10 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from html import escape
 
+from django.utils.translation import gettext as _
+
 from snapshelf.io.exporters.epub import EpubError, article_epub
 from snapshelf.io.warc import snapshot_warc
 from snapshelf.library.artefacts import BROWSER_ARTEFACTS, browser_artefact, single_file_html
 from snapshelf.library.models import Snapshot
+from snapshelf.reading.anchor import locate, reader_text
+from snapshelf.reading.highlights import for_link, quote_of
 from snapshelf.storage import BlobNotFound, get_blob_store
 
 #: Every per-snapshot format, in the order menus show them.
@@ -61,7 +65,26 @@ def markdown_of(snap: Snapshot) -> str:
         return ""
     title = escape(snap.link.title or snap.title or snap.link.url, quote=False)
     url = snap.final_url or snap.link.url
-    return f"# {title}\n\n<{escape(url)}>\n\n{body.strip()}\n"
+    return f"# {title}\n\n<{escape(url)}>\n\n{body.strip()}\n{highlights_markdown(snap)}"
+
+
+def highlights_markdown(snap: Snapshot) -> str:
+    """The link's highlights found in this version, as a Markdown section ("" without
+    any): each passage quoted, its note below. Escaped like the title."""
+    marked = for_link(snap.link)
+    if not marked:
+        return ""
+    text = reader_text(snap.readable_html or "")
+    found = [(a.start, h) for h in marked if (a := locate(text, quote_of(h))) is not None]
+    if not found:
+        return ""
+    parts = [f"\n## {_('Highlights')}"]
+    for _start, h in sorted(found, key=lambda pair: pair[0]):
+        quote = "\n".join(f"> {escape(line, quote=False)}" for line in h.exact.splitlines())
+        parts.append(quote)
+        if h.note.strip():
+            parts.append(escape(h.note.strip(), quote=False))
+    return "\n\n".join(parts) + "\n"
 
 
 def snapshot_artefact(snap: Snapshot, fmt: str) -> Artefact:
