@@ -33,6 +33,10 @@ RUN pip install --no-compile '.[postgres,redis,s3]' \
     && django-admin compilemessages -v 0 \
     && python -m compileall -q .
 
+# Not root: Chromium runs with its own sandbox as this user, in a user + network namespace
+# of its own (capture/sandbox.py). Docker's default seccomp profile refuses user
+# namespaces; compose.yaml lifts it for the worker, and `snapshelf status` says which
+# protection a running worker has.
 USER 10001:10001
 VOLUME /data
 EXPOSE 8000

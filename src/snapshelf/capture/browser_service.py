@@ -170,6 +170,17 @@ def group_pids(pgid: int) -> list[int]:
     return pids
 
 
+#: What Chromium inherits of our environment: never the secret key, database or queue URLs.
+_ENV_KEPT = ("PATH", "HOME", "LANG", "LANGUAGE", "TZ", "FONTCONFIG_FILE", "FONTCONFIG_PATH")
+
+
+def browser_environ() -> dict[str, str]:
+    """The environment Chromium starts with: locale, fonts and paths, nothing secret."""
+    kept = {k: v for k, v in os.environ.items() if k in _ENV_KEPT or k.startswith("LC_")}
+    kept.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+    return kept
+
+
 class _Chromium:
     """One Chromium process group we started and must kill.
 
@@ -193,7 +204,7 @@ class _Chromium:
         # removed with the browser instead of piling up in /tmp.
         self.tmpdir = Path(tempfile.mkdtemp(prefix="snapshelf-chromium-", dir=scratch))
         command = [executable, *args, f"--user-data-dir={user_data_dir}", "about:blank"]
-        environ = {**os.environ, "TMPDIR": str(self.tmpdir)}
+        environ = {**browser_environ(), "TMPDIR": str(self.tmpdir)}
         self.devtools: socket.socket | None = None
         pass_fds: tuple[int, ...] = ()
         if sandbox.active:

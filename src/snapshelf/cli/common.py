@@ -97,11 +97,13 @@ def base_url() -> str:
 
 
 def browser_status() -> str:
-    """ "available, using /usr/bin/chromium" or "off: <why>", as serve and show say it."""
+    """ "available, using /usr/bin/chromium; sandboxed ..." or "off: <why>", as serve,
+    status and show say it: whether the browser runs sandboxed is the operator's to know."""
     from snapshelf.capture.browser_service import browser_available
+    from snapshelf.capture.sandbox import detect
 
     ok, why = browser_available()
-    return f"available, {why}" if ok else f"off: {why}"
+    return f"available, {why}; {detect().describe()}" if ok else f"off: {why}"
 
 
 def command(
