@@ -11,8 +11,11 @@ the proxy, still work.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -24,7 +27,7 @@ from snapshelf.capture.browser_service import browser_available, group_pids
 from snapshelf.capture.static import Limits
 from snapshelf.net import Fetcher
 from tests.capture.fixtures_js import TEMPLATE_MARK, mount_js_pages
-from tests.webserver import FixtureServer, canary_reply, make_test_guard
+from tests.webserver import FixtureServer, canary_reply, instance_env, make_test_guard
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -234,3 +237,19 @@ def test_the_sandbox_is_described_for_status_and_logs(sandbox):
     off = sandboxing.Sandbox(sandboxing.NONE, "user namespaces are disabled")
     assert "NOT sandboxed (user namespaces are disabled)" in off.describe()
     assert "--no-sandbox" in off.describe()
+
+
+def test_status_says_whether_the_browser_is_sandboxed(sandbox, tmp_path):
+    snapshelf = Path(sys.executable).parent / "snapshelf"
+    env = instance_env(tmp_path / "data", SNAPSHELF_BROWSER="auto")
+    subprocess.run([str(snapshelf), "init"], env=env, check=True, capture_output=True)
+    done = subprocess.run(
+        [str(snapshelf), "status", "--json"], env=env, capture_output=True, text=True, check=True
+    )
+    browser = json.loads(done.stdout)["browser"]
+    assert browser.startswith("available") and "sandboxed" in browser, browser
+    assert "NOT sandboxed" not in browser
+    human = subprocess.run(
+        [str(snapshelf), "status"], env=env, capture_output=True, text=True, check=True
+    )
+    assert f"browser capture: {browser}" in " ".join(human.stdout.split())

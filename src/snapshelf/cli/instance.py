@@ -275,9 +275,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     ensure_database()
     owner = resolve_user(args.user) if args.user else None
     status = queue_status(owner, limit=max(1, args.limit))
+    status["browser"] = browser_status()  # available? sandboxed? (this machine's view)
     if args.json:
         print_json(status)
         return 0
+    out.print(f"browser capture: {escape(status['browser'])}")
     oldest = status["oldest_queued"]
     out.print(
         f"queued {status['queued']} (retrying {status['retrying']}), "
