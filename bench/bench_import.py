@@ -4,7 +4,9 @@
 Each run: a fresh data directory and user, then one `snapshelf import FILE --no-capture
 --json` command, timed from the command's start to its exit (Django start-up, parsing,
 every batch's rows, tags and search documents written and committed). The command runs
-in-process under a small wrapper that reports its peak RSS (ru_maxrss).
+in-process under a small wrapper that reports its CPU time (user + system: the figure
+to trust on a shared machine, where the wall clock also counts waiting for a core) and
+its peak RSS (ru_maxrss).
 
 After the first run, related articles are asked of the freshly filled library (`--related`
 random links, the link page's `related_links`, caches empty): once straight after the
@@ -38,7 +40,8 @@ MEASURED = (
     "import resource, sys\n"
     "from snapshelf.cli import main\n"
     "code = main(sys.argv[1:])\n"
-    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "use = resource.getrusage(resource.RUSAGE_SELF)\n"
+    "print(use.ru_utime + use.ru_stime, use.ru_maxrss, file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
 
@@ -125,10 +128,13 @@ def _measure(path: Path, entries: int, env: dict, related: int) -> dict:
     seconds = time.perf_counter() - start
     report = json.loads(proc.stdout)
     assert report["added"] == entries, report
+    cpu, rss = proc.stderr.strip().splitlines()[-1].split()
     result = {
         "seconds": round(seconds, 2),
         "rows_per_s": round(entries / seconds),
-        "peak_rss_mb": round(int(proc.stderr.strip().splitlines()[-1]) / 1024),
+        "cpu_seconds": round(float(cpu), 2),
+        "rows_per_cpu_s": round(entries / float(cpu)),
+        "peak_rss_mb": round(int(rss) / 1024),
     }
     if related:
         asked = subprocess.run(
@@ -157,6 +163,7 @@ def main() -> None:
             for n in range(args.runs)
         ]
     rates = [r["rows_per_s"] for r in runs]
+    cpu_rates = [r["rows_per_cpu_s"] for r in runs]
     benchkit.emit(
         "import",
         "one `snapshelf import FILE --no-capture` command per run, start-up included: "
@@ -164,6 +171,7 @@ def main() -> None:
         {
             "entries": args.entries,
             "rows_per_s_median": round(statistics.median(rates)),
+            "rows_per_cpu_s_median": round(statistics.median(cpu_rates)),
             "peak_rss_mb_max": max(r["peak_rss_mb"] for r in runs),
         },
         file_mb=round(size_mb, 1),

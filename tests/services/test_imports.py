@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
 from huey.contrib.djhuey import HUEY
 
 from snapshelf.library.models import Link, Snapshot, Tag
-from snapshelf.search.index import search
+from snapshelf.search.index import reindex_links, search
 from snapshelf.services import imports
 from snapshelf.services import links as door
 from snapshelf.services.imports import ImportedLink, Rejected, import_links
@@ -118,3 +119,69 @@ def test_an_imports_captures_wait_behind_a_persons_add(
     first = queue.dequeue()  # what the next free worker takes
     assert first.args[0] == interactive.pk
     assert queue.dequeue().args[0] != interactive.pk
+
+
+def test_a_url_saved_by_hand_while_its_batch_is_written_is_merged(user, queue):
+    """The batch has looked up the owner's links; before its links are written, the
+    owner saves one of its URLs by hand (the web's add box, committed on PostgreSQL
+    between the two statements). The batch merges that link instead of failing on the
+    unique URL, and loses none of its other rows."""
+    added_by_hand: list[Link] = []
+    saving = []
+
+    def save_by_hand_first(execute, sql, params, many, context):
+        if not saving and sql.startswith('INSERT INTO "library_link" ('):
+            saving.append(True)  # the hand save's own statements pass through
+            added_by_hand.append(door.save_link(user, "https://b.example/2", tags=["hand"]).link)
+        return execute(sql, params, many, context)
+
+    rows = [
+        ImportedLink("https://a.example/1", "One", ("imp",)),
+        ImportedLink("https://b.example/2", "Two", ("imp",), "a note", added=when(2015)),
+        ImportedLink("https://c.example/3", "Three", ("imp",)),
+    ]
+    with connection.execute_wrapper(save_by_hand_first):
+        report = import_links(user, rows)
+    assert added_by_hand, "the import wrote no links"
+    assert (report.added, report.merged, report.rejected) == (2, 1, [])
+    assert report.queued == 2  # the hand-saved link keeps its own capture
+    assert Link.objects.filter(owner=user).count() == 3
+    merged = Link.objects.get(pk=added_by_hand[0].pk)
+    assert sorted(merged.tags.values_list("name", flat=True)) == ["hand", "imp"]
+    assert (merged.title, merged.note, merged.created) == ("Two", "a note", when(2015))
+    assert merged.snapshots.count() == 1
+    assert len({h.link_id for h in search(user, "imp").hits}) == 3
+    assert [h.link_id for h in search(user, "hand").hits] == [merged.pk]
+
+
+def _index_rows() -> list[tuple]:
+    table, columns = (
+        ("search_fts", "rowid, title, tags, site, note, body")
+        if connection.vendor == "sqlite"
+        else ("search_document", "link_id, owner_id, doc::text")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {table} ORDER BY 1")  # noqa: S608
+        return cursor.fetchall()
+
+
+def test_new_links_documents_are_the_ones_a_reindex_writes(user, queue):
+    """New links' documents are written from the rows, without reading them back: they
+    must be exactly what rewriting them from the library gives (tags as the owner spells
+    them, CJK, notes, URLs)."""
+    door.save_link(user, "https://old.example/", tags=["Python"])
+    rows = [
+        ImportedLink("https://a.example/x?q=1", "快照平台 Café", ("python", "新"), "notes ÆØ"),
+        ImportedLink("https://B.example/Path#f", "", ("b",), added=when(2016)),
+        ImportedLink("https://old.example/", "merged", ("more",)),
+    ]
+    import_links(user, rows, capture=False)
+    written = _index_rows()
+    assert len(written) == 3
+    reindex_links(Link.objects.filter(owner=user).values_list("pk", flat=True))
+    assert _index_rows() == written
+    assert {h.link_id for h in search(user, "python").hits} == set(
+        Link.objects.filter(owner=user)
+        .exclude(url="https://B.example/Path#f")
+        .values_list("pk", flat=True)
+    )

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-import httpx
-
 from snapshelf.errors import InvalidURL
 
 _TRACKING = re.compile(
@@ -17,10 +15,61 @@ _TRACKING = re.compile(
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SCHEMELESS = re.compile(r"^[\w.-]+\.[a-z]{2,}(:\d+)?(/|$)", re.IGNORECASE)
 
+#: Characters `quote` leaves alone in a path (its safe set, letters, digits, "_.-~") and
+#: in a query value (the same without "&+=%?": those parsing splits or decodes).
+_PATH_CHARS = "A-Za-z0-9/%:@!$&'()*+,;=~._-"
+_QUERY_CHARS = "A-Za-z0-9/:@!$'()*,;~._-"
+#: The shape most saved URLs have: http(s), an ASCII host name of valid labels (no port,
+#: no user, no IDNA), a path and a query of characters normalisation leaves as they are.
+_PLAIN = re.compile(
+    r"(https?)://([a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*)"
+    rf"(/[{_PATH_CHARS}]*)?(?:\?([^#]*))?(?:#.*)?",
+    re.IGNORECASE | re.DOTALL | re.ASCII,
+)
+_PLAIN_PAIR = re.compile(rf"([{_QUERY_CHARS}]+)=[{_QUERY_CHARS}]*", re.ASCII)
+
 
 def normalize_url(raw: str) -> str:
     """Canonical form: lower-case scheme/host, IDNA host, no default port/fragment/tracking."""
     text = (raw or "").strip()
+    return _plain(text) or _normalize(raw, text)
+
+
+def _plain(text: str) -> str | None:
+    """The canonical form of a URL of the common shape (_PLAIN), without parsing it into
+    parts and re-encoding them; None for any other URL. An import normalises 100,000 of
+    these; the result is exactly what _normalize gives (tests/capture/test_normalize_fast)."""
+    m = _PLAIN.fullmatch(text)
+    if m is None:
+        return None
+    scheme, host, path, query = m.groups()
+    if "xn--" in host.lower():
+        return None
+    kept = ""
+    if query:
+        pairs = query.split("&")
+        for pair in pairs:
+            found = _PLAIN_PAIR.fullmatch(pair)
+            if found is None:
+                return None
+            if not _TRACKING.match(found.group(1)):
+                kept = f"{kept}&{pair}" if kept else pair
+    url = f"{scheme.lower()}://{host.lower()}{path or '/'}"
+    return f"{url}?{kept}" if kept else url
+
+
+def _check_a_labels(netloc: str) -> None:
+    """ValueError unless httpx (the fetcher) decodes the host's A-labels too. httpx is
+    imported here, not at the top: every command normalises URLs, few see an A-label."""
+    import httpx
+
+    try:
+        _ = httpx.URL(f"http://{netloc}/").host
+    except httpx.InvalidURL as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _normalize(raw: str, text: str) -> str:
     if not text:
         raise InvalidURL("empty URL")
     if "://" not in text and _SCHEMELESS.match(text):
@@ -44,8 +93,8 @@ def normalize_url(raw: str) -> str:
         try:
             netloc = host.encode("idna").decode("ascii").lower()
             if "xn--" in netloc:  # A-labels must decode as the fetcher decodes them
-                _ = httpx.URL(f"http://{netloc}/").host
-        except (UnicodeError, ValueError, httpx.InvalidURL):
+                _check_a_labels(netloc)
+        except (UnicodeError, ValueError):
             raise InvalidURL(f"the host name is not valid: {host!r}") from None
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         netloc += f":{port}"

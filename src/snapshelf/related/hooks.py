@@ -9,7 +9,16 @@ from __future__ import annotations
 
 
 def reindexed(link_ids: list[int]) -> None:
-    """The rewritten links' term vectors are stale: they go, in the index's transaction."""
+    """The rewritten links' term vectors are stale: they go, in the index's transaction.
+
+    Links that have none (an import's merges, links never asked for related articles)
+    cost one indexed probe each table, and the modules behind the vectors stay unloaded."""
+    from snapshelf.search.models import RelatedVector, TopicVector
+
+    if not any(
+        m.objects.filter(link_id__in=link_ids).exists() for m in (RelatedVector, TopicVector)
+    ):
+        return
     from snapshelf.related import vectors
 
     vectors.indexed(link_ids)

@@ -14,10 +14,11 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 
 from snapshelf.library import stamp
+from snapshelf.library.imports import NewLink
 from snapshelf.library.models import Link, Snapshot
 from snapshelf.search.backends import get_backend
-from snapshelf.search.backends.base import chunks
-from snapshelf.search.documents import documents, older_versions, version_documents
+from snapshelf.search.backends.base import CHUNK, chunks
+from snapshelf.search.documents import build, documents, older_versions, version_documents
 
 VERSION_CHUNK = 100  # older versions' texts loaded at a time (each up to BODY_CHARS)
 
@@ -81,6 +82,23 @@ def reindex_links(link_ids: Iterable[int]) -> None:
             _sync_versions(cursor, chunk)
             for hook in _reindexed:
                 hook(chunk)
+
+
+def index_new(links: Iterable[NewLink]) -> None:
+    """Write the documents of links an import just created, from what it wrote: no
+    capture of theirs is done, no document, older version or derived row (related
+    articles' vectors) exists to replace, so nothing is read back or deleted, and the
+    reindex hooks have nothing to drop."""
+    links = list(links)
+    if not links:
+        return
+    _changed()
+    stamp.touch_owners({link.owner_id for link in links})
+    backend = get_backend()
+    with connection.cursor() as cursor:
+        for start in range(0, len(links), CHUNK):
+            chunk = links[start : start + CHUNK]
+            backend.insert_documents(cursor, [build(link, None, link.tags) for link in chunk])
 
 
 def delete_links(link_ids: Iterable[int]) -> None:

@@ -17,7 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from snapshelf.library import imports as records
-from snapshelf.search.index import reindex_links
+from snapshelf.search.index import index_new, reindex_links
 from snapshelf.services import links
 
 #: Rows written per transaction: large enough for bulk statements to pay, small enough
@@ -81,6 +81,7 @@ def import_links(
         with transaction.atomic():
             outcome = records.merge_links(owner, batch, extra_tags=extra, capture=capture)
             reindex_links(outcome.link_ids)
+            index_new(outcome.fresh)
         report.added += outcome.added
         report.merged += outcome.merged
         report.rejected += [Rejected(r.line, r.url, reason) for r, reason in outcome.rejected]
