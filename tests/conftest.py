@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests import playwright_shared
 from tests.webserver import FixtureServer, make_test_guard, start_canary, start_fixture_server
 
 
@@ -62,3 +63,7 @@ def canary_server(canary_server_session: FixtureServer) -> FixtureServer:
 def test_guard():  # -> snapshelf.net.Guard
     """Guard allowing only the fixture server; site/cdn/other.test -> 127.0.0.1, no DNS."""
     return make_test_guard()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:  # noqa: ANN001
+    playwright_shared.stop()

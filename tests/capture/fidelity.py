@@ -84,7 +84,7 @@ def serve_archive(server: FixtureServer, result: CaptureResult) -> Archived:
 def chromium(server: FixtureServer, extra_hosts: tuple[str, ...] = ()) -> Iterator:
     """A headless Chromium (Playwright) whose test host names resolve to the fixture server
     (every other name fails to resolve: no request leaves the machine)."""
-    from playwright.sync_api import sync_playwright
+    from tests.playwright_shared import playwright
 
     names = (*TEST_HOST_NAMES, *extra_hosts)
     rules = ", ".join(f"MAP {h} 127.0.0.1" for h in names) + ", MAP * ~NOTFOUND"
@@ -100,12 +100,11 @@ def chromium(server: FixtureServer, extra_hosts: tuple[str, ...] = ()) -> Iterat
         "--font-render-hinting=none",
         f"--host-resolver-rules={rules}",
     ]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=args)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    browser = playwright().chromium.launch(executable_path=CHROMIUM, args=args)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @contextmanager
