@@ -22,7 +22,8 @@ import pypdf
 import pytest
 
 from snapshelf.capture.browser import BrowserFailed, BrowserService, capture_browser
-from snapshelf.capture.browser_service import browser_available, find_browser, group_pids
+from snapshelf.capture.browser_check import browser_available, find_browser
+from snapshelf.capture.browser_service import group_pids
 from snapshelf.capture.static import Limits, capture_static
 from snapshelf.errors import Blocked
 from snapshelf.net import Fetcher

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from snapshelf.capture.browser import MAX_NAVIGATIONS, BrowserService, capture_browser
-from snapshelf.capture.browser_service import browser_available
+from snapshelf.capture.browser_check import browser_available
 from snapshelf.capture.static import Limits
 from snapshelf.errors import Blocked, TooManyNavigations, is_transient
 from snapshelf.net import Fetcher

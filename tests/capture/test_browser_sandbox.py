@@ -23,7 +23,8 @@ import pytest
 
 from snapshelf.capture import sandbox as sandboxing
 from snapshelf.capture.browser import BrowserFailed, BrowserService, capture_browser
-from snapshelf.capture.browser_service import browser_available, group_pids
+from snapshelf.capture.browser_check import browser_available
+from snapshelf.capture.browser_service import group_pids
 from snapshelf.capture.static import Limits
 from snapshelf.net import Fetcher
 from tests.capture.fixtures_js import TEMPLATE_MARK, mount_js_pages

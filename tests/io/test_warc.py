@@ -274,13 +274,13 @@ def test_a_browser_capture_keeps_headers_and_its_warc_says_the_document_is_rende
 ):
     mp = pytest.MonkeyPatch()
     mp.setenv("SNAPSHELF_BROWSER", "auto")
-    from snapshelf.capture import browser_service
+    from snapshelf.capture import browser_check
     from snapshelf.jobs.capture import run_capture
     from snapshelf.library.records import add_link
     from tests.library.test_capture_modes import stop_browser_service
 
     try:
-        assert browser_service.browser_available(refresh=True)[0], "make setup installs chromium"
+        assert browser_check.browser_available(refresh=True)[0], "make setup installs chromium"
         fixture_server.mount("/", MDN)
         url = fixture_server.url(f"/{PAGE_DIR}/index.html", host="site.test")
         _link, queued = add_link(user, url, mode="browser")
@@ -301,4 +301,4 @@ def test_a_browser_capture_keeps_headers_and_its_warc_says_the_document_is_rende
     finally:
         stop_browser_service()
         mp.undo()
-        browser_service.browser_available(refresh=True)
+        browser_check.browser_available(refresh=True)

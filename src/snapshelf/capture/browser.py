@@ -21,11 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urldefrag
 
-from snapshelf.capture.browser_service import (
-    BrowserFailed,
-    BrowserService,
-    browser_available,
-)
+from snapshelf.capture.browser_check import browser_available
+from snapshelf.capture.browser_service import BrowserFailed, BrowserService
 from snapshelf.capture.extract import fingerprint
 from snapshelf.capture.isolate import Session
 from snapshelf.capture.static import (

@@ -99,7 +99,7 @@ def base_url() -> str:
 def browser_status() -> str:
     """ "available, using /usr/bin/chromium; sandboxed ..." or "off: <why>", as serve,
     status and show say it: whether the browser runs sandboxed is the operator's to know."""
-    from snapshelf.capture.browser_service import browser_available
+    from snapshelf.capture.browser_check import browser_available
     from snapshelf.capture.sandbox import detect
 
     ok, why = browser_available()

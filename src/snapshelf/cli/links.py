@@ -12,7 +12,6 @@ from rich.table import Table
 from snapshelf.cli.common import (
     CLIError,
     base_url,
-    browser_status,
     command,
     ensure_database,
     err,
@@ -94,7 +93,6 @@ def snapshot_details(snap) -> dict[str, Any]:
         "archive_url": f"{base_url()}/s/{snap.pk}/?view=archive",
         "has_screenshot": bool(snap.screenshot_blob_id),
         "has_pdf": bool(snap.pdf_blob_id),
-        "browser": browser_status(),
     }
 
 
@@ -110,7 +108,6 @@ def own_snapshot(user, snapshot_id: int):
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from snapshelf.capture.browser_service import browser_available
     from snapshelf.errors import CaptureError
     from snapshelf.library.models import Snapshot
     from snapshelf.services.links import save_link
@@ -118,6 +115,8 @@ def cmd_add(args: argparse.Namespace) -> int:
     ensure_database()
     user = resolve_user(args.user)
     if args.mode == "browser":
+        from snapshelf.capture.browser_check import browser_available
+
         ok, why = browser_available()
         if not ok:
             raise CLIError(f"browser capture is not available: {why}")

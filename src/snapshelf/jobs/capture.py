@@ -13,7 +13,6 @@ import logging
 import random
 import threading
 import time
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -23,7 +22,8 @@ from django.utils import timezone
 
 from snapshelf.capture.auto import decide
 from snapshelf.capture.browser import capture_browser
-from snapshelf.capture.browser_service import BrowserService, browser_available, browser_path
+from snapshelf.capture.browser_check import browser_available, browser_path
+from snapshelf.capture.browser_service import BrowserService
 from snapshelf.capture.isolate import Session
 from snapshelf.capture.static import CaptureResult, Limits, capture_static, capture_uploaded
 from snapshelf.errors import (
@@ -35,10 +35,12 @@ from snapshelf.errors import (
     WorkerLost,
     is_transient,
 )
+from snapshelf.jobs.outcome import Captured
 from snapshelf.library import usage, versions
 from snapshelf.library.diff import diff_texts
 from snapshelf.library.models import Blob, Link, Resource, Snapshot, sort_key
 from snapshelf.net import Fetcher, Guard
+from snapshelf.reading import highlights
 from snapshelf.search.index import reindex_links
 from snapshelf.storage import BlobInfo, get_blob_store
 
@@ -108,20 +110,6 @@ def retry_delay(attempt: int, exc: CaptureError) -> float:
         return min(float(retry_after), policy["max_delay"])
     ceiling = min(policy["base_delay"] * 2 ** (attempt - 1), policy["max_delay"])
     return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-
-@dataclass(frozen=True)
-class Captured:
-    """What one run of a capture came to, beside the snapshot row itself."""
-
-    #: the snapshot as it stands now; when `unchanged`, the kept earlier version
-    snapshot: Snapshot
-    #: seconds until the next try (a transient failure with tries left), else None
-    retry_in: float | None = None
-    #: the text equalled the previous version's: the new row is gone, that one answers
-    unchanged: bool = False
-    #: the id of the snapshot row that was dropped when `unchanged`
-    discarded_id: int | None = None
 
 
 def run_capture(snapshot_id: int, *, retry: bool = True) -> Captured:
@@ -363,5 +351,6 @@ def commit_result(snap: Snapshot, result: CaptureResult, started: float) -> int 
         Link.objects.filter(pk=snap.link_id, title="", latest_snapshot_id=snap.pk).update(
             sort_title=sort_key(ex.title or snap.link.url)
         )
+        highlights.reattach(snap.link_id, snap.pk, ex.html)  # followed, or marked orphaned
         reindex_links([snap.link_id])  # the new text is searchable as it commits
     return None

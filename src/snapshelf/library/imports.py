@@ -23,7 +23,6 @@ from django.db.models import Field, OuterRef, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from snapshelf.capture.extract import extract_html, fingerprint
 from snapshelf.capture.normalize import normalize_url
 from snapshelf.errors import InvalidURL
 from snapshelf.library.models import Blob, Link, Snapshot, Tag, sort_key
@@ -365,6 +364,8 @@ def _imported_snapshot(link: Link, row: IncomingLink) -> Snapshot:
     """The article as another service stored it, kept as this link's first version: its
     readable text and HTML are extracted (and sanitised) like a capture's; the page
     itself is not fetched again unless the owner asks for a new snapshot."""
+    from snapshelf.capture.extract import extract_html, fingerprint  # the parser, on use
+
     document = _standalone(row.title, row.content_html)
     extracted = extract_html(document, link.url_normalized)
     info = get_blob_store().put(document.encode())

@@ -22,7 +22,7 @@ from django.views.i18n import set_language
 from snapshelf.accounts import ratelimit
 from snapshelf.accounts.forms import RateLimitedAuthenticationForm
 from snapshelf.accounts.models import ApiToken, Feed, Profile
-from snapshelf.capture.browser_service import browser_available
+from snapshelf.capture.browser_check import browser_available
 from snapshelf.library.models import Link
 from snapshelf.services import accounts as account_door
 from snapshelf.services import quota

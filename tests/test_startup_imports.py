@@ -1,0 +1,143 @@
+"""The light commands load only what they use (issue 25): no capture stack, no browser,
+no HTTP client, no topic-model fitting and (but for `status`) no queue client.
+
+Each command runs as a real `snapshelf` process on a library of its own; at exit the
+process writes the names of every module it loaded, and the test looks for the heavy
+ones. A module-level import of the capture stack anywhere on these commands' path
+(an app's ready(), the admin, a model, the command's own imports) fails here, with the
+command and the module named. How fast they start is bench/bench_startup.py's job.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.webserver import instance_env
+
+#: loaded by no light command
+HEAVY = (
+    "trafilatura",
+    "lxml",
+    "playwright",
+    "scipy",
+    "httpx",
+    "httpcore",
+    "warcio",
+    "tinycss2",
+    "nh3",
+    "snapshelf.jobs.capture",
+    "snapshelf.jobs.tasks",
+    "snapshelf.net.fetch",
+    "snapshelf.capture.static",
+    "snapshelf.capture.browser",
+    "snapshelf.capture.browser_service",
+    "snapshelf.capture.extract",
+    "snapshelf.capture.html",
+    "snapshelf.capture.css",
+    "snapshelf.services.links",
+    "snapshelf.io.importers",
+    "snapshelf.io.exporters",
+    "snapshelf.io.warc",
+)
+#: the queue's client (Huey loads Redis' and psycopg's): only `status` asks the queue
+QUEUE = ("huey", "redis", "psycopg")
+#: the only snapshelf.capture modules a light command may load (URL normalisation)
+CAPTURE_ALLOWED = {"snapshelf.capture", "snapshelf.capture.normalize"}
+#: `status` also says whether the browser can run, and sandboxed: the probes only
+STATUS_ALLOWED = {
+    "snapshelf.capture.browser_check",
+    "snapshelf.capture.sandbox",
+    "snapshelf.capture.sandbox_exec",
+}
+
+RUN = (
+    "import atexit, json, sys\n"
+    "def dump():\n"
+    "    with open(sys.argv[1], 'w') as f:\n"
+    "        json.dump(sorted(sys.modules), f)\n"
+    "atexit.register(dump)\n"
+    "from snapshelf.cli import main\n"
+    "sys.exit(main(sys.argv[2:]))\n"
+)
+
+
+def snapshelf(env: dict, *args: str) -> str:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from snapshelf.cli import main; sys.exit(main())",
+            *args,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory) -> tuple[dict, dict]:
+    """An instance with one user and one (queued) link with tags."""
+    env = instance_env(tmp_path_factory.mktemp("startup-data"))
+    snapshelf(env, "init")
+    added = json.loads(snapshelf(env, "add", "http://site.test/page", "--tag", "t", "--json"))
+    return env, added
+
+
+def loaded_by(env: dict, tmp_path, *args: str) -> set[str]:
+    out = tmp_path / "modules.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN, str(out), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return set(json.loads(out.read_text()))
+
+
+def heavy_in(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(n for n in names if n in modules or any(m.startswith(n + ".") for m in modules))
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["list", "show", "search", "related", "status"],
+)
+def test_a_light_command_loads_no_heavy_module(library, tmp_path, command):
+    env, added = library
+    args = {
+        "list": ["list", "--json"],
+        "show": ["show", str(added["snapshot_id"]), "--json"],
+        "search": ["search", "page", "--json"],
+        "related": ["related", str(added["link_id"]), "--json"],
+        "status": ["status", "--json"],
+    }[command]
+    modules = loaded_by(env, tmp_path, *args)
+    assert "django" in modules and "snapshelf.cli" in modules  # the dump works
+    assert heavy_in(modules, HEAVY) == [], command
+    capture = sorted(m for m in modules if m.startswith("snapshelf.capture."))
+    allowed = CAPTURE_ALLOWED | (STATUS_ALLOWED if command == "status" else set())
+    assert set(capture) <= allowed, (command, capture)
+    if command != "status":
+        assert heavy_in(modules, QUEUE) == [], command
+
+
+def test_the_guard_sees_a_heavy_command(library, tmp_path):
+    """The same probe on `snapshelf extract` (which parses a page) finds the capture
+    stack: the test above is not vacuous."""
+    env, _added = library
+    page = tmp_path / "page.html"
+    page.write_text("<title>T</title><article><p>Some text to read.</p></article>")
+    modules = loaded_by(env, tmp_path, "extract", "--json", str(page))
+    assert "snapshelf.capture.extract" in heavy_in(modules, HEAVY)
