@@ -41,11 +41,13 @@ def highlight_json(h: Highlight) -> dict:
 
 
 def page_context(owner, link: Link) -> dict:
-    """What the link page needs to list and paint the link's highlights."""
+    """What the link page needs to list and paint the link's highlights. Their JSON goes
+    in a data- attribute (escaped by the template), not a <script> element: nothing that
+    looks like a script reaches the page's main part."""
     rows = door.list_highlights(owner, link.pk)
     return {
         "highlights": rows,
-        "highlights_json": [highlight_json(h) for h in rows],
+        "highlights_json": json.dumps([highlight_json(h) for h in rows], ensure_ascii=False),
         "highlight_colors": Highlight.Color.choices,
     }
 

@@ -5,15 +5,20 @@
 // out of the comparison, as snapshelf/reading/anchor.py does on the server.
 (() => {
   const box = document.getElementById("highlights");
-  const data = document.getElementById("highlights-data");
-  if (!box || !data) return;
+  if (!box) return;
   const cfg = box.dataset;
   const reader = cfg.reader ? document.querySelector("article.reader") : null;
   const list = document.getElementById("highlight-list");
   const editor = document.getElementById("hl-editor");
   const bar = document.querySelector("[data-highlight-bar]");
   const CONTEXT = 32;
-  let items = JSON.parse(data.textContent);
+  // the page's highlights, as JSON in a data- attribute (no script element in the page)
+  let items = [];
+  try {
+    items = JSON.parse(cfg.highlights || "[]");
+  } catch (e) {
+    items = [];
+  }
   let lastRange = null;
   let editing = null;
 
