@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("snapshelf.web.urls.share")),
     path("", include("snapshelf.web.urls.exports")),
     path("", include("snapshelf.web.urls.imports")),
+    path("", include("snapshelf.web.urls.highlights")),
+    path("", include("snapshelf.web.urls.reading")),
     path("accounts/oidc/", include("snapshelf.accounts.oidc")),
     path("i18n/setlang/", set_language_and_profile, name="set_language"),
     path("admin/", admin.site.urls),

@@ -103,10 +103,10 @@ def save_progress(
     `offset` pixels). Reaching the end the first time marks an unread link read.
 
     Link.DoesNotExist for anyone else's link; BadProgress for a value out of range."""
-    value = _clean_fraction(fraction)
-    pixels = _clean_offset(offset)
     with transaction.atomic():
         link = records.links_for(owner).select_for_update().get(pk=link_id)
+        value = _clean_fraction(fraction)  # after the owner check: not theirs is "not found"
+        pixels = _clean_offset(offset)
         before = ReadingProgress.objects.filter(link=link).values_list("fraction", flat=True)
         previous = next(iter(before), 0.0)
         ReadingProgress.objects.update_or_create(

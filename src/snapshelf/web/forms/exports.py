@@ -14,6 +14,7 @@ FORMAT_CHOICES = [
     ("csv", _("CSV: a spreadsheet, one row per link")),
     ("zip", _("ZIP: every archived page as one HTML file, with its reader text")),
     ("warc", _("WARC: the web archive standard, for replay tools")),
+    ("epub", _("EPUB: an e-book of the reader text, with its images, for e-readers")),
 ]
 
 

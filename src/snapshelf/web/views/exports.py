@@ -10,14 +10,17 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from snapshelf.io.exporters import (
     EXPORTERS,
     SNAPSHOT_FORMATS,
+    EpubError,
     Selection,
     Unavailable,
     export_chunks,
+    selection_epub,
     snapshot_artefact,
 )
 from snapshelf.library.models import Snapshot
@@ -40,11 +43,26 @@ def export_page(request: HttpRequest) -> HttpResponse:
         return render(request, "snapshelf/exports/export.html", context, status=400)
     fmt = form.cleaned_data["format"]
     selection = Selection(request.user, form.cleaned_data["tag"])
+    if fmt == "epub":
+        return _ebook(request, form, selection)
     exporter = EXPORTERS[fmt]
     response = StreamingHttpResponse(
         export_chunks(selection, fmt), content_type=exporter.content_type
     )
     return protect(response, attachment=exporter.filename(selection))
+
+
+def _ebook(request: HttpRequest, form: ExportForm, selection: Selection) -> HttpResponse:
+    """An e-book is built whole before answering (a zip), so a selection with nothing to
+    read is the form's error, not a broken download."""
+    try:
+        data = selection_epub(selection)
+    except EpubError as exc:
+        form.add_error(None, str(exc))
+        context = {"form": form, "nav": "export"}
+        return render(request, "snapshelf/exports/export.html", context, status=400)
+    name = f"snapshelf-{selection.label}-{timezone.now():%Y%m%d}.epub"
+    return protect(HttpResponse(data, content_type="application/epub+zip"), attachment=name)
 
 
 @login_required

@@ -17,9 +17,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from snapshelf.capture.normalize import normalize_url
 from snapshelf.library.artefacts import served_content_type
-from snapshelf.library.models import Link, Resource
+from snapshelf.library.models import Link, Resource, Tag
 from snapshelf.library.records import links_for, url_hash
-from snapshelf.services import bulk, quota
+from snapshelf.services import bulk, quota, reading
 from snapshelf.services.links import save_link
 from snapshelf.services.listing import (
     Filters,
@@ -113,16 +113,19 @@ def home(request: HttpRequest) -> HttpResponse:
         }
         for x in ("unread", "favorite", "archived", "public", "changed")
     ]
+    tags = _sidebar_tags(request.user, f)
     return render(
         request,
         "snapshelf/library/home.html",
         {
             "nav": "library",
             "links": links,
+            "continue_reading": _continue_reading(request.user, f),
+            "ebook_tag": _ebook_tag(tags, f),
             "filters": f,
             "chips": _chips(f),
             "search_hints": hints,
-            "tags": _sidebar_tags(request.user, f),
+            "tags": tags,
             "flags": flags,
             "add_form": AddLinkForm(),
             "bulk_actions": list(BULK_LABELS.items()),
@@ -132,6 +135,22 @@ def home(request: HttpRequest) -> HttpResponse:
             "next_url": _query(f, page=f.page + 1) if has_next else None,
         },
     )
+
+
+def _continue_reading(owner, f: Filters) -> list[Link]:  # noqa: ANN001
+    """Links started and not finished, on the plain first page of the library only."""
+    if f.q or f.tags or f.flags or f.page > 1:
+        return []
+    return reading.continue_reading(owner)
+
+
+def _ebook_tag(tags: list[Tag], f: Filters) -> int | None:
+    """The one tag the list is filtered by (its e-book is offered), else None; found
+    among the sidebar's tags, already read."""
+    if len(f.tags) != 1 or f.q:
+        return None
+    wanted = f.tags[0].casefold()
+    return next((tag.pk for tag in tags if tag.name.casefold() == wanted), None)
 
 
 def _already_saved(owner, url: str) -> Link | None:
