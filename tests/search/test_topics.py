@@ -209,6 +209,7 @@ def test_related_reads_term_vectors_of_the_shortlist_only(small_models, monkeypa
     for i in range(3):  # more candidates than the shortlist holds
         page(user, f"docker-more{i}", f"Docker volume tips {i}", DOCKER2 + f" tip {i}")
     topic_store.refit()  # every stored vector gets its topic vector
+    topic_store.forget()  # as a fresh process: no model loaded
     monkeypatch.setattr(engine, "SHORTLIST", 2)
     read: list[int] = []
     load = vectors.load
@@ -221,8 +222,9 @@ def test_related_reads_term_vectors_of_the_shortlist_only(small_models, monkeypa
     found = related_links(docker, limit=1)
     assert len(found) == 1
     assert len(set(read) - {docker.pk}) == 2
-    # without a model every candidate is compared
-    monkeypatch.setattr(topic_store, "current", lambda: None)
+    assert topic_store._model is None  # every vector had its topic vector: matrix not loaded
+    # without a model the prefilter's best RERANK are compared
+    monkeypatch.setattr(topic_store, "current_id", lambda: 0)
     read.clear()
     cache.clear()
     related_links(docker, limit=1)

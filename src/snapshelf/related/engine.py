@@ -202,9 +202,14 @@ SHORTLIST = 30
 
 
 def shortlist(source: Entry, others: list[Entry], limit: int = 5) -> list[Entry]:
-    """The candidates nearest the source by topic (all of them without topics)."""
+    """The candidates nearest the source by topic; without topics, the first RERANK
+    (`others` come best first): where the prefilter's order picked a wider pool for the
+    topic vectors to sort (PostgreSQL), the rest would only cost term vectors read and
+    compared, and hardly ever win (docs/related.md)."""
+    if source.topic is None:
+        return others[: max(RERANK, 4 * limit)]
     size = max(SHORTLIST, 2 * limit)
-    if source.topic is None or len(others) <= size:
+    if len(others) <= size:
         return others
     return heapq.nlargest(
         size, others, key=lambda o: (topics.similarity(source.topic, o.topic), o.doc_id)

@@ -360,8 +360,7 @@ def _pick(
             limit=max(engine.RERANK, limit * 4),
         )
         return found, (0, {})
-    model = topic_store.current()
-    model_id = model[0] if model else 0
+    model_id = topic_store.current_id()
     picked = backend.prefiltered(
         link.owner_id,
         _idf_weighted(engine.lookup_terms(signature, df, n), df, n),

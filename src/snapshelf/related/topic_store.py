@@ -4,11 +4,12 @@ One model serves the whole index, as the document frequencies do: it is fitted o
 random sample of the indexed links' stored vectors (FIT_DOCUMENTS at most) by
 `snapshelf reindex` and by a periodic job once the links whose text is in the index
 (their newest version captured) have grown or shrunk by REFIT_SHARE since the last fit.
-Each process loads the newest model once and looks
-for a newer one every CHECK_SECONDS, or as soon as it has written to the index
-itself. Each stored term vector gets its topic vector (search_topic_vector, with
-the model's id) when the model is fitted; a vector stored later (a new capture)
-gets one when related first needs it.
+Each process looks for a newer model every CHECK_SECONDS, or as soon as it has
+written to the index itself, and loads one (~8 MB, ~85 ms) only when it has a vector
+to project: each stored term vector gets its topic vector (search_topic_vector, with
+the model's id) when the model is fitted, so a call whose links all have theirs
+(nearly every call) reads them and never needs the matrix. A vector stored later (a
+new capture) gets one when related first needs it.
 """
 
 # SQL here names only the vector tables' constants; every value goes as a parameter.
@@ -36,7 +37,8 @@ CHECK_SECONDS = 60.0
 VOCABULARY_DOCUMENTS = 5000
 
 _model: topics.TopicModel | None = None
-_model_id = 0
+_model_id = 0  # the id of the loaded _model
+_newest_id = 0  # the id of the newest stored model (0: none), as last looked up
 _checked = (-1, -CHECK_SECONDS)  # index.generation(), time.monotonic() of the last look
 
 
@@ -53,27 +55,36 @@ def _newest() -> tuple[int, int] | None:
     return search_models.TopicModel.objects.order_by("-pk").values_list("pk", "documents").first()
 
 
-def current() -> tuple[int, topics.TopicModel] | None:
-    """(id, model) of the newest model, through the process's cache (see above)."""
-    global _model, _model_id, _checked
+def current_id() -> int:
+    """The id of the newest model (0: none), through the process's cache (see above);
+    one small query at most, the model itself is not loaded."""
+    global _newest_id, _checked
     now = time.monotonic()
     if _checked[0] != index.generation() or now - _checked[1] >= CHECK_SECONDS:
         _checked = (index.generation(), now)
         newest = _newest()
-        if newest is None:
-            _model, _model_id = None, 0
-        elif newest[0] != _model_id:
-            row = search_models.TopicModel.objects.filter(pk=newest[0]).first()
-            if row is not None:
-                _model = topics.TopicModel.from_bytes(row.terms, row.matrix)
-                _model_id = row.pk
+        _newest_id = newest[0] if newest is not None else 0
+    return _newest_id
+
+
+def current() -> tuple[int, topics.TopicModel] | None:
+    """(id, model) of the newest model, loaded once per process and model."""
+    global _model, _model_id
+    newest = current_id()
+    if not newest:
+        _model, _model_id = None, 0
+    elif newest != _model_id:
+        row = search_models.TopicModel.objects.filter(pk=newest).first()
+        if row is not None:
+            _model = topics.TopicModel.from_bytes(row.terms, row.matrix)
+            _model_id = row.pk
     return (_model_id, _model) if _model is not None else None
 
 
 def forget() -> None:
-    """Load the newest model again on the next call (after a fit)."""
-    global _model, _model_id, _checked
-    _model, _model_id, _checked = None, 0, (-1, -CHECK_SECONDS)
+    """Look for the newest model again on the next call (after a fit)."""
+    global _model, _model_id, _newest_id, _checked
+    _model, _model_id, _newest_id, _checked = None, 0, 0, (-1, -CHECK_SECONDS)
 
 
 def _vectors(ids: list[int], n: int) -> Iterator[dict[str, float]]:
@@ -146,18 +157,20 @@ def fill_topics(
     from its term vector (read or weighed first when the entry has none yet) and
     stored. Without a model every topic stays None. `known` is (model id, stored topic
     vectors) already read (the prefilter's pick): only the others are read here."""
-    found = current()
-    if found is None:
+    model_id = current_id()
+    if not model_id:
         for entry in entries:
             entry.topic = None
         return
-    model_id, model = found
     stored = dict(known[1]) if known[0] == model_id else {}
     stored.update(
         vectors.load_topics([e.doc_id for e in entries if e.doc_id not in stored], model_id)
     )
     missing = [e for e in entries if e.doc_id not in stored]
-    unread = [e.doc_id for e in missing if not e.vector]
+    found = current() if missing else None  # the matrix only when something needs projecting
+    if found is not None and found[0] != model_id:  # a newer one since: theirs go stale
+        found = None
+    unread = [e.doc_id for e in missing if not e.vector] if found else []
     if unread:
         read = vectors.vectors_of(unread, n, df)
         for entry in missing:
@@ -168,7 +181,7 @@ def fill_topics(
         if raw is not None:
             entry.topic = np.frombuffer(raw, dtype="<f4")
             continue
-        entry.topic = model.project(entry.vector)
+        entry.topic = found[1].project(entry.vector) if found else None
         if entry.topic is not None:
             projected[entry.doc_id] = entry.topic.astype("<f4").tobytes()
     vectors.store_topics(projected, model_id)
