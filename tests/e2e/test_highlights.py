@@ -11,7 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from snapshelf.jobs.capture import run_capture
-from snapshelf.library.models import Link
+from snapshelf.library.models import Link, Snapshot
+from snapshelf.library.records import add_link
 from snapshelf.reading.models import Highlight
 from snapshelf.services.links import snapshot_again
 from tests.e2e.conftest import log_in, make_user, screenshot
@@ -149,3 +150,48 @@ def test_delete_from_the_list_with_the_keyboard(page, fixture_server):
     assert not Highlight.objects.exists()
     page.reload()
     expect(page.locator("article.reader mark.hl")).to_have_count(0)
+
+
+CHINESE = (
+    "<p>番茄喜欢阳光，早上浇水，再给它一根竹竿往上爬。在阳台上种过几棵的人，第一个夏天就懂了。</p>"
+    "<p>季节末果实变红；用拇指轻按稍有弹性时就可以摘了。浇水要均匀，大雨后果皮才不会裂开。</p>"
+)
+
+
+def test_in_chinese_a_highlight_is_made_noted_and_redrawn(browser, live_server):
+    """The Chinese interface and a Chinese article (no spaces between words): made with
+    the keyboard, a note added, painted again after a reload."""
+    user = make_user("lin")
+    link, snap = add_link(user, "https://example.org/fanqie")
+    Snapshot.objects.filter(pk=snap.pk).update(
+        status="done", title="种番茄", readable_html=CHINESE, language="zh"
+    )
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.base_url = live_server.url
+    try:
+        log_in(page, "lin")
+        page.goto(page.base_url + f"/links/{link.pk}/")
+        expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+        passage = "用拇指轻按稍有弹性时就可以摘了"
+        page.locator(".highlight-bar input[value=blue]").check()
+        highlight(page, passage)
+        mark = page.locator("article.reader mark.hl")
+        expect(mark).to_have_text(passage)
+        expect(mark).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.locator("#hl-note")).to_be_focused()
+        page.keyboard.type("熟了")
+        page.locator("#hl-editor [data-hl-save]").click()
+        expect(page.locator("#hl-editor")).to_be_hidden()
+        page.reload()
+        expect(mark).to_have_text(passage)
+        expect(mark).to_have_class(re.compile(r"\bhl-blue\b"))
+        expect(page.locator("#highlight-list .hl-note")).to_have_text("熟了")
+        h = Highlight.objects.get()
+        assert (h.exact, h.note, h.snapshot_id) == (passage, "熟了", snap.pk)
+        assert h.prefix.endswith("季节末果实变红；")
+        screenshot(page, "highlights-zh")
+    finally:
+        context.close()
