@@ -6,6 +6,10 @@
   /proc) while capturing ``--pages`` pages (default 200) with 4 concurrent pages
 - hygiene: Chromium processes left under the service's profile after ``--captures``
   captures (default 500) and stop() (target: zero)
+- sandbox: the same captures with the browser sandboxed (its own sandbox, in a network
+  namespace whose only way out is the proxy) and without (``--no-sandbox``, proxy
+  setting only), interleaved round by round so both see the same machine load; and the
+  cold start (service start + first capture) of each, ``--launches`` times
 
 Everything is served from 127.0.0.1 by the test fixture server. Run:
     .venv/bin/python bench/bench_browser.py [--runs 10] [--pages 200] [--captures 500]
@@ -30,6 +34,7 @@ import benchkit  # noqa: E402
 from tests.capture.fixtures_js import JS_PAGES, mount_js_pages  # noqa: E402
 from tests.webserver import make_test_guard, start_fixture_server  # noqa: E402
 
+from snapshelf.capture import sandbox as sandboxing  # noqa: E402
 from snapshelf.capture.browser import BrowserService, capture_browser  # noqa: E402
 from snapshelf.capture.browser_service import browser_available, group_pids  # noqa: E402
 from snapshelf.capture.static import Limits  # noqa: E402
@@ -37,7 +42,9 @@ from snapshelf.net import Fetcher  # noqa: E402
 
 PAGES = (*JS_PAGES, "/js/lazy", "/js/cjk")
 #: what run_all.py --quick passes
-QUICK_ARGS = ["--runs", "2", "--pages", "20", "--captures", "40", "--restart-after", "20"]
+QUICK_ARGS = [
+    "--runs", "2", "--pages", "20", "--captures", "40", "--restart-after", "20", "--launches", "1"
+]  # fmt: skip
 MEASURES = (
     "latency: capture.browser.capture_browser(url) per page (Chromium already running: "
     "load, settle, scroll, screenshot, PDF, rewrite, extract; no database, no storage); "
@@ -167,12 +174,55 @@ def hygiene(server, fetcher, captures: int, restart_after: int) -> dict:
     }
 
 
+def sandbox_compare(server, fetcher, runs: int, launches: int) -> dict:
+    """Warm capture latency and cold start, sandboxed vs not, interleaved."""
+    limits = Limits(deadline=30)
+    detected = sandboxing.detect()
+    if not detected.active:
+        return {"skipped": detected.describe()}
+    modes = {"sandboxed": detected, "unsandboxed": sandboxing.Sandbox(sandboxing.NONE, "bench")}
+    cold: dict[str, list[float]] = {mode: [] for mode in modes}
+    for _ in range(launches):
+        for mode, box in modes.items():
+            t0 = time.perf_counter()
+            with BrowserService(guard=make_test_guard(), sandbox=box) as service:
+                capture_browser(server.url(PAGES[0]), limits, fetcher=fetcher, service=service)
+                cold[mode].append(time.perf_counter() - t0)
+    warm: dict[str, list[float]] = {mode: [] for mode in modes}
+    services = {mode: BrowserService(guard=make_test_guard(), sandbox=box).start()
+                for mode, box in modes.items()}  # fmt: skip
+    try:
+        for service in services.values():  # warm-up: the browser running
+            capture_browser(server.url(PAGES[0]), limits, fetcher=fetcher, service=service)
+        for _ in range(runs):
+            for mode, service in services.items():
+                for path in PAGES:
+                    t0 = time.perf_counter()
+                    capture_browser(server.url(path), limits, fetcher=fetcher, service=service)
+                    warm[mode].append(time.perf_counter() - t0)
+    finally:
+        for service in services.values():
+            service.stop()
+    out = {
+        mode: {
+            "capture_median_s": round(statistics.median(warm[mode]), 3),
+            "captures": len(warm[mode]),
+            "cold_start_median_s": round(statistics.median(cold[mode]), 3),
+            "cold_starts": len(cold[mode]),
+        }
+        for mode in modes
+    }
+    out["protection"] = detected.describe()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--captures", type=int, default=500)
     parser.add_argument("--restart-after", type=int, default=100)
+    parser.add_argument("--launches", type=int, default=3, help="cold starts per sandbox mode")
     args = parser.parse_args()
     ok, why = browser_available()
     if not ok:  # a machine without Chromium: say so, and fail nothing
@@ -187,12 +237,17 @@ def main() -> None:
             out["latency"] = latency(server, service, fetcher, args.runs)
             out["memory"] = memory(server, service, fetcher, args.pages)
         out["hygiene"] = hygiene(server, fetcher, args.captures, args.restart_after)
+        out["sandbox"] = sandbox_compare(server, fetcher, args.runs, args.launches)
     server.stop()
     out["errors"] = sorted(set(ERRORS))[:20]
     summary = {
         "capture median s": out["latency"]["median_s"],
         "peak PSS MB (4 pages)": out["memory"]["peak_pss_mb"],
         "leftover processes": out["hygiene"]["leftover_processes"],
+        "sandboxed / unsandboxed capture median s": [
+            out["sandbox"].get(mode, {}).get("capture_median_s")
+            for mode in ("sandboxed", "unsandboxed")
+        ],
     }
     benchkit.emit("browser", MEASURES, summary, **out)
 

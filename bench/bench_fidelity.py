@@ -2,14 +2,18 @@
 
 Serves the corpora's full-page sets on 127.0.0.1 (mdn-learning-area-pages,
 warc2zim-test-website, and the pywb IANA WARC replayed as www.iana.org), captures each
-page statically, serves the archived copy as the application does (``r/<key>``, sandbox
+page as auto mode does (static first; the browser when ``capture/auto.py`` judges the
+page script-rendered or finished by its load-time scripts; ``--mode static`` never uses
+the browser), serves the archived copy as the application does (``r/<key>``, sandbox
 CSP) beside the single-file download, and screenshots all three in headless Chromium
 (1280x800, device scale 1, full page up to ``--max-height`` px). Per page it reports
 SSIM (Gaussian window, greyscale) and the share of pixels whose grey level differs by
 more than 10 % (of 255), page heights, requests made by the capture and by the live
-page load, and archive and single-file sizes. Prints JSON. Run:
+page load, archive and single-file sizes, the mode auto chose (and why), and the
+capture's wall time and CPU time (this process and its children: the parsing helpers
+and Chromium). Prints JSON. Run:
 
-    .venv/bin/python bench/bench_fidelity.py [--only mdn|w2z|iana] [--limit N]
+    .venv/bin/python bench/bench_fidelity.py [--only mdn|w2z|iana] [--limit N] [--mode static]
 
 PNG screenshots are decoded by Chromium itself (canvas), so no image library is needed.
 """
@@ -20,6 +24,7 @@ import argparse
 import base64
 import contextlib
 import json
+import os
 import statistics
 import sys
 import time
@@ -163,6 +168,59 @@ def make_guard():
     return Guard(allow=parse_allow_list(TEST_ALLOW), resolver=resolver)
 
 
+# --------------------------------------------------------------------------- capture
+
+
+def tree_cpu() -> float:
+    """CPU seconds of this process, its reaped children and its live descendants."""
+    t = os.times()
+    total = t.user + t.system + t.children_user + t.children_system
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            raw = Path(f"/proc/{entry}/stat").read_text()
+            fields = raw[raw.rindex(")") + 2 :].split()
+            parents[int(entry)] = int(fields[1])
+            stats[int(entry)] = fields
+    mine = {os.getpid()}
+    changed = True
+    while changed:
+        changed = False
+        for pid, ppid in parents.items():
+            if ppid in mine and pid not in mine:
+                mine.add(pid)
+                changed = True
+    for pid in mine - {os.getpid()}:
+        fields = stats[pid]  # utime stime cutime cstime are fields 14-17 (index 11-14 here)
+        total += sum(int(x) for x in fields[11:15]) / tick
+    return total
+
+
+def capture_page(url: str, guard, service, limits) -> tuple:
+    """(result, mode, reason): auto mode's choice when a browser service is given."""
+    from snapshelf.capture.auto import decide
+    from snapshelf.capture.browser import capture_browser
+    from snapshelf.capture.static import capture_static
+    from snapshelf.net import Fetcher
+
+    with Fetcher(guard) as fetcher:
+        result = capture_static(url, fetcher, limits)
+        if service is None or result.document.kind != "html":
+            return result, "static", ""
+        decision = decide(result)
+        if not decision.use_browser:
+            return result, "static", decision.reason
+        return (
+            capture_browser(url, limits, fetcher=fetcher, service=service),
+            "browser",
+            (decision.reason),
+        )
+
+
 # --------------------------------------------------------------------------- browser
 
 
@@ -206,21 +264,45 @@ def summary(rows: list[dict], key: str) -> dict:
     }
 
 
+def cost(rows: list[dict]) -> dict:
+    """Capture cost: how many pages went to the browser and what capturing took."""
+    done = [r for r in rows if "capture_ms" in r]
+    browser = [r for r in done if r.get("mode") == "browser"]
+    out = {
+        "pages": len(done),
+        "to_browser": len(browser),
+        "browser_share": round(len(browser) / len(done), 3) if done else 0,
+    }
+    for name, group in (("all", done), ("static", [r for r in done if r not in browser])):
+        if group:
+            out[f"capture_ms_median_{name}"] = round(
+                statistics.median(r["capture_ms"] for r in group), 1
+            )
+    if browser:
+        out["capture_ms_median_browser"] = round(
+            statistics.median(r["capture_ms"] for r in browser), 1
+        )
+    out["capture_ms_total"] = round(sum(r["capture_ms"] for r in done))
+    out["capture_cpu_ms_total"] = round(sum(r["capture_cpu_ms"] for r in done))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--only", choices=["mdn", "w2z", "iana"])
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--max-height", type=int, default=6000)
+    parser.add_argument("--mode", choices=["auto", "static"], default="auto")
     args = parser.parse_args()
 
-    from tests.capture.fidelity import capture
-
+    from snapshelf.capture.browser import BrowserService
     from snapshelf.capture.static import Limits
 
     guard = make_guard()
     server = FixtureServer("127.0.0.1", default_host="site.test").start()
     rows: list[dict] = []
     t0 = time.perf_counter()
+    service = BrowserService(guard=guard, max_pages=2).start() if args.mode == "auto" else None
     try:
         pages = serve_corpora(server, args.only)
         if args.limit:
@@ -230,12 +312,17 @@ def main() -> None:
             for corpus, url in pages:
                 row: dict = {"set": corpus, "page": urlsplit(url).path}
                 before = len(server.requests)
+                cpu, wall = tree_cpu(), time.perf_counter()
                 try:
-                    result = capture(url, Limits(deadline=30), guard=guard)
+                    result, row["mode"], row["auto_reason"] = capture_page(
+                        url, guard, service, Limits(deadline=30)
+                    )
                 except Exception as exc:
                     row["error"] = f"{type(exc).__name__}: {exc}"[:200]
                     rows.append(row)
                     continue
+                row["capture_ms"] = round((time.perf_counter() - wall) * 1000, 1)
+                row["capture_cpu_ms"] = round((tree_cpu() - cpu) * 1000, 1)
                 row["capture_requests"] = len(server.requests) - before
                 stored = {r.key: len(r.served) for r in result.resources if r.key}
                 row["archive_bytes"] = sum(stored.values()) + len(
@@ -261,12 +348,17 @@ def main() -> None:
                 row["needs_internet"] = any(row["page"].endswith(n) for n in NEEDS_INTERNET)
                 rows.append(row)
     finally:
+        if service is not None:
+            service.stop()
         server.stop()
     measured = [r for r in rows if "served" in r and not r.get("needs_internet")]
     out = {
         "bench": "fidelity",
         "pages": len(rows),
+        "mode": args.mode,
         "seconds": round(time.perf_counter() - t0, 1),
+        "load": os.getloadavg(),
+        "cost": cost(rows),
         "served": summary(measured, "served"),
         "single": summary(measured, "single"),
         "capture_requests": sum(r.get("capture_requests", 0) for r in rows),
@@ -281,6 +373,7 @@ def main() -> None:
                     r.get("capture_requests", 0) for r in rows if r["set"] == name
                 ),
                 "archive_bytes": sum(r.get("archive_bytes", 0) for r in rows if r["set"] == name),
+                "cost": cost([r for r in rows if r["set"] == name]),
             }
             for name in sorted({r["set"] for r in rows})
         },

@@ -41,6 +41,8 @@ _INVISIBLE = ("script", "style", "noscript", "template", "svg")
 #: one change alone (a highlighted menu item) is not worth a browser run; two elements
 #: hidden or shown, a placeholder's text replaced, or a widget built from markup are.
 FINISHED_WEIGHT = 2
+#: Content actions that replace what the element shows (rather than add to it).
+_REPLACES = re.compile(r"(?:innerHTML|outerHTML|textContent|innerText) =|text$|html$|replaceWith$")
 #: Characters of the page searched for "<script" before parsing it for the script checks.
 MAX_SCAN = 5_000_000
 #: Most stylesheet characters searched for the class names scripts set.
@@ -142,20 +144,18 @@ def finished_by_script(tree: lxml.html.HtmlElement, css: str = "") -> str:
     css = css + "\n".join(style.text or "" for style in tree.iter("style"))
     styled = _styled_classes(css, effects)
     hidden = _css_hidden(css) if any(e.direction == "show" for e in effects) else set()
-    weight = 0
-    seen: set[tuple[str, str]] = set()
-    reasons: list[str] = []
-    classes_counted = False
+    # each element counts once, by its biggest change; class changes one point in all
+    changed: dict[str, tuple[int, str]] = {}
+    class_counted = False
     for effect in effects:
-        if effect.kind == "class" and classes_counted:
-            continue  # class changes add one point at most: a highlighted item is no reason
-        classes_counted = classes_counted or (effect.kind == "class" and effect.classes)
         points = _weight(effect, styled, hidden)
-        if not points or (effect.target, effect.kind) in seen:
+        if not points or (effect.kind == "class" and class_counted):
             continue
-        seen.add((effect.target, effect.kind))
-        weight += points
-        reasons.append(f"{effect.action} {effect.target}")
+        class_counted = class_counted or effect.kind == "class"
+        if points > changed.get(effect.target, (0, ""))[0]:
+            changed[effect.target] = (points, f"{effect.action} {effect.target}")
+    weight = sum(points for points, _ in changed.values())
+    reasons = [reason for _, reason in changed.values()]
     if weight < FINISHED_WEIGHT:
         return ""
     shown = ", ".join(reasons[:3]) + (" …" if len(reasons) > 3 else "")
@@ -175,9 +175,12 @@ def _weight(effect: ScriptEffect, styled: set[str], css_hidden: set[str]) -> int
         return int(effect.had_content)
     if effect.kind == "class":
         return 1 if any(c in styled for c in effect.classes) else 0
-    if effect.kind == "content" and count_words(effect.written) and effect.had_content:
-        return FINISHED_WEIGHT  # placeholder text replaced: the static copy says otherwise
-    return 0  # nodes built elsewhere (ads, embeds, injected scripts): not judged
+    if effect.kind == "content" and effect.had_content:
+        if count_words(effect.written):
+            return FINISHED_WEIGHT  # placeholder text replaced: the static copy says otherwise
+        if _REPLACES.match(effect.action):
+            return 1  # replaced by what the script computes or fetches
+    return 0  # nodes added beside (ads, embeds, injected scripts): not judged
 
 
 def _styled_classes(css: str, effects: list[ScriptEffect]) -> set[str]:

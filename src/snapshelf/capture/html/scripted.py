@@ -289,7 +289,7 @@ def _effects(tree: lxml.html.HtmlElement, selector: str, rest: str) -> list[Scri
     if method is None or "<" in selector:  # $("<div>") builds a new element
         return []
     kind = next(k for k in _CALL if method.group(k))
-    action = re.sub(r"\s+", " ", method.group(kind))
+    action = re.sub(r"\s*(\+?=)$", r" \1", re.sub(r"\s+", "", method.group(kind)))
     args = method.group("args")
     if re.match(r"\s*\(\s*\)", args) and action in ("text", "html", "css", "load"):
         return []  # .text() and .html() read, they do not write
