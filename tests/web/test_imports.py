@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
+from snapshelf.io.importers import open_import
 from snapshelf.io.models import ImportRun
-from snapshelf.io.runs import run_import_now, upload_path
+from snapshelf.io.runs import ATTEMPTS, LEASE, recover_stale, run_import_now, upload_path
 from snapshelf.library.models import Link
+from snapshelf.services.imports import import_links
 from tests.paths import CORPORA
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +99,49 @@ def test_someone_elses_import_is_not_found(client, user, other_user):
 def test_the_form_needs_a_file(client_in):
     response = client_in.post(reverse("import"), {"tags": "x"})
     assert response.status_code == 400 and ImportRun.objects.count() == 0
+
+
+def _stale(run: ImportRun, attempts: int) -> None:
+    """What a worker killed mid-import leaves: the run claimed, its last progress old."""
+    ImportRun.objects.filter(pk=run.pk).update(
+        state=ImportRun.State.RUNNING,
+        attempts=attempts,
+        heartbeat=timezone.now() - LEASE - timedelta(seconds=1),
+    )
+
+
+def test_an_import_whose_worker_died_is_run_again_without_duplicates(
+    client_in, user, django_capture_on_commit_callbacks
+):
+    data = (CORPORA / "bookmarks-netscape-browser-exports/input/firefox_nested.htm").read_bytes()
+    with django_capture_on_commit_callbacks(execute=False):
+        upload(client_in, "bookmarks.html", data)
+    run = ImportRun.objects.get(owner=user)
+    # the dead worker had written part of the file: its batches are committed
+    opened_rows = list(open_import(upload_path(run), ExitStack()).rows)
+    import_links(user, opened_rows[:10], tags=["imported"], capture=False)
+    written = Link.objects.filter(owner=user).count()
+    assert 0 < written < 21
+    _stale(run, attempts=1)
+    assert recover_stale(lease=LEASE * 2) == []  # not yet past a longer lease
+    assert recover_stale() == [run.pk]
+    assert ImportRun.objects.get(pk=run.pk).state == ImportRun.State.QUEUED
+    run = run_import_now(run.pk)
+    assert (run.state, run.attempts) == ("done", 2)
+    assert Link.objects.filter(owner=user).count() == 21  # nothing saved twice
+    assert (run.added, run.merged) == (21 - written, written)
+
+
+def test_an_import_that_kills_every_worker_fails_with_a_reason(
+    client_in, user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        upload(client_in, "bookmarks.txt", b"https://a.example/\n")
+    run = ImportRun.objects.get(owner=user)
+    _stale(run, attempts=ATTEMPTS)
+    assert recover_stale() == []
+    run.refresh_from_db()
+    assert run.state == ImportRun.State.FAILED and "stopped on each of its 3 tries" in run.error
+    assert not upload_path(run).exists()
+    page = client_in.get(f"/import/{run.pk}/").content.decode()
+    assert "stopped on each of its 3 tries" in page

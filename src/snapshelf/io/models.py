@@ -36,6 +36,13 @@ class ImportRun(models.Model):
     error = models.TextField(blank=True, default="")
     created = models.DateTimeField(auto_now_add=True)
     finished = models.DateTimeField(null=True, blank=True)
+    #: the worker's lease (snapshelf.io.runs.recover_stale): renewed with every batch
+    heartbeat = models.DateTimeField(
+        null=True, blank=True, help_text="when the worker running it last wrote progress"
+    )
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="workers that claimed it: a dead one's successor starts again"
+    )
 
     class Meta:
         ordering = ["-created", "-id"]

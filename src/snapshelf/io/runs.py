@@ -1,15 +1,23 @@
 """Imports started from the web: the upload is kept in the data directory, a worker
-imports it through the service door and writes its progress and report on the run."""
+imports it through the service door and writes its progress and report on the run.
+
+A worker that dies mid-import (killed, out of memory, the machine restarted) leaves its
+run `running`; its progress writes are a lease, and a run silent for LEASE is queued
+again (recover_stale, every minute). The next worker reads the file from the start:
+rows already written merge with themselves (an import is idempotent), so nothing is
+saved twice; after ATTEMPTS claims the run fails with a reason instead."""
 
 from __future__ import annotations
 
 from contextlib import ExitStack
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from snapshelf.io.importers import UnknownFormat, detect, open_import
@@ -17,6 +25,12 @@ from snapshelf.io.models import REPORT_ROWS, ImportRun
 from snapshelf.io.warc import WarcError
 from snapshelf.io.warc_import import import_warc
 from snapshelf.services.imports import ImportReport, import_links
+
+#: a run whose worker wrote no progress for this long has lost its worker (a batch of
+#: BATCH rows takes seconds; the longest, a wallabag batch with its articles, < 1 min)
+LEASE = timedelta(minutes=10)
+#: workers that may claim one run before it fails (a file that kills its worker)
+ATTEMPTS = 3
 
 
 def upload_path(run: ImportRun) -> Path:
@@ -48,7 +62,7 @@ def start_import(
 def run_import_now(run_id: int) -> ImportRun:
     """Import a queued run's file (a worker calls this); a claimed run is never run twice."""
     claimed = ImportRun.objects.filter(pk=run_id, state=ImportRun.State.QUEUED).update(
-        state=ImportRun.State.RUNNING
+        state=ImportRun.State.RUNNING, heartbeat=timezone.now(), attempts=F("attempts") + 1
     )
     run = ImportRun.objects.get(pk=run_id)
     if not claimed:
@@ -88,7 +102,8 @@ def _run_warc(run: ImportRun, path: Path) -> None:
 
     def progress(done: int, total: int, url: str) -> None:
         run.position, run.added = round(run.size * done / max(total, 1)), done
-        run.save(update_fields=["position", "added"])
+        run.heartbeat = timezone.now()
+        run.save(update_fields=["position", "added", "heartbeat"])
 
     run.added = len(import_warc(run.owner, path, tags=run.tags, progress=progress))
     run.position, run.state = run.size, ImportRun.State.DONE
@@ -99,4 +114,31 @@ def _write(run: ImportRun, report: ImportReport, position: int) -> None:
     run.added, run.merged, run.queued = report.added, report.merged, report.queued
     run.rejected_count = len(report.rejected)
     run.rejected = [[r.line, r.text[:300], r.reason] for r in report.rejected[:REPORT_ROWS]]
+    run.heartbeat = timezone.now()
     run.save()
+
+
+def recover_stale(lease: timedelta = LEASE) -> list[int]:
+    """Runs left `running` past the lease go back to the queue, or fail after ATTEMPTS
+    claims (or when their file is gone); returns the ids to queue again."""
+    cutoff = timezone.now() - lease
+    stale = ImportRun.objects.filter(state=ImportRun.State.RUNNING, heartbeat__lt=cutoff)
+    recovered = []
+    for run in list(stale.only("pk", "attempts")):
+        # one row at a time, still stale: with several workers recovering, one wins each
+        still = stale.filter(pk=run.pk)
+        if run.attempts >= ATTEMPTS or not upload_path(run).exists():
+            still.update(
+                state=ImportRun.State.FAILED,
+                error=(
+                    f"the worker importing this file stopped on each of its {run.attempts} "
+                    "tries (killed, crashed or out of memory); links written before stay"
+                    if run.attempts >= ATTEMPTS
+                    else "the worker importing this file stopped and the file is gone"
+                ),
+                finished=timezone.now(),
+            )
+            upload_path(run).unlink(missing_ok=True)
+        elif still.update(state=ImportRun.State.QUEUED, error=""):
+            recovered.append(run.pk)
+    return recovered
