@@ -6,6 +6,7 @@ DATABASE_URL for PostgreSQL.
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
@@ -37,7 +38,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     # No "huey.contrib.djhuey": as an app it would load Huey (and Redis' and psycopg's
     # clients) in every process; the modules that queue or run tasks import it.
-    "ninja",  # the API docs' scripts and styles come from its static files, not a CDN
     "snapshelf.accounts",
     "snapshelf.library",
     "snapshelf.reading",
@@ -47,6 +47,11 @@ INSTALLED_APPS = [
     "snapshelf.related",
     "snapshelf.io",
 ]
+
+#: django-ninja's templates and static files (the API docs' pages, scripts and styles come
+#: from them, not a CDN), found without importing it: as an installed app, ninja (and
+#: pydantic, ~0.1 s) loaded in every process, for a page only /api/v1/docs shows.
+NINJA_DIR = Path(find_spec("ninja").origin).parent
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -68,7 +73,7 @@ WSGI_APPLICATION = "snapshelf.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [NINJA_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -119,6 +124,7 @@ STATIC_URL = "static/"
 # Static files come straight from the apps (no collectstatic step), served by WhiteNoise;
 # STATIC_ROOT is only for operators who run collectstatic for a reverse proxy.
 STATIC_ROOT = env.get("SNAPSHELF_STATIC_ROOT")
+STATICFILES_DIRS = [NINJA_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
