@@ -216,3 +216,146 @@ def test_a_title_is_unescaped_once():
     ld = '<script type="application/ld+json">{"headline": "Tom &amp; Jerry"}</script>'
     page = f"<html><head><title>Tom &amp; Jerry</title>{ld}</head><body>{body}</body></html>"
     assert extract_html(page).title == "Tom & Jerry"  # JSON-LD text holds HTML entities
+
+
+# --------------------------------------------------------------------------- selection
+
+
+def _front_page(topics: list[str]) -> str:
+    def story(i: int, topic: str) -> str:
+        paragraphs = "".join(
+            f"<p>The {topic} reopened this week after a long winter of repairs, and the "
+            f"visitors of day {day} queued before dawn to see what had changed inside; "
+            f"volunteers who kept the {topic} running say the work took twice as long.</p>"
+            for day in range(8)
+        )
+        return (
+            f"<article class='story'><h2><a href='/story/{i}'>News from the {topic}</a></h2>"
+            f"{paragraphs}</article>"
+        )
+
+    stories = "".join(story(i, t) for i, t in enumerate(topics))
+    return _page(f"<nav><a href='/'>Home</a></nav><div id='stories'>{stories}</div>")
+
+
+def test_a_listing_of_several_articles_keeps_them_all() -> None:
+    # trafilatura keeps the first <article> only: a fragment of the page's text
+    topics = ["harbour", "library", "orchard", "railway", "observatory"]
+    got = extract_html(_front_page(topics), "https://example.org/").text
+    assert all(f"volunteers who kept the {t}" in got for t in topics), got[:300]
+
+
+def test_fragment_signal_counts_only_text_outside_links() -> None:
+    from snapshelf.capture.extract.select import is_fragment, unlinked_length
+
+    tree = lxml.html.fromstring(
+        _page(
+            "<ul><li><a href='/a'>Menu one</a></li></ul><p>A line of <a href='/b'>real</a> text</p>"
+        )
+    )
+    # the link's text goes, the text around it stays
+    assert unlinked_length(tree) == len("A line of text")
+    assert is_fragment(3, tree)
+    assert not is_fragment(len("A line of text"), tree)
+
+
+def test_a_row_of_links_on_one_line_is_navigation() -> None:
+    from snapshelf.capture.extract.select import is_fragment, unlinked_length
+
+    # old Chinese portals: several links (and a date) on one line match no single link
+    rows = "".join(
+        f"<tr><td><a href='/c{i}'>新闻</a> <a href='/s{i}'>体育</a> <a href='/f{i}'>财经</a> "
+        f"<a href='/t{i}'>科技</a> <a href='/h{i}'>房产</a></td></tr>"
+        for i in range(40)
+    )
+    related = "".join(
+        f"<li><a href='/r{i}'>证券公司调整融资融券业务规则第{i}号</a> 2015/06/{i % 28 + 1:02d}</li>"
+        for i in range(10)
+    )
+    body = "东海证券发布公告，鉴于近期市场情况，为维护市场稳定，公司暂停融券券源供给。"
+    paragraphs = f"<p>{body}</p>" * 3
+    tree = lxml.html.fromstring(
+        _page(
+            f"<table>{rows}</table><div><h1>东海证券暂停融券供给</h1>{paragraphs}</div><ul>{related}</ul>"
+        )
+    )
+    article = len("东海证券暂停融券供给") + 3 * len(body)
+    dates = 10 * len("2015/06/01")
+    assert unlinked_length(tree) == article + dates
+    # the article alone is not a fragment of such a page
+    assert not is_fragment(article, tree)
+
+
+# --------------------------------------------------------------------------- product
+
+
+_DESCRIPTION = (
+    "The Trailhead 40 is a hiking pack built for long weekends in the hills. Its frame "
+    "sheet and padded hip belt carry the load on the hips, the back panel is ventilated "
+    "mesh that keeps air moving on warm climbs, and the lid pocket holds a map, snacks "
+    "and a phone within reach. The main compartment opens from the top and from the "
+    "front, so the sleeping bag at the bottom comes out without unpacking the rest."
+)
+
+
+def _shop_page(ld: dict, body_extra: str = "") -> str:
+    ld_json = json.dumps(ld)
+    head = (
+        "<title>Trailhead 40 Hiking Pack | Example Outdoor</title>"
+        '<meta property="og:type" content="product">'
+        f'<script type="application/ld+json">{ld_json}</script>'
+    )
+    nav = "".join(f"<li><a href='/c/{c}'>{c.title()}</a></li>" for c in ("packs", "tents", "boots"))
+    return _page(
+        f"<header><nav><ul>{nav}</ul></nav></header>"
+        "<main><div class='product'><h1>Trailhead 40 Hiking Pack</h1>"
+        "<p class='price'>$129.00</p><button>Add to cart</button>"
+        # the shop renders the description tab with script: empty in the HTML
+        f"<div id='description-tab' data-render='client'></div>{body_extra}</div></main>"
+        "<footer><p>Free shipping on orders over $50. Returns within 30 days.</p></footer>",
+        head,
+    )
+
+
+def _product(description: str, **extra: object) -> dict:
+    return {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": "Trailhead 40 Hiking Pack",
+        "description": description,
+        "offers": {"@type": "Offer", "price": "129.00", "priceCurrency": "USD"},
+        **extra,
+    }
+
+
+def test_product_description_declared_in_json_ld_is_read() -> None:
+    from snapshelf.capture.extract.product import declared_product
+
+    got = extract_html(_shop_page(_product(_DESCRIPTION)), "https://shop.example/p/40")
+    assert "ventilated mesh that keeps air moving" in got.text
+    assert "sleeping bag at the bottom" in got.html
+    assert "sleeping bag at the bottom" in got.markdown
+    assert got.text.count("frame sheet and padded hip belt") == 1
+    # HTML in the declared description becomes plain paragraphs; @graph is searched
+    html_desc = "<p>" + _DESCRIPTION.replace(". ", ".</p><p>", 1) + "</p>"
+    page = _shop_page({"@context": "https://schema.org", "@graph": [_product(html_desc)]})
+    name, description = declared_product(lxml.html.fromstring(page))
+    assert name == "Trailhead 40 Hiking Pack"
+    assert "<p>" not in description
+    assert description.split("\n\n")[1].startswith("Its frame sheet")
+
+
+def test_product_description_already_on_the_page_is_not_repeated() -> None:
+    shown = f"<div class='tab'><p>{_DESCRIPTION}</p></div>"
+    got = extract_html(_shop_page(_product(_DESCRIPTION), shown), "https://shop.example/p/40")
+    assert got.text.count("ventilated mesh that keeps air moving") == 1
+
+
+def test_a_short_declared_blurb_is_not_added() -> None:
+    blurb = "A light hiking pack for long weekends."
+    got = extract_html(_shop_page(_product(blurb)), "https://shop.example/p/40")
+    assert "A light hiking pack" not in got.text
+    # and only a page of the product kind is read for it
+    article = _shop_page(_product(_DESCRIPTION)).replace('content="product"', 'content="article"')
+    article = article.replace('"@type": "Product"', '"@type": "Thing"')
+    assert "ventilated mesh" not in extract_html(article, "https://shop.example/p/40").text

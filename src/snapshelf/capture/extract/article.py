@@ -37,7 +37,9 @@ from snapshelf.capture.extract.parse import (
     parse_page,
     title_from_url,
 )
+from snapshelf.capture.extract.product import declared_product, missing_description
 from snapshelf.capture.extract.sanitize import sanitize_html
+from snapshelf.capture.extract.select import FRAGMENT_SHARE, is_fragment
 from snapshelf.capture.extract.text import (
     CJK_CHAR,
     choose_language,
@@ -63,10 +65,16 @@ def extract_html(html_text: str, url: str | None = None) -> Extracted:
     # metadata is read; what follows never needs scripts, styles or inline SVG,
     # and trafilatura would drop them from its own copy anyway
     kind = page_kind(tree, meta.tags, declared_types(tree))
+    product = declared_product(tree) if kind == "product" else ("", "")
     etree.strip_elements(tree, "script", "style", "noscript", "template", "svg", with_tail=False)
     absolutize(tree, resolve)
     remove_overlays(tree)
-    doc, text, readable, markdown = _main_content(tree, kind)
+    doc, text, readable, markdown = _main_content(tree, kind, product)
+    extra = missing_description(*product, text) if product[1] else ""
+    if extra:  # the declared product text the main-content pass missed
+        text = f"{extra}\n\n{text}" if text else extra
+        readable = blocks_to_html(extra.split("\n\n")) + readable
+        markdown = f"{extra}\n\n{markdown}" if markdown else extra
 
     declared_lang = normalize_lang(
         meta.html_lang
@@ -103,12 +111,17 @@ def extract_html(html_text: str, url: str | None = None) -> Extracted:
     )
 
 
-def _main_content(tree: lxml.html.HtmlElement, kind: str) -> tuple[Any, str, str, str]:
+def _main_content(
+    tree: lxml.html.HtmlElement, kind: str, product: tuple[str, str] = ("", "")
+) -> tuple[Any, str, str, str]:
     """trafilatura's result (or None), and the text, readable HTML and Markdown of the page.
 
     A thread is read with its replies (trafilatura's full mode with comments);
     otherwise the fast mode, and its fallback cascade only when the fast result
-    is short next to the page's visible text. Readable HTML is not sanitised yet.
+    is short next to the page's visible text. When the result is a fragment of the
+    page's unlinked text, the visible blocks replace it (:mod:`.select`); the
+    declared product text (``product``: name, description) that will be put in
+    front of the result counts as part of it. Readable HTML is not sanitised yet.
     """
     if kind == "forum":
         # every post of a thread is content: trafilatura's comment pass finds the replies
@@ -116,19 +129,22 @@ def _main_content(tree: lxml.html.HtmlElement, kind: str) -> tuple[Any, str, str
     else:
         doc = run_trafilatura(tree, fast=True)
     text = render_text(doc.body) if doc is not None and doc.body is not None else ""
-    if len(text) < 1500:
+    visible = visible_length(tree)
+    if len(text) < 1500 and visible > 4 * max(len(text), 50):
         # fast mode sometimes keeps only a fragment (odd layouts, MathJax,
         # hidden nodes): let trafilatura's fallback cascade have a go
-        visible = visible_length(tree)
-        if visible > 4 * max(len(text), 50):
-            retry = run_trafilatura(tree, fast=False)
-            retry_text = (
-                render_text(retry.body) if retry is not None and retry.body is not None else ""
-            )
-            if len(retry_text) > 1.5 * len(text):
-                doc, text = retry, retry_text
+        retry = run_trafilatura(tree, fast=False)
+        retry_text = render_text(retry.body) if retry is not None and retry.body is not None else ""
+        if len(retry_text) > 1.5 * len(text):
+            doc, text = retry, retry_text
     blocks: list[str] | None = None
-    if 0 < len(text) < 500:
+    kept = len(text) + len(missing_description(*product, text) if product[1] else "")
+    if kept < FRAGMENT_SHARE * visible and is_fragment(kept, tree):
+        # trafilatura may have kept one fragment (a teaser, a sidebar) of a page whose
+        # text is spread over many blocks (listings, shops, service pages): measured
+        # against the page's text outside links, see select.py
+        blocks = fallback_blocks(tree)
+    if blocks is None and 0 < len(text) < 500:
         # on short pages trafilatura's own last resort keeps navigation and
         # headers; if the semantic boilerplate filter agrees on a subset, use it
         blocks = fallback_blocks(tree)
