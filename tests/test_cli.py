@@ -323,3 +323,24 @@ def test_serve_beyond_loopback_needs_allowed_hosts(env):
     assert "SNAPSHELF_ALLOWED_HOSTS" in refused.stderr and "Traceback" not in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
     assert not (Path(env["SNAPSHELF_DATA_DIR"]) / "snapshelf.sqlite3").exists()  # refused first
+
+
+def test_commands_started_together_on_a_new_data_dir_migrate_once(env):
+    """A worker and `serve` started side by side on a new version both find migrations
+    to apply: one migrates, the others wait for it, and every command succeeds."""
+    procs = [
+        subprocess.Popen(
+            [str(SNAPSHELF), "status", "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    assert [code for code, _ in results] == [0, 0, 0, 0], [err[-800:] for _, err in results]
+    assert json.loads(run(env, "status", "--json").stdout)["queued"] == 0

@@ -33,14 +33,31 @@ def setup_django() -> None:
 
 
 def ensure_database() -> None:
-    """Apply pending migrations (cheap when there are none)."""
+    """Apply pending migrations (cheap when there are none).
+
+    Two commands started together on a new version (a worker and `serve`, say) would
+    both migrate and one would fail half-way ("duplicate column"): the one that finds
+    work to do takes a lock in the data directory, looks again, and migrates alone."""
+    import fcntl
+
     from django.core.management import call_command
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    executor = MigrationExecutor(connection)
-    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        call_command("migrate", interactive=False, verbosity=0)
+    from snapshelf import config
+
+    def pending() -> bool:
+        executor = MigrationExecutor(connection)
+        return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+    if not pending():
+        return
+    folder = config.data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".migrate.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if pending():  # another process may have migrated while this one waited
+            call_command("migrate", interactive=False, verbosity=0)
 
 
 def resolve_user(name: str | None):
