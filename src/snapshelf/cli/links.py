@@ -239,12 +239,21 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+LISTED = ("id", "status", "title")
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from snapshelf.library.records import links_for
 
     ensure_database()
     user = resolve_user(args.user)
-    links = links_for(user).select_related("latest_snapshot").prefetch_related("tags")
+    links = (
+        links_for(user)
+        .select_related("latest_snapshot")
+        .prefetch_related("tags")
+        # a row needs its snapshot's id, status and title: not its text and HTML
+        .only("url", "title", "created", *(f"latest_snapshot__{f}" for f in LISTED))
+    )
     if args.tag:
         for tag in args.tag:
             links = links.filter(tags__name__iexact=tag)
