@@ -48,6 +48,12 @@ def reader_fraction(page) -> float:
     )
 
 
+def settled(page) -> None:
+    """Wait until the reader has no position left to save (none waiting, none on its
+    way), so the test does not end with a request still reaching the server."""
+    page.wait_for_function("() => !document.querySelector('.reader-view').dataset.saving")
+
+
 def wait_for(check, timeout: float = 15.0):
     """Poll the database until `check()` is true (the browser saves in the background)."""
     deadline = time.monotonic() + timeout
@@ -231,3 +237,4 @@ def test_keyboard_scrolls_the_reader_and_reaches_every_control(page):
     expect(page.locator(".reader-view")).to_have_class(
         "reader-view reader-size-100 reader-font-serif reader-width-wide"
     )
+    settled(page)

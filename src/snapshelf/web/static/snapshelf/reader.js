@@ -32,13 +32,33 @@
     if (label) label.textContent = `${pct}%`;
   };
 
+  // Only a scroll sends the position (debounced, and once more when the page is left
+  // with a scroll not yet sent): opening an article and closing it saves nothing.
+  // data-saving on the wrapper says a save is waiting ("pending") or on its way
+  // ("sending"), empty once the server has the position.
   let lastSent = Number.parseFloat(view.dataset.fraction || "");
   let timer = 0;
-  const send = () => {
+  let pending = false;
+  let inFlight = 0;
+  const state = () => {
+    view.dataset.saving = inFlight ? "sending" : pending ? "pending" : "";
+  };
+  // One save at a time, so an earlier position never lands after a later one; a scroll
+  // during a save is sent when it is answered (or at once when the page is left).
+  const send = (event) => {
+    clearTimeout(timer);
+    if (!pending) return;
+    if (inFlight && !(event && event.type === "pagehide")) return;
+    pending = false;
     const value = Math.round(fraction() * 10000) / 10000;
-    if (Math.abs(value - lastSent) < 0.005) return;
+    if (Math.abs(value - lastSent) < 0.005) {
+      state();
+      return;
+    }
     lastSent = value;
     const offset = Math.max(0, Math.round(-reader.getBoundingClientRect().top));
+    inFlight++;
+    state();
     fetch(view.dataset.progressUrl, {
       method: "POST",
       credentials: "same-origin",
@@ -47,10 +67,16 @@
       keepalive: true,
     }).then((r) => r.ok && r.json()).then((data) => {
       if (data && data.marked_read) document.dispatchEvent(new CustomEvent("reader:finished"));
-    }).catch(() => {});
+    }).catch(() => {}).finally(() => {
+      inFlight--;
+      state();
+      if (pending && !inFlight) send();
+    });
   };
   const schedule = () => {
     show(fraction());
+    pending = true;
+    state();
     clearTimeout(timer);
     timer = setTimeout(send, Number(view.dataset.debounce || 800));
   };
@@ -83,7 +109,7 @@
   if (document.readyState === "complete") restore();
   else window.addEventListener("load", restore, { once: true });
   window.addEventListener("scroll", schedule, { passive: true });
-  window.addEventListener("pagehide", () => { clearTimeout(timer); send(); });
+  window.addEventListener("pagehide", send);
 
   // Typography: change a select and it applies at once and is saved for the user.
   document.querySelectorAll("form[data-reader-settings]").forEach((form) => {
@@ -95,12 +121,32 @@
       view.classList.add(`reader-size-${data.get("font_size")}`,
         `reader-font-${data.get("font")}`, `reader-width-${data.get("width")}`);
     };
-    const save = () => fetch(form.action, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "X-CSRFToken": csrf() },
-      body: new FormData(form),
-    }).then((r) => { form.dataset.saved = r.ok ? "yes" : "no"; }).catch(() => {});
+    // One save at a time, each with the form as it is then: three quick changes end
+    // with the last choice saved, never an earlier request answered later.
+    let saving = false;
+    let again = false;
+    const save = () => {
+      if (saving) {
+        again = true;
+        return;
+      }
+      saving = true;
+      form.dataset.saved = "";
+      fetch(form.action, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRFToken": csrf() },
+        body: new FormData(form),
+      }).then((r) => { form.dataset.saved = r.ok ? "yes" : "no"; })
+        .catch(() => { form.dataset.saved = "no"; })
+        .finally(() => {
+          saving = false;
+          if (again) {
+            again = false;
+            save();
+          }
+        });
+    };
     form.addEventListener("change", () => { apply(); save(); });
     form.addEventListener("submit", (event) => { event.preventDefault(); apply(); save(); });
   });
