@@ -12,7 +12,7 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
-from snapshelf.api import errors, links, misc, snapshots, tags, transfer
+from snapshelf.api import errors, highlights, links, misc, snapshots, tags, transfer
 from snapshelf.api.auth import SessionAuth, TokenAuth
 
 DESCRIPTION = """\
@@ -71,6 +71,7 @@ api = SnapshelfAPI(
 )
 errors.install(api)
 api.add_router("", links.router)
+api.add_router("", highlights.router)
 api.add_router("", snapshots.router)
 api.add_router("", tags.router)
 api.add_router("", misc.router)
