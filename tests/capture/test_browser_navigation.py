@@ -72,7 +72,9 @@ def test_a_navigation_loop_stops_at_the_limit_and_is_not_retried(
         capture_browser(fixture_server.url(f"/{kind}"), LIMITS, fetcher=fetcher, service=service)
     assert caught.value.code == "too_many_navigations" and not is_transient(caught.value)
     loads = [p for p in fixture_server.paths() if p.startswith(f"/{kind}")]
-    assert MAX_NAVIGATIONS < len(loads) <= MAX_NAVIGATIONS + 5  # stopped near the limit
+    # stopped past the limit, not at the deadline (where a loop makes hundreds of loads);
+    # the stop lands asynchronously, so a loaded machine sees a few more loads start
+    assert MAX_NAVIGATIONS < len(loads) <= 3 * MAX_NAVIGATIONS
 
 
 def test_one_meta_refresh_is_followed(fixture_server, service, fetcher):
