@@ -29,6 +29,7 @@ HEAVY = (
     "warcio",
     "tinycss2",
     "nh3",
+    "rich",  # the consoles and tables: not for --json output
     "snapshelf.jobs.capture",
     "snapshelf.jobs.tasks",
     "snapshelf.net.fetch",

@@ -10,12 +10,34 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from rich.console import Console
-
 from snapshelf import env
 
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False, soft_wrap=True)
+
+class LazyConsole:
+    """A rich Console made on first use: a command that prints JSON, or nothing, never
+    loads rich (~60 ms of a light command's start-up)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+err = LazyConsole(stderr=True, highlight=False)
+out = LazyConsole(highlight=False, soft_wrap=True)
+
+
+def escape(text: str) -> str:
+    """rich's markup escaping (a title may hold "[/bold]"), loading rich on first use."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 class CLIError(Exception):

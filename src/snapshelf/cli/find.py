@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from rich.markup import escape
-from rich.table import Table
-
 from snapshelf.cli.common import (
     CLIError,
     command,
     ensure_database,
     err,
+    escape,
     out,
     print_json,
     resolve_user,
@@ -31,6 +29,8 @@ def own_link(user, link_id: int):
 
 def print_links(column: str, rows: list[dict], detail: str) -> None:
     """A table of links with their score; `detail` names the row's third line."""
+    from rich.table import Table
+
     table = Table("id", column, "score")
     for r in rows:
         table.add_row(

@@ -13,8 +13,6 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from rich.markup import escape
-
 from snapshelf import env
 from snapshelf.cli.common import (
     SERVER_URL_FILE,
@@ -23,6 +21,7 @@ from snapshelf.cli.common import (
     command,
     ensure_database,
     err,
+    escape,
     local_url,
     out,
     print_json,

@@ -6,15 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
-from rich.table import Table
-
 from snapshelf.cli.common import (
     CLIError,
     base_url,
     command,
     ensure_database,
     err,
+    escape,
     out,
     print_json,
     resolve_user,
@@ -222,6 +220,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print_json(data)
         return 0
+    from rich.table import Table
+
     table = Table(show_header=False, box=None)
     for key in SHOW_FIELDS:
         value = data[key]
@@ -275,6 +275,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
         return 0
+    from rich.table import Table
+
     table = Table("id", "title", "tags", "status", "snapshot")
     for r in rows:
         table.add_row(
