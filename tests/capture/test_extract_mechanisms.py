@@ -359,3 +359,83 @@ def test_a_short_declared_blurb_is_not_added() -> None:
     article = _shop_page(_product(_DESCRIPTION)).replace('content="product"', 'content="article"')
     article = article.replace('"@type": "Product"', '"@type": "Thing"')
     assert "ventilated mesh" not in extract_html(article, "https://shop.example/p/40").text
+
+
+# --------------------------------------------------------------------------- split bodies
+
+
+def _mill_part(n: int, topic: str) -> str:
+    return "".join(
+        f"<p>Part {n}, paragraph {i}: the {topic} of the old mill was rebuilt by the village "
+        "over three summers, and each stone was numbered before the walls came down.</p>"
+        for i in range(4)
+    )
+
+
+_AD_ROW = "<div class='ad-row'><a href='/ad'>Advertisement</a></div>"
+
+
+def _mill_page(extra: str = "") -> str:
+    parts = _AD_ROW.join(
+        f"<div class='article-body'>{_mill_part(n, topic)}</div>"
+        for n, topic in ((1, "wheel"), (2, "roof"), (3, "race"))
+    )
+    return _page(
+        "<header><nav><a href='/'>Home</a> <a href='/news'>News</a></nav></header>"
+        f"<main><h1>The mill</h1>{parts}{extra}</main>"
+        "<footer><p>Copyright the village paper</p></footer>"
+    )
+
+
+def test_an_article_split_over_sibling_containers_is_joined_in_order() -> None:
+    # trafilatura keeps the first div.article-body only; the ad rows between are not kept
+    got = extract_html(_mill_page(), "https://example.org/mill").text
+    starts = [got.find(f"Part {n}, paragraph 0") for n in (1, 2, 3)]
+    assert -1 not in starts and starts == sorted(starts), got[:300]
+    assert got.count("Part 2, paragraph 3") == 1
+    assert "Advertisement" not in got
+
+
+def test_siblings_that_are_not_prose_are_not_joined() -> None:
+    from snapshelf.capture.extract.siblings import split_body_blocks
+
+    # a same-class box with one long sentence (a newsletter call) and same-class cards
+    # of short lines (a product carousel) are not the rest of the article
+    newsletter = (
+        "<div class='article-body'><h3>Newsletter</h3><p>Our weekly letter is the essential "
+        "resource for everything that happens in the village, delivered each Friday.</p></div>"
+    )
+    cards = "<div class='article-body'>" + "".join(
+        f"<p>Mill mug {i}</p><p>$1{i}.00</p>" for i in range(10)
+    )
+    cards += "</div>"
+    body = f"<div class='article-body'>{_mill_part(1, 'wheel')}</div>{newsletter}{cards}"
+    tree = lxml.html.fromstring(_page(body))
+    result = lxml.html.fromstring(f"<body>{_mill_part(1, 'wheel')}</body>")
+    assert split_body_blocks(tree, result, result.text_content()) == ([], [])
+    # with a second part of prose, that part (and only it) is joined
+    body += f"<div class='article-body'>{_mill_part(2, 'roof')}</div>"
+    tree = lxml.html.fromstring(_page(body))
+    before, after = split_body_blocks(tree, result, result.text_content())
+    assert before == [] and len(after) == 4 and all(b.startswith("Part 2,") for b in after)
+
+
+def test_a_small_note_next_to_a_long_body_is_not_joined() -> None:
+    from snapshelf.capture.extract.siblings import split_body_blocks
+
+    long_body = "".join(_mill_part(n, "wheel") for n in range(1, 5))  # about 2,400 chars
+    note = (  # about 170 chars
+        "<div class='article-body'><p>Note: the advertising disclosure below does not apply "
+        "to this article or any other story.</p><p>We may receive a commission for some "
+        "links in our stories; thank you for reading.</p></div>"
+    )
+    body = f"<div class='article-body'>{long_body}</div>{_AD_ROW}{note}"
+    tree = lxml.html.fromstring(_page(body))
+    result = lxml.html.fromstring(f"<body>{long_body}</body>")
+    # two sentences of prose, but not comparable with the body kept
+    assert split_body_blocks(tree, result, result.text_content()) == ([], [])
+    # sibling <article>s are other stories, never parts of this one
+    stories = "".join(f"<article class='story'>{_mill_part(n, 'roof')}</article>" for n in (1, 2))
+    tree = lxml.html.fromstring(_page(stories))
+    result = lxml.html.fromstring(f"<body>{_mill_part(1, 'roof')}</body>")
+    assert split_body_blocks(tree, result, result.text_content()) == ([], [])

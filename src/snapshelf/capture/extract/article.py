@@ -40,6 +40,7 @@ from snapshelf.capture.extract.parse import (
 from snapshelf.capture.extract.product import declared_product, missing_description
 from snapshelf.capture.extract.sanitize import sanitize_html
 from snapshelf.capture.extract.select import FRAGMENT_SHARE, is_fragment
+from snapshelf.capture.extract.siblings import join_split_body
 from snapshelf.capture.extract.text import (
     CJK_CHAR,
     choose_language,
@@ -118,7 +119,8 @@ def _main_content(
 
     A thread is read with its replies (trafilatura's full mode with comments);
     otherwise the fast mode, and its fallback cascade only when the fast result
-    is short next to the page's visible text. When the result is a fragment of the
+    is short next to the page's visible text. An article split over sibling
+    containers of one class is joined (:mod:`.siblings`). When the result is a fragment of the
     page's unlinked text, the visible blocks replace it (:mod:`.select`); the
     declared product text (``product``: name, description) that will be put in
     front of the result counts as part of it. Readable HTML is not sanitised yet.
@@ -137,6 +139,9 @@ def _main_content(
         retry_text = render_text(retry.body) if retry is not None and retry.body is not None else ""
         if len(retry_text) > 1.5 * len(text):
             doc, text = retry, retry_text
+    if kind != "forum" and text and join_split_body(tree, doc.body, text):
+        # the body went on in sibling containers of the one trafilatura kept
+        text = render_text(doc.body)
     blocks: list[str] | None = None
     kept = len(text) + len(missing_description(*product, text) if product[1] else "")
     if kept < FRAGMENT_SHARE * visible and is_fragment(kept, tree):
