@@ -74,9 +74,14 @@ def ensure_database() -> None:
 
     if not pending():
         return
-    folder = config.data_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".migrate.lock", "a") as lock:
+    try:
+        folder = config.data_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = open(folder / ".migrate.lock", "a")  # noqa: SIM115 - closed below
+    except OSError:  # a read-only data directory (PostgreSQL + S3): migrate unlocked
+        call_command("migrate", interactive=False, verbosity=0)
+        return
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         if pending():  # another process may have migrated while this one waited
             call_command("migrate", interactive=False, verbosity=0)
