@@ -145,3 +145,16 @@ def test_an_import_that_kills_every_worker_fails_with_a_reason(
     assert not upload_path(run).exists()
     page = client_in.get(f"/import/{run.pk}/").content.decode()
     assert "stopped on each of its 3 tries" in page
+
+
+def test_a_run_left_running_before_leases_existed_is_recovered_by_its_age(
+    client_in, user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        upload(client_in, "bookmarks.txt", b"https://a.example/\n")
+    run = ImportRun.objects.get(owner=user)
+    ImportRun.objects.filter(pk=run.pk).update(state=ImportRun.State.RUNNING, heartbeat=None)
+    assert recover_stale() == []  # a new run is not stale
+    ImportRun.objects.filter(pk=run.pk).update(created=timezone.now() - LEASE * 2)
+    assert recover_stale() == [run.pk]
+    assert run_import_now(run.pk).added == 1

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from snapshelf.io.importers import UnknownFormat, detect, open_import
@@ -122,7 +122,9 @@ def recover_stale(lease: timedelta = LEASE) -> list[int]:
     """Runs left `running` past the lease go back to the queue, or fail after ATTEMPTS
     claims (or when their file is gone); returns the ids to queue again."""
     cutoff = timezone.now() - lease
-    stale = ImportRun.objects.filter(state=ImportRun.State.RUNNING, heartbeat__lt=cutoff)
+    # a run left running by a version without leases has no heartbeat: its age counts
+    silent = Q(heartbeat__lt=cutoff) | Q(heartbeat__isnull=True, created__lt=cutoff)
+    stale = ImportRun.objects.filter(silent, state=ImportRun.State.RUNNING)
     recovered = []
     for run in list(stale.only("pk", "attempts")):
         # one row at a time, still stale: with several workers recovering, one wins each
