@@ -66,14 +66,10 @@ RUN = (
 )
 
 
-def snapshelf(env: dict, *args: str) -> str:
+def python(env: dict, code: str, *args: str) -> str:
+    """Run `python -c code args…` in the instance's environment; its stdout."""
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from snapshelf.cli import main; sys.exit(main())",
-            *args,
-        ],
+        [sys.executable, "-c", code, *args],
         env=env,
         capture_output=True,
         text=True,
@@ -82,6 +78,10 @@ def snapshelf(env: dict, *args: str) -> str:
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
+
+
+def snapshelf(env: dict, *args: str) -> str:
+    return python(env, "import sys; from snapshelf.cli import main; sys.exit(main())", *args)
 
 
 @pytest.fixture(scope="module")
@@ -95,15 +95,7 @@ def library(tmp_path_factory) -> tuple[dict, dict]:
 
 def loaded_by(env: dict, tmp_path, *args: str) -> set[str]:
     out = tmp_path / "modules.json"
-    proc = subprocess.run(
-        [sys.executable, "-c", RUN, str(out), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    python(env, RUN, str(out), *args)
     return set(json.loads(out.read_text()))
 
 
