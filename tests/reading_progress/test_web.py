@@ -47,7 +47,9 @@ def test_progress_endpoint_saves_for_the_owner_only(client, user, other_user):
     assert ReadingProgress.objects.get(link=link).fraction == 0.4
     bad = post_progress(client, link.pk, {"fraction": "lots"})
     assert bad.status_code == 400 and "between 0 and 1" in bad.json()["error"]
-    assert post_progress(client, link.pk, [1, 2]).status_code == 400
+    not_an_object = post_progress(client, link.pk, [1, 2])
+    assert not_an_object.status_code == 400
+    assert "not valid JSON" in not_an_object.json()["error"]
     assert client.get(reverse("link-progress", args=[link.pk])).status_code == 405
     assert ReadingProgress.objects.get(link=link).fraction == 0.4
 

@@ -14,13 +14,10 @@ from snapshelf.library.models import Link
 from snapshelf.reading.models import Highlight
 from snapshelf.services import highlights as door
 from snapshelf.services.links import get_link
+from snapshelf.web.jsonbody import BadRequest, json_body
 
 #: A request body larger than this is not a highlight (the passage is capped far below).
 MAX_BODY = 64 * 1024
-
-
-class BadRequest(ValueError):
-    pass
 
 
 def highlight_json(h: Highlight) -> dict:
@@ -53,15 +50,7 @@ def page_context(owner, link: Link) -> dict:
 
 
 def _body(request: HttpRequest) -> dict:
-    if len(request.body) > MAX_BODY:
-        raise BadRequest(_("The request is too large."))
-    try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest(_("The request is not valid JSON.")) from None
-    if not isinstance(data, dict):
-        raise BadRequest(_("The request is not valid JSON."))
-    return data
+    return json_body(request, MAX_BODY)
 
 
 def _text(data: dict, name: str, default: str | None = "") -> str | None:

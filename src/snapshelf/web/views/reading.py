@@ -4,8 +4,6 @@ script calls, debounced, while the owner scrolls) and the reader's typography se
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -17,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from snapshelf.library.models import Link
 from snapshelf.services import reading
+from snapshelf.web.jsonbody import BadRequest, json_body
 
 #: A progress report is two numbers; anything bigger is not one.
 MAX_BODY = 1024
@@ -29,13 +28,7 @@ def _wants_json(request: HttpRequest) -> bool:
 def _payload(request: HttpRequest) -> dict:
     """The JSON body ({"fraction": 0.42, "offset": 1234}) or the form fields."""
     if request.content_type == "application/json":
-        if len(request.body) > MAX_BODY:
-            return {}
-        try:
-            data = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return json_body(request, MAX_BODY)
     return request.POST.dict()
 
 
@@ -44,12 +37,12 @@ def _payload(request: HttpRequest) -> dict:
 def save_progress(request: HttpRequest, pk: int) -> JsonResponse:
     """Remember how far the owner read link `pk`; 404 for anyone else's link, 400 with a
     message for a value that is not a fraction between 0 and 1."""
-    data = _payload(request)
     try:
+        data = _payload(request)
         saved = reading.save_progress(request.user, pk, data.get("fraction"), data.get("offset", 0))
     except Link.DoesNotExist:
         raise Http404("no such link") from None
-    except reading.BadProgress as exc:
+    except (BadRequest, reading.BadProgress) as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     return JsonResponse(
         {"fraction": saved.fraction, "offset": saved.offset, "marked_read": saved.marked_read}
