@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from snapshelf.capture.auto import count_words, decide, decide_html
+from snapshelf.capture.auto import count_words, decide, decide_html, decide_isolated
+from snapshelf.capture.isolate import Budget, Session
 from snapshelf.capture.static import Limits, capture_static, read_document
 from snapshelf.net import Fetcher
 from tests.capture.corpora import corpus, read_bytes, sample
@@ -96,9 +97,50 @@ def test_non_html_never_switches(fixture_server):
 def test_auto_switches_for_real_static_captures_of_js_pages(fixture_server, path):
     mount_js_pages(fixture_server)
     with Fetcher(make_test_guard()) as fetcher:
-        result = capture_static(fixture_server.url(path), fetcher, Limits())
-    decision = decide(result)
-    assert decision.use_browser, decision.reason
+        result = capture_static(fixture_server.url(path), fetcher, Limits(), auto=True)
+    # the worker's verdict, reached in the capture's helper, is the in-process one
+    assert result.auto is not None and result.auto.use_browser, result.auto
+    assert result.auto == decide(result)
+
+
+def many_effects_page(count: int) -> str:
+    """Thousands of elements, each hidden and restyled by its own inline script."""
+    return (
+        "<!doctype html><html><head><title>Many</title></head><body>"
+        + "".join(
+            f'<div id="d{i}" class="c{i}">item {i}</div><script>'
+            f'document.getElementById("d{i}").style.display="none";'
+            f'document.getElementById("d{i}").classList.add("k{i}")</script>'
+            for i in range(count)
+        )
+        + "</body></html>"
+    )
+
+
+def test_a_page_with_thousands_of_script_statements_is_judged(fixture_server):
+    """Finding each statement's target used to walk the whole tree (quadratic: 20,000
+    statements took over two minutes of CPU); now it is judged well within the capture's
+    parsing budget instead of being given up on."""
+    body = many_effects_page(20_000).encode()
+    fixture_server.route("/many", lambda req: Reply(200, {"Content-Type": "text/html"}, body))
+    with Fetcher(make_test_guard()) as fetcher:
+        result = capture_static(fixture_server.url("/many"), fetcher, Limits(), auto=True)
+    assert result.auto is not None
+    assert result.auto.reason.startswith("load-time scripts change the page"), result.auto
+
+
+def test_judging_past_the_helpers_limits_keeps_the_static_copy(fixture_server):
+    """The verdict reads hostile markup in the helper, under its memory limit: a page too
+    big to judge stays static instead of failing the capture or swelling the worker."""
+    mount_js_pages(fixture_server)
+    with Fetcher(make_test_guard()) as fetcher:
+        result = capture_static(fixture_server.url(JS_PAGES[0]), fetcher, Limits())
+    assert result.auto is None  # only asked for in auto mode
+    result.document.text = many_effects_page(250_000)  # ~40 MB of markup
+    with Session(Budget(cpu_seconds=30, memory_bytes=32 * 2**20)) as session:
+        decision = decide_isolated(session, result)
+    assert not decision.use_browser
+    assert decision.reason.startswith("too complex to judge"), decision.reason
 
 
 def test_count_words_counts_cjk_characters():

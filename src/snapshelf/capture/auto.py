@@ -15,11 +15,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import lxml.html
 
 from snapshelf.capture.html.scripted import ScriptEffect, script_effects, widget_markers
-from snapshelf.capture.static import CaptureResult
+from snapshelf.errors import TooComplex
+
+if TYPE_CHECKING:
+    from snapshelf.capture.isolate import Session
+    from snapshelf.capture.static import CaptureResult
 
 #: Extracted words at or above this never switch: the static capture has the content.
 ENOUGH_WORDS = 150
@@ -74,6 +79,21 @@ def decide(result: CaptureResult) -> Decision:
     if doc.kind != "html" or not doc.text:
         return Decision(False, f"not an HTML page ({doc.kind})")
     return decide_html(doc.text, doc.extracted.word_count, stylesheets(result))
+
+
+def decide_isolated(session: Session, result: CaptureResult) -> Decision:
+    """:func:`decide` in the capture's helper process: the page's markup and scripts are
+    hostile input, read within the capture's CPU and memory limits like the rest of its
+    parsing. A page too complex to judge keeps its static copy (already whole)."""
+    doc = result.document
+    if doc.kind != "html" or not doc.text:
+        return Decision(False, f"not an HTML page ({doc.kind})")
+    try:
+        return session.call_plain(
+            decide_html, doc.text, doc.extracted.word_count, stylesheets(result)
+        )
+    except TooComplex as exc:
+        return Decision(False, f"too complex to judge ({exc})")
 
 
 def stylesheets(result: CaptureResult) -> str:

@@ -13,6 +13,7 @@ from email.message import Message
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
+from snapshelf.capture.auto import Decision, decide_isolated
 from snapshelf.capture.classify import classify
 from snapshelf.capture.css import Ref
 from snapshelf.capture.decode import decode_html, decode_text
@@ -90,6 +91,8 @@ class CaptureResult:
     timings: dict[str, float] = field(default_factory=dict)
     #: each subresource's response headers by the URL it was asked for (WARC export)
     resource_headers: dict[str, Headers] = field(default_factory=dict)
+    #: auto mode's verdict on this static copy (``capture_static(..., auto=True)``)
+    auto: Decision | None = None
 
 
 def split_content_type(value: str | None) -> tuple[str, str | None]:
@@ -366,8 +369,13 @@ def capture_html(
     return bundle.html, bundle.resources, timings, headers
 
 
-def capture_static(url: str, fetcher: Fetcher, limits: Limits) -> CaptureResult:
-    """Capture one URL; raises CaptureError (with a code) when the document itself fails."""
+def capture_static(
+    url: str, fetcher: Fetcher, limits: Limits, *, auto: bool = False
+) -> CaptureResult:
+    """Capture one URL; raises CaptureError (with a code) when the document itself fails.
+
+    ``auto``: also judge whether the page needs the browser (``result.auto``), in the
+    capture's helper like the rest of the reading of its bytes."""
     deadline = Deadline(limits.deadline)
     t0 = time.perf_counter()
     # the helper is checked out (or starts) while the page downloads
@@ -389,7 +397,10 @@ def capture_static(url: str, fetcher: Fetcher, limits: Limits) -> CaptureResult:
         )
         t2 = time.perf_counter()
         timings = {"fetch_ms": ms(t0, t1), "extract_ms": ms(t1, t2)}
-        return _with_resources(session, doc, page, fetcher, deadline, limits, timings)
+        result = _with_resources(session, doc, page, fetcher, deadline, limits, timings)
+        if auto:
+            result.auto = decide_isolated(session, result)
+        return result
 
 
 def parse_retry_after(value: str | None) -> float | None:

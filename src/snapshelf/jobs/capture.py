@@ -20,7 +20,6 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from snapshelf.capture.auto import decide
 from snapshelf.capture.browser import capture_browser
 from snapshelf.capture.browser_check import browser_available, browser_path
 from snapshelf.capture.browser_service import BrowserService
@@ -85,9 +84,9 @@ def capture_document(snap: Snapshot, fetcher: Fetcher, limits: Limits) -> Captur
         if service is None:
             raise Unsupported(f"browser capture was asked for, but {browser_available()[1]}")
         return capture_browser(url, limits, fetcher=fetcher, service=service)
-    result = capture_static(url, fetcher, limits)
-    if snap.mode == Snapshot.Mode.AUTO and result.document.kind == "html":
-        decision = decide(result)
+    result = capture_static(url, fetcher, limits, auto=snap.mode == Snapshot.Mode.AUTO)
+    decision = result.auto
+    if decision is not None and result.document.kind == "html":
         service = browser_service() if decision.use_browser else None
         if service is not None:
             try:

@@ -159,6 +159,7 @@ def script_effects(tree: lxml.html.HtmlElement) -> list[ScriptEffect]:
         return []
     aliases: dict[str, str] = {}
     effects: list[ScriptEffect] = []
+    elements = Elements(tree)
     for statement in _statements(code):
         alias = _ALIAS.match(statement) or _FOR_OF.search(statement)
         target, rest = _target(statement, aliases)
@@ -169,7 +170,7 @@ def script_effects(tree: lxml.html.HtmlElement) -> list[ScriptEffect]:
             aliases[alias.group("name")] = target
             continue
         for sel, after in _targets_with_rest(statement, target, rest):
-            effects.extend(_effects(tree, sel, after))
+            effects.extend(_effects(elements, sel, after))
     return effects
 
 
@@ -284,7 +285,7 @@ def _as_selector(match: re.Match[str]) -> str:
     return arg
 
 
-def _effects(tree: lxml.html.HtmlElement, selector: str, rest: str) -> list[ScriptEffect]:
+def _effects(elements: Elements, selector: str, rest: str) -> list[ScriptEffect]:
     method = _METHOD.search(rest)
     if method is None or "<" in selector:  # $("<div>") builds a new element
         return []
@@ -297,10 +298,10 @@ def _effects(tree: lxml.html.HtmlElement, selector: str, rest: str) -> list[Scri
         return []  # .css('color') reads
     if action in ("css", "animate") and not re.search(r"display|visibility|height", args):
         return []  # colours, offsets: the layout stays
-    elements = [el for el in select(tree, selector) if _in_body(el)]
+    targets = [el for el in select(elements, selector) if _in_body(el)]
     if kind == "widget" or action in ("remove", "empty", "removeChild"):
-        elements = [el for el in elements if _shows_something(el)]  # hiding nothing is nothing
-    if not elements:
+        targets = [el for el in targets if elements.shows_something(el)]  # hiding nothing
+    if not targets:
         return []
     classes: tuple[str, ...] = ()
     if kind == "class":
@@ -315,9 +316,9 @@ def _effects(tree: lxml.html.HtmlElement, selector: str, rest: str) -> list[Scri
             kind,
             classes,
             written,
-            any(_shows_something(el) for el in elements),
+            any(elements.shows_something(el) for el in targets),
             direction,
-            any(_hidden_in_markup(el) for el in elements),
+            any(_hidden_in_markup(el) for el in targets),
         )
     ]
 
@@ -399,7 +400,33 @@ def _shows_something(el: lxml.html.HtmlElement) -> bool:
 _COMPOUND = re.compile(r"^(?P<tag>[a-zA-Z][\w-]*|\*)?(?P<rest>(?:[#.][\w-]+)*)")
 
 
-def select(tree: lxml.html.HtmlElement, selector: str) -> list[lxml.html.HtmlElement]:
+class Elements:
+    """The elements of a tree by tag, id and class, built once: a page with thousands of
+    script statements would otherwise walk the whole tree once per statement."""
+
+    def __init__(self, tree: lxml.html.HtmlElement) -> None:
+        self.by_tag: dict[str, list[lxml.html.HtmlElement]] = {}
+        self.by_id: dict[str, list[lxml.html.HtmlElement]] = {}
+        self.by_class: dict[str, list[lxml.html.HtmlElement]] = {}
+        self.order: dict[lxml.html.HtmlElement, int] = {}
+        self._shows: dict[lxml.html.HtmlElement, bool] = {}
+        for position, el in enumerate(tree.iter()):
+            if not isinstance(el.tag, str):
+                continue
+            self.order[el] = position
+            self.by_tag.setdefault(el.tag, []).append(el)
+            if el.get("id") is not None:
+                self.by_id.setdefault(el.get("id"), []).append(el)
+            for name in set((el.get("class") or "").split()):
+                self.by_class.setdefault(name, []).append(el)
+
+    def shows_something(self, el: lxml.html.HtmlElement) -> bool:
+        if el not in self._shows:
+            self._shows[el] = _shows_something(el)
+        return self._shows[el]
+
+
+def select(elements: Elements, selector: str) -> list[lxml.html.HtmlElement]:
     """Elements matching ``selector``'s last compound (tag, #id, .class) in each group.
 
     Enough to tell whether a script's target exists: ancestors, attributes and
@@ -413,16 +440,21 @@ def select(tree: lxml.html.HtmlElement, selector: str) -> list[lxml.html.HtmlEle
         if not last or match is None or match.end() != len(last):
             continue
         tag = (match.group("tag") or "*").lower()
-        ids = re.findall(r"#([\w-]+)", match.group("rest"))
-        classes = re.findall(r"\.([\w-]+)", match.group("rest"))
-        if tag == "*" and not ids and not classes:
+        ids = set(re.findall(r"#([\w-]+)", match.group("rest")))
+        classes = set(re.findall(r"\.([\w-]+)", match.group("rest")))
+        if ids:
+            candidates = [el for name in ids for el in elements.by_id.get(name, ())]
+            candidates.sort(key=elements.order.__getitem__)
+        elif classes:
+            candidates = elements.by_class.get(min(classes), [])
+        elif tag != "*":
+            candidates = elements.by_tag.get(tag, [])
+        else:
             continue
-        for el in tree.iter() if tag == "*" else tree.iter(tag):
-            if not isinstance(el.tag, str):
+        for el in candidates:
+            if tag != "*" and el.tag != tag:
                 continue
-            if ids and el.get("id") not in ids:
-                continue
-            if classes and not set(classes) <= set((el.get("class") or "").split()):
+            if classes and not classes <= set((el.get("class") or "").split()):
                 continue
             found.append(el)
     return found
