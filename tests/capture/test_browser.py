@@ -6,6 +6,7 @@ script-rendered pages of tests/capture/fixtures_js.py.
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import shutil
@@ -21,7 +22,12 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from snapshelf.capture.browser import BrowserFailed, BrowserService, capture_browser
+from snapshelf.capture.browser import (
+    ARTEFACT_CAP,
+    BrowserFailed,
+    BrowserService,
+    capture_browser,
+)
 from snapshelf.capture.browser_check import browser_available, find_browser
 from snapshelf.capture.browser_service import group_pids
 from snapshelf.capture.static import Limits, capture_static
@@ -39,9 +45,11 @@ from tests.capture.fixtures_js import (
     png,
     png_size,
 )
+from tests.paths import CORPORA
 from tests.webserver import Reply, make_test_guard
 
 ROOT = Path(__file__).resolve().parents[2]
+TRAFILATURA_EVAL = CORPORA / "trafilatura-eval" / "eval"
 LIMITS = Limits(deadline=30)
 
 
@@ -456,3 +464,23 @@ def test_a_rendered_page_keeps_none_of_its_noscript_content(fixture_server, serv
     assert "enable JavaScript" not in result.replay_html
     assert "<noscript" not in result.replay_html.lower()
     assert ".app{display:none}" not in result.replay_html  # the app would be hidden
+
+
+def test_a_pdf_that_never_finishes_does_not_cost_the_rendering(
+    fixture_server, service, fetcher, monkeypatch
+):
+    """Chromium's printing hangs for good on some real pages (this one, from the
+    trafilatura evaluation set, on Chromium 156), and Playwright's ``pdf()`` has no
+    timeout: the capture used to wait for the service's own timeout and lose the whole
+    rendering. Each artefact is bounded now; the rendering and screenshots are kept."""
+    page = TRAFILATURA_EVAL / "orsted.de.gruener-Wasserstoff.html.gz"
+    body = gzip.decompress(page.read_bytes())
+    fixture_server.route(
+        "/orsted", lambda req: Reply(200, {"Content-Type": "text/html; charset=utf-8"}, body)
+    )
+    monkeypatch.setitem(ARTEFACT_CAP, "pdf", 3.0)
+    result = browse(fixture_server, "/orsted", service, fetcher)
+    assert result.mode == "browser"
+    assert "Wasserstoff" in result.document.extracted.text
+    assert result.artefacts["screenshot"].startswith(b"\x89PNG")
+    assert result.artefacts.get("pdf", b"%PDF").startswith(b"%PDF")  # when it does finish

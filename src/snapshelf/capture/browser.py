@@ -285,7 +285,7 @@ async def _render(
                 await page.evaluate(_DROP_NOSCRIPT_JS)
             html = await page.content()
             final_url = page.url
-            shots = await _artefacts(page) if artefacts else {}
+            shots = await _artefacts(page, deadline) if artefacts else {}
             t3 = time.perf_counter()
             timings.update(navigate_ms=ms(t0, t1), settle_ms=ms(t1, t2), artefacts_ms=ms(t2, t3))
             return response, html, final_url, shots, scrolled
@@ -360,11 +360,23 @@ async def _navigate(page: Any, url: str, deadline: Deadline, guard: Guard | None
     return response
 
 
-async def _artefacts(page: Any) -> dict[str, bytes]:
-    """Viewport PNG, full-page PNG (clipped to 1280x10000) and a PDF; failures skipped."""
+#: Seconds each artefact may take at most (less when the capture's deadline is nearer).
+ARTEFACT_CAP = {"screenshot": 10.0, "screenshot_full": 15.0, "pdf": 20.0}
+
+
+async def _artefacts(page: Any, deadline: Deadline) -> dict[str, bytes]:
+    """Viewport PNG, full-page PNG (clipped to 1280x10000) and a PDF; failures skipped.
+
+    Each step is bounded: Chromium's printing can hang on a page for good (seen on a
+    real page), and Playwright's ``pdf()`` has no timeout of its own; without a bound the
+    whole rendering was lost to the caller's timeout."""
     out: dict[str, bytes] = {}
+
+    def within(step: str) -> float:
+        return max(0.1, min(ARTEFACT_CAP[step], deadline.remaining() - 2))
+
     with contextlib.suppress(Exception):
-        out["screenshot"] = await page.screenshot(type="png", timeout=10_000)
+        out["screenshot"] = await page.screenshot(type="png", timeout=_ms(within("screenshot")))
     with contextlib.suppress(Exception):
         height = await page.evaluate(
             "Math.max(document.documentElement.scrollHeight,"
@@ -379,11 +391,13 @@ async def _artefacts(page: Any) -> dict[str, bytes]:
                 type="png",
                 full_page=True,
                 clip={"x": 0, "y": 0, "width": VIEWPORT["width"], "height": height},
-                timeout=15_000,
+                timeout=_ms(within("screenshot_full")),
             )
     with contextlib.suppress(Exception):
         await page.emulate_media(media="screen")
-        out["pdf"] = await page.pdf(print_background=True, format="A4")
+        out["pdf"] = await asyncio.wait_for(
+            page.pdf(print_background=True, format="A4"), within("pdf")
+        )
     return out
 
 
