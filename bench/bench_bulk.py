@@ -325,6 +325,7 @@ def main() -> None:
     for code in failed.values_list("error_code", flat=True):
         errors[code] = errors.get(code, 0) + 1
     captured = Snapshot.objects.count()
+    by_mode = modes()
     if args.overlap:
         capture_measures = (
             "from the first link queued (the worker already running) until every snapshot "
@@ -353,6 +354,7 @@ def main() -> None:
             "pages_per_s": round(captured / elapsed, 1),
             "failed": sum(errors.values()),
             "failed_by_code": errors,
+            "by_mode": by_mode,
             **capture,
         },
     }
@@ -364,6 +366,12 @@ def main() -> None:
         "capture s": result["capture"]["seconds"],
         "pages/s": result["capture"]["pages_per_s"],
         "peak worker RSS MB": max(capture["peak_rss_mb_per_process"], default=None),
+        "browser pages": by_mode["browser"]["pages"],
+        "CPU s: workers / parse helpers / Chromium": [
+            capture["cpu_s_workers"],
+            capture["cpu_s_parse_helpers"],
+            capture["cpu_s_browser"],
+        ],
         "failed": result["capture"]["failed"],
     }
     if cli:
@@ -381,6 +389,39 @@ def main() -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
+def modes() -> dict:
+    """How many pages each mode captured, its median capture time, and auto mode's most
+    common reasons for the browser: in auto mode the few browser pages cost most of the
+    CPU (Chromium's own, reported as cpu_s_browser), so they bound the rate."""
+    from collections import Counter
+    from statistics import median
+
+    from snapshelf.library.models import Snapshot
+
+    rows = Snapshot.objects.filter(status=Snapshot.Status.DONE).values_list("mode", "timings")
+    out: dict[str, dict] = {m: {"pages": 0} for m in ("static", "browser")}
+    times: dict[str, list[float]] = {}
+    reasons: Counter[str] = Counter()
+    for mode, timings in rows:
+        entry = out.setdefault(mode, {"pages": 0})
+        entry["pages"] += 1
+        if isinstance(timings.get("total_ms"), (int, float)):
+            times.setdefault(mode, []).append(timings["total_ms"])
+        if mode == "browser" and timings.get("auto_reason"):
+            reasons[timings["auto_reason"].split("(")[0].strip()] += 1
+    for mode, values in times.items():
+        out[mode]["median_total_ms"] = round(median(values), 1)
+    out["browser"]["auto_reasons"] = dict(reasons.most_common(5))
+    return out
+
+
+def is_parse_helper(pid: int) -> bool:
+    try:
+        return b"snapshelf.capture.isolate" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def watch(workers: list[subprocess.Popen], server_pid: int) -> dict:
     """Sample the workers until no snapshot is queued or running: peak RSS, CPU seconds."""
     from snapshelf.library.models import Snapshot
@@ -388,6 +429,7 @@ def watch(workers: list[subprocess.Popen], server_pid: int) -> dict:
     peaks: dict[int, float] = {}
     cpu: dict[int, float] = {}  # the worker processes
     browser_cpu: dict[int, float] = {}  # what they started: Chromium (sampled, so a lower bound)
+    helper_cpu: dict[int, float] = {}  # the parse helpers (capture/isolate.py)
     unfinished = Snapshot.Status.QUEUED, Snapshot.Status.RUNNING
     while Snapshot.objects.filter(status__in=unfinished).exists():
         pids = [p for w in workers for p in (w.pid, *children(w.pid))]
@@ -397,7 +439,8 @@ def watch(workers: list[subprocess.Popen], server_pid: int) -> dict:
             cpu[pid] = cpu_seconds(pid) or cpu.get(pid, 0.0)
         for pid in (d for w in workers for d in descendants(w.pid)):
             if pid not in pids:
-                browser_cpu[pid] = cpu_seconds(pid) or browser_cpu.get(pid, 0.0)
+                into = helper_cpu if is_parse_helper(pid) else browser_cpu
+                into[pid] = cpu_seconds(pid) or into.get(pid, 0.0)
         time.sleep(0.2)
     return {
         "finished_at": time.perf_counter(),
@@ -405,6 +448,7 @@ def watch(workers: list[subprocess.Popen], server_pid: int) -> dict:
         # CPU seconds: the fixture server shares the machine's cores with the
         # workers here, unlike a real remote site.
         "cpu_s_workers": round(sum(cpu.values()), 1),
+        "cpu_s_parse_helpers": round(sum(helper_cpu.values()), 1),
         "cpu_s_browser": round(sum(browser_cpu.values()), 1),
         "cpu_s_fixture_server": round(cpu_seconds(server_pid) or 0.0, 1),
     }
