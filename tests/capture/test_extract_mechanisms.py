@@ -177,6 +177,55 @@ def test_title_drops_pipe_suffix_and_untruncates() -> None:
     assert extract_html(html, "https://news.example/a").title == headline
 
 
+@pytest.mark.parametrize(
+    ("title", "h1", "expected"),
+    [
+        # the search-result title carries extras the page's headline leaves out
+        (
+            "Average Cost of Online College [2025]: Yearly Tuition + Fees",
+            "Average Cost of Online College",
+            "Average Cost of Online College",
+        ),
+        (
+            "Recent Trends in Photography",
+            "8 Recent Trends in Photography",
+            "8 Recent Trends in Photography",
+        ),
+        ("Logging HOWTO", "Logging HOWTO¶", "Logging HOWTO"),  # a permalink marker
+        # a different headline, a section heading, a logo, capitals: the title stays
+        (
+            "Health And Nutrition Trends For 2026",
+            "Top 10 Health and Nutrition Trends to Watch",
+            "Health And Nutrition Trends For 2026",
+        ),
+        (
+            "Evolve: Shared Mutable History — evolve extension for Mercurial",
+            "evolve extension for Mercurial",
+            "Evolve: Shared Mutable History — evolve extension for Mercurial",
+        ),
+        (
+            "Storm closes the coastal road for a week",
+            "Harbour Gazette",
+            "Storm closes the coastal road for a week",
+        ),
+        ("News: storm closes the coastal road", "News", "News: storm closes the coastal road"),
+        (
+            "Best Drip Coffee Maker 2026: Buying Tips",
+            "BEST DRIP COFFEE MAKER 2026: BUYING TIPS",
+            "Best Drip Coffee Maker 2026: Buying Tips",
+        ),
+    ],
+)
+def test_the_pages_own_headline_is_preferred_when_it_names_the_same_thing(
+    title: str, h1: str, expected: str
+) -> None:
+    html = _page(
+        f"<h1>{h1}</h1><p>{PARA}</p>",
+        f'<title>{title}</title><meta property="og:site_name" content="Harbour Gazette">',
+    )
+    assert extract_html(html, "https://gazette.example/a").title == expected
+
+
 def test_day_first_dates() -> None:
     assert _iso_date("13/11/2025 09:21:40") == "2025-11-13"
     assert _iso_date("11/13/2025") == "2025-11-13"

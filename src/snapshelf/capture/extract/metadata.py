@@ -160,8 +160,40 @@ def pick_title(meta: Meta, url: str | None) -> str:
                 ):
                     cleaned = fuller
                     break
-            return _drop_pipe_suffix(_untruncate(cleaned, meta, sites))[:500]
+            title = _drop_pipe_suffix(_untruncate(cleaned, meta, sites))
+            return _headline(title, meta.h1, sites)[:500]
     return ""
+
+
+#: a heading's permalink marker (Sphinx's ¶, "#", §) at its end
+_PERMALINK = re.compile(r"\s*[¶#§🔗]+\s*$")
+
+
+def _headline(title: str, h1: str, sites: list[str]) -> str:
+    """The page's own ``<h1>`` when it names the same thing as the title tags.
+
+    Titles written for search results and tabs carry extras the page's headline
+    leaves out ("[2025]: Yearly Tuition + Fees", "davidbau.com", a forum's section
+    path) or drop a number it shows ("8 Recent Trends..."); when most of the h1's words
+    are the title's and they make up much of the title, the h1 is what the reader saw.
+    A logo or section heading (a site name, one word of a long title) does not pass."""
+    h1 = _PERMALINK.sub("", h1)
+    if not h1 or h1 == title or len(h1) < 4 or _clean_title(h1, sites) != h1:
+        return title
+    if h1.isupper() and not title.isupper():
+        return title  # a headline set in capitals: the title tags have its casing
+    segments = [p.strip().casefold() for p in _TITLE_SEPARATORS.split(title)]
+    if h1.casefold() in segments[1:]:
+        return title  # "Page — Project": an h1 naming the project or section
+    if any(re.sub(r"\W+", "", s.casefold()) == re.sub(r"\W+", "", h1.casefold()) for s in sites):
+        return title
+    head, tab = _title_words(h1), _title_words(title)
+    shared = len(head & tab)
+    if not head or not tab or shared < 2:
+        return title
+    if shared / len(head) >= 0.8 and shared / len(tab) >= 0.5:
+        return h1
+    return title
 
 
 _PIPE = re.compile(r"\s+[|｜]\s+")
