@@ -247,14 +247,45 @@ _TRAILING_DATE = re.compile(
 )
 
 
+# what follows a name in a byline: "… Last updated on 17 December 2025", "… Sponsored"
+_TRAILING_LABEL = re.compile(
+    r"\s*(?:[|,·•-]\s*)?\b(?:(?:last\s+)?(?:updated|modified|published|posted|reviewed)\b|"
+    r"sponsored$).*$",
+    re.I,
+)
+# a name glued to the next element's text: "Reyan PerumalPublished", "Sofia KondratEdTech
+# Content writer": a lowercase run of 4+ letters, then a capital ("McCarthy", "MacDonald"
+# and "DeShawn" never match), then a label or several words ("VanderMeer" stays whole)
+_GLUED_TAIL = re.compile(r"(?<=[a-z]{4})(?=[A-Z])")
+_TAIL_LABEL = re.compile(
+    r"(?:published|updated|posted|reviewed|author|editor|writer|staff|contributor)\b", re.I
+)
+# a value with nothing but a date, time, or number in it ("Sat, 20 Dec, 2025 - 06:36", a
+# user id): no name at all ("May", "Julian" are names: a digit is required, words exact)
+_NOT_A_NAME = re.compile(
+    r"^(?=.*\d)(?:[\d\s.,:/|·–—-]|\b(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]{0,6}|jan(?:uary)?|"
+    r"feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|am|pm)\b)+$",
+    re.I,
+)
+
+
 def _clean_author(value: str) -> str:
     value = norm(html_lib.unescape(value))
     value = _GLUED_LABEL.sub("", value)
     value = _BY_PREFIX.sub("", value)
     value = _BYLINE_JUNK.sub("", value)
     value = _TRAILING_DATE.sub("", value).strip(" ,;|·-–—")
+    value = _TRAILING_LABEL.sub("", value).strip(" ,;|·-–—")
+    glued = _GLUED_TAIL.search(value)
+    if glued and len(value[: glued.start()].split()) >= 2:  # a whole name before the glue
+        tail = value[glued.start() :]
+        if len(tail.split()) >= 2 or _TAIL_LABEL.match(tail):
+            value = value[: glued.start()]
+    value = re.sub(r"\s*[-–—|]\s*\d+$", "", value)  # "EcoFlow- 20": a counter after the name
     if (
         not value
+        or _NOT_A_NAME.match(value)
         or len(value) > 120
         or value.endswith(":")
         or "http" in value.lower()
