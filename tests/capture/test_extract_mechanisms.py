@@ -257,6 +257,18 @@ def test_chinese_byline_labels() -> None:
     assert got.date.startswith("2024-05-01")
 
 
+def test_a_chinese_pages_declared_author_that_is_a_newspaper_gives_way_to_the_person() -> None:
+    body = "这是一段很长的新闻正文，内容丰富，用于测试提取。" * 20
+    html = _page(
+        "<h1>新闻标题在这里</h1><div class='info'>2024-05-01 10:00</div>"
+        f"<div class='content'><p>（新京报记者 王小明）{body}</p><p>责任编辑：李四</p></div>",
+        '<title>新闻标题在这里_新浪网</title><meta name="author" content="新京报">',
+    )
+    assert extract_html(html, "https://news.example.cn/a.html").author == "王小明"
+    person = html.replace('content="新京报"', 'content="张三"')
+    assert extract_html(person, "https://news.example.cn/a.html").author == "张三"
+
+
 # --------------------------------------------------------------------------- classification
 
 

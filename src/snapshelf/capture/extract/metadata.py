@@ -396,7 +396,7 @@ def pick_author(
             if names:
                 found = ", ".join(dict.fromkeys(names))
                 break
-    if found and not is_site(found):
+    if found and not is_site(found) and not (chinese and _CJK_ORGANISATION.search(found)):
         return found
     weak = found
     if chinese:
@@ -432,6 +432,12 @@ _CJK_AUTHOR = re.compile(
     + r"(?!\s*摄)|(?:作者|记者)\s*[：:\s]\s*"
     + _CJK_NAME
     + r"(?![\u4e00-\u9fff]|\s*摄)"
+)
+#: a declared "author" that names a newspaper, site or column (新京报, 观察者网专栏,
+#: 新浪财经-自媒体综合): Chinese pages then name the person with a label in the text
+_CJK_ORGANISATION = re.compile(
+    r"(?:网|报|社|台|站|综合|专栏|频道|客户端|新闻|周刊|杂志|中心|集团|公司|传媒|媒体|财经)$"
+    r"|[\u4e00-\u9fff]\s*[-—]\s*[\u4e00-\u9fff]"
 )
 _CJK_EDITOR = re.compile(r"(?:责任编辑|责编|编辑)\s*[：:]\s*" + _CJK_NAME)
 _CJK_SOURCE = re.compile(r"(?:来源|來源|出处|稿源)\s*[：:]\s*([^\s|｜:：<>\[\]【】()（）]{2,30})")
