@@ -6,12 +6,17 @@ import json
 
 import lxml.html
 import pytest
+from lxml import etree
 
 from snapshelf.capture.classify import classify
 from snapshelf.capture.extract import extract_html
 from snapshelf.capture.extract.clean import declared_types, page_kind, remove_overlays
+from snapshelf.capture.extract.content import render_text
 from snapshelf.capture.extract.dates import _iso_date
 from snapshelf.capture.extract.metadata import _clean_author
+from snapshelf.capture.extract.tail import cut_related_tail
+from snapshelf.capture.static import read_document
+from tests.capture.corpora import corpus, read_bytes
 
 PARA = (
     "This paragraph carries enough ordinary words to look like the body of an article, "
@@ -513,3 +518,60 @@ def test_a_small_note_next_to_a_long_body_is_not_joined() -> None:
     tree = lxml.html.fromstring(_page(stories))
     result = lxml.html.fromstring(f"<body>{_mill_part(1, 'roof')}</body>")
     assert split_body_blocks(tree, result, result.text_content()) == ([], [])
+
+
+# --------------------------------------------------------------------------- related tail
+
+
+def _trafilatura_body(*blocks: str) -> etree._Element:
+    return etree.fromstring(f"<body>{''.join(blocks)}</body>")
+
+
+ARTICLE_PROSE = "".join(
+    f"<p>{PARA}</p>" for _ in range(3)
+)  # the article, long enough that a box after it is a tail
+
+
+@pytest.mark.parametrize("heading", ["为您推荐", "Related stories", "You may also like:"])
+def test_a_list_of_teasers_after_a_box_heading_is_cut(heading: str) -> None:
+    teasers = "".join(
+        f"<item>Headline number {i} of the box</item><item>{i} hours ago</item>" for i in range(6)
+    )
+    body = _trafilatura_body(ARTICLE_PROSE, f"<head>{heading}</head>", f"<list>{teasers}</list>")
+    assert cut_related_tail(body)
+    text = render_text(body)
+    assert heading not in text and "Headline number" not in text
+    assert text.count(PARA.split()[0]) >= 3  # the article stays whole
+
+
+def test_a_box_heading_followed_by_prose_stays() -> None:
+    """ "相关新闻" then a whole related article (cx163 page 41 keeps it in its reference),
+    or a paper's "Related articles" section in prose: not a teaser list."""
+    body = _trafilatura_body(
+        ARTICLE_PROSE, "<head>Related articles</head>", f"<p>{PARA}</p><p>{PARA}</p>"
+    )
+    assert not cut_related_tail(body)
+    assert "Related articles" in render_text(body)
+
+
+def test_a_box_heading_near_the_top_is_not_a_tail() -> None:
+    items = "".join(f"<item>Short line {i}</item>" for i in range(8))
+    body = _trafilatura_body("<p>Intro.</p><head>Read next</head>", f"<list>{items}</list>")
+    assert not cut_related_tail(body)
+
+
+def test_the_163_and_sina_boxes_leave_the_reader_view():
+    """The new-user report: a 163.com article ended with its 为您推荐 box, a sina one with
+    a stock Q&A widget under 推荐阅读-style headings."""
+    pages = corpus("gne-chinese-news") / "pages"
+    for name in ("163/3.html.gz", "sina/2.html.gz"):
+        doc = read_document(
+            read_bytes(pages / name),
+            "text/html",
+            None,
+            "https://news.example.cn/a.html",
+            "https://news.example.cn/a.html",
+            200,
+        )
+        assert "为您推荐" not in doc.extracted.text and "热点新闻" not in doc.extracted.text
+        assert len(doc.extracted.text) > 300, name

@@ -41,6 +41,7 @@ from snapshelf.capture.extract.product import declared_product, missing_descript
 from snapshelf.capture.extract.sanitize import sanitize_html
 from snapshelf.capture.extract.select import FRAGMENT_SHARE, is_fragment
 from snapshelf.capture.extract.siblings import join_split_body
+from snapshelf.capture.extract.tail import cut_related_tail
 from snapshelf.capture.extract.text import (
     CJK_CHAR,
     choose_language,
@@ -157,6 +158,7 @@ def _main_content(
         if not blocks or not all(norm(b) in flat for b in blocks) or norm(" ".join(blocks)) == flat:
             blocks = None
     if text.strip() and blocks is None:
+        cut_related_tail(doc.body)
         restore_inline_spaces(doc.body, glued_inline_texts(tree))
         text = render_text(doc.body)
         readable = render_html(doc.body)
