@@ -23,7 +23,6 @@ launcher (``PR_SET_PDEATHSIG``) and share its process group.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import ctypes
 import errno
@@ -33,6 +32,10 @@ import signal
 import socket
 import struct
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # loaded by the forwarder only: `--probe` stays a light process
+    import asyncio
 
 PROXY_PORT = 3128  # the proxy's address inside the namespace (nothing else listens there)
 
@@ -113,6 +116,8 @@ async def _splice(
     client: tuple[asyncio.StreamReader, asyncio.StreamWriter],
     connect: object,
 ) -> None:
+    import asyncio
+
     reader, writer = client
     try:
         up_reader, up_writer = await connect()  # type: ignore[operator]
@@ -135,6 +140,8 @@ def _devtools_port(path: str) -> int:
 async def _forward(
     proxy_listener: socket.socket, cdp_listener: socket.socket, proxy: str, devtools_file: str
 ) -> None:
+    import asyncio
+
     def to_proxy() -> object:
         return asyncio.open_unix_connection(proxy)
 
@@ -159,6 +166,8 @@ def start_forwarder(proxy_socket: str, cdp_fd: int, devtools_file: str) -> None:
             die_with_parent()
             _quiet_stderr()
             cdp_listener = socket.socket(fileno=cdp_fd)
+            import asyncio
+
             asyncio.run(_forward(proxy_listener, cdp_listener, proxy_socket, devtools_file))
         finally:
             os._exit(0)
@@ -177,6 +186,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--devtools-file")
     parser.add_argument("command", nargs="*")
     args = parser.parse_args(argv)
+    if not args.probe:
+        # Loaded now, while the interpreter's files are still readable: the browser's
+        # user may not read them (a Python under /root), and the forwarder needs it.
+        import asyncio  # noqa: F401
     try:
         if args.uid is not None:
             drop_privileges(args.uid, args.gid if args.gid is not None else args.uid)
