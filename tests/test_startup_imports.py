@@ -1,5 +1,6 @@
 """The light commands load only what they use (issue 25): no capture stack, no browser,
-no HTTP client, no topic-model fitting and (but for `status`) no queue client.
+no HTTP client, no topic-model fitting and no queue client (`status` reads the embedded
+queue's file itself: jobs.peek).
 
 Each command runs as a real `snapshelf` process on a library of its own; at exit the
 process writes the names of every module it loaded, and the test looks for the heavy
@@ -44,7 +45,7 @@ HEAVY = (
     "snapshelf.io.exporters",
     "snapshelf.io.warc",
 )
-#: the queue's client (Huey loads Redis' and psycopg's): only `status` asks the queue
+#: the queue's client (Huey loads Redis' and psycopg's)
 QUEUE = ("huey", "redis", "psycopg")
 #: the only snapshelf.capture modules a light command may load (URL normalisation)
 CAPTURE_ALLOWED = {"snapshelf.capture", "snapshelf.capture.normalize"}
@@ -122,8 +123,7 @@ def test_a_light_command_loads_no_heavy_module(library, tmp_path, command):
     capture = sorted(m for m in modules if m.startswith("snapshelf.capture."))
     allowed = CAPTURE_ALLOWED | (STATUS_ALLOWED if command == "status" else set())
     assert set(capture) <= allowed, (command, capture)
-    if command != "status":
-        assert heavy_in(modules, QUEUE) == [], command
+    assert heavy_in(modules, QUEUE) == [], command
 
 
 def test_the_guard_sees_a_heavy_command(library, tmp_path):

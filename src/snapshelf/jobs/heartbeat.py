@@ -21,7 +21,8 @@ import time
 
 from huey.contrib.djhuey import HUEY
 
-KEY = "snapshelf.worker-heartbeat"
+from snapshelf.jobs.peek import HEARTBEAT_KEY as KEY
+
 #: seconds between two beats of a worker process
 INTERVAL = 5.0
 #: a beat older than this means no worker (a few missed beats: a busy machine is not dead)

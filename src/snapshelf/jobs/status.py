@@ -15,7 +15,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from snapshelf.jobs import heartbeat, hosts
+from snapshelf.jobs import hosts
+from snapshelf.jobs.peek import queue_numbers
 from snapshelf.library.models import Snapshot
 
 RECENT = timedelta(hours=24)
@@ -76,16 +77,8 @@ def queue_status(owner: AbstractBaseUser | None = None, limit: int = 20) -> dict
 
 
 def _queue_backend() -> dict[str, Any]:
-    from huey.contrib.djhuey import HUEY
-
     backend = "redis" if settings.SNAPSHELF_REDIS_URL else "sqlite"
     try:
-        return {
-            "backend": backend,
-            "pending_tasks": HUEY.pending_count(),
-            "scheduled_tasks": HUEY.scheduled_count(),
-            # seconds since a worker last said it runs (None: never, or it stopped)
-            "worker_heartbeat_age_s": heartbeat.seconds_since_beat(),
-        }
-    except Exception as exc:  # noqa: BLE001  (an unreachable Redis is itself the news)
+        return {"backend": backend, **queue_numbers()}
+    except Exception as exc:  # noqa: BLE001  (an unreachable queue is itself the news)
         return {"backend": backend, "error": f"{type(exc).__name__}: {exc}"}
