@@ -140,14 +140,27 @@ def base_url() -> str:
     return local_url(env.get("SNAPSHELF_HOST"), env.get("SNAPSHELF_PORT"))
 
 
-def browser_status() -> str:
+#: the last probe's answer (capture.browser_check.remember), in the data directory
+BROWSER_STATUS_FILE = "browser-status.json"
+
+
+def browser_status(*, remembered: bool = False) -> str:
     """ "available, using /usr/bin/chromium; sandboxed ..." or "off: <why>", as serve,
-    status and show say it: whether the browser runs sandboxed is the operator's to know."""
-    from snapshelf.capture.browser_check import browser_available
+    status and show say it: whether the browser runs sandboxed is the operator's to know.
+
+    `remembered`: the answer of the last probe, while nothing it depends on has changed
+    (`snapshelf status`); else the probes run, and their answer is remembered."""
+    from snapshelf import config
+    from snapshelf.capture import browser_check
     from snapshelf.capture.sandbox import detect
 
-    ok, why = browser_available()
-    return f"available, {why}; {detect().describe()}" if ok else f"off: {why}"
+    path = config.data_dir() / BROWSER_STATUS_FILE
+    if remembered and (answer := browser_check.remembered(path)):
+        return answer
+    ok, why = browser_check.browser_available()
+    answer = f"available, {why}; {detect().describe()}" if ok else f"off: {why}"
+    browser_check.remember(path, answer)
+    return answer
 
 
 def command(

@@ -274,7 +274,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     ensure_database()
     owner = resolve_user(args.user) if args.user else None
     status = queue_status(owner, limit=max(1, args.limit))
-    status["browser"] = browser_status()  # available? sandboxed? (this machine's view)
+    # available? sandboxed? (this machine's view, as its last probe found it)
+    status["browser"] = browser_status(remembered=True)
     if args.json:
         print_json(status)
         return 0
