@@ -222,3 +222,24 @@ def test_format_is_recognised_from_content_not_name(tmp_path):
     renamed = tmp_path / "export.txt"
     renamed.write_bytes((WALLABAG / "pocket.csv").read_bytes())
     assert detect(renamed) == "pocket-csv"
+
+
+def test_tags_written_as_objects_are_their_names(tmp_path):
+    """Wallabag's API writes a tag as {"id", "label", "slug"} and Omnivore's a label as
+    {"name", "color"}: the tag is the name, not the object's text ("{'label': ...}")."""
+    entries = [
+        {
+            "url": "https://example.org/a",
+            "title": "A",
+            "tags": [{"id": 3, "label": "Reading list", "slug": "reading-list"}, "plain"],
+            "is_archived": 0,
+            "is_starred": 0,
+            "created_at": "2024-01-01T00:00:00+00:00",
+            "content": "<p>Text</p>",
+        }
+    ]
+    path = tmp_path / "wallabag-api.json"
+    path.write_text(json.dumps(entries), "utf-8")
+    fmt, rows, rejected = rows_of(path)
+    assert fmt == "wallabag-v2-json" and not rejected
+    assert rows[0].tags == ("Reading list", "plain")

@@ -90,11 +90,22 @@ def tag_list(raw: object, *, sep: str = ",") -> tuple[str, ...]:
     if raw is None:
         return ()
     if isinstance(raw, list | tuple):
-        parts = [str(p) for p in raw]
+        parts = [_tag_name(p) for p in raw]
     else:
         text = str(raw)
         parts = text.split() if sep == " " or sep not in text else text.split(sep)
     return tuple(name for p in parts if (name := " ".join(p.split())))
+
+
+def _tag_name(raw: object) -> str:
+    """A tag written as an object, as APIs export them (wallabag's {"label": ...},
+    Omnivore's {"name": ...}), is its name, not the object's text."""
+    if isinstance(raw, dict):
+        for key in ("label", "name", "title", "slug"):
+            if isinstance(raw.get(key), str):
+                return raw[key]
+        return ""
+    return str(raw)
 
 
 def flag(raw: object) -> bool | None:
