@@ -1,0 +1,38 @@
+"""Commands skip Django's migration plan when every migration file is recorded as
+applied (cli.common._every_migration_file_applied), and still find pending work."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from snapshelf.cli.common import _every_migration_file_applied, ensure_database
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_migrated_database_needs_no_plan():
+    assert _every_migration_file_applied()
+
+
+def test_a_file_not_recorded_as_applied_means_look_properly():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT app, name FROM django_migrations WHERE app = 'library' ORDER BY name DESC"
+        )
+        app, name = cursor.fetchone()
+        cursor.execute("DELETE FROM django_migrations WHERE app = %s AND name = %s", [app, name])
+    assert not _every_migration_file_applied()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pending_migrations_are_still_applied():
+    """The newest migration of an app forgotten (its row gone) is pending again, and
+    ensure_database applies it: the fast path did not hide it."""
+    from django.core.management import call_command
+
+    call_command("migrate", "sessions", "zero", verbosity=0)  # a small app: undone for real
+    assert not _every_migration_file_applied()
+    ensure_database()
+    assert _every_migration_file_applied()
+    assert "django_session" in connection.introspection.table_names()
