@@ -14,7 +14,6 @@ from django.db import transaction
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
-from snapshelf.library import housekeeping
 from snapshelf.library.models import Snapshot
 
 
@@ -29,6 +28,8 @@ def delete_bytes_later(shas: list[str], put_before: datetime) -> None:
 def _free_deleted_blobs(sender, instance: Snapshot, using: str, origin=None, **kwargs) -> None:
     """Deleted snapshots' blobs that nothing else references go once the deletion commits;
     their bytes are deleted by a worker."""
+    from snapshelf.library import housekeeping  # the blob store: only when deleting
+
     shas = housekeeping.blobs_of_deletion(instance, origin)
     if shas:
         free = partial(housekeeping.free_blobs, shas, bytes_later=delete_bytes_later)

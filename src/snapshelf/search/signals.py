@@ -11,7 +11,15 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.dispatch import receiver
 
 from snapshelf.library.models import Link, Snapshot, Tag
-from snapshelf.search import index
+
+
+def _index():
+    """The index module, loaded by the first change: every process registers these
+    hooks, and most commands (list, show, status) change nothing (~30 ms of start-up)."""
+    from snapshelf.search import index
+
+    return index
+
 
 #: Link fields whose change alters the link's search document.
 _INDEXED_FIELDS = {"title", "note", "url", "latest_snapshot"}
@@ -22,12 +30,12 @@ def link_saved(sender, instance: Link, created: bool, raw: bool = False, **kwarg
     fields = kwargs.get("update_fields")
     if raw or (fields is not None and not (set(fields) & _INDEXED_FIELDS)):
         return
-    index.reindex_links([instance.pk])
+    _index().reindex_links([instance.pk])
 
 
 @receiver(post_delete, sender=Link, dispatch_uid="search-link-deleted")
 def link_deleted(sender, instance: Link, **kwargs) -> None:
-    index.delete_links([instance.pk])
+    _index().delete_links([instance.pk])
 
 
 @receiver(m2m_changed, sender=Link.tags.through, dispatch_uid="search-link-tags")
@@ -38,18 +46,18 @@ def link_tags_changed(sender, instance, action: str, reverse: bool, pk_set, **kw
     if action not in ("post_add", "post_remove", "post_clear"):
         return
     if not reverse:
-        index.reindex_links([instance.pk])
+        _index().reindex_links([instance.pk])
     elif action == "post_clear":
-        index.reindex_links(getattr(instance, "_search_clear_ids", []))
+        _index().reindex_links(getattr(instance, "_search_clear_ids", []))
     else:
-        index.reindex_links(pk_set or [])
+        _index().reindex_links(pk_set or [])
 
 
 @receiver(post_save, sender=Tag, dispatch_uid="search-tag-saved")
 def tag_saved(sender, instance: Tag, created: bool, raw: bool = False, **kwargs) -> None:
     if created or raw:
         return
-    index.reindex_links(instance.links.values_list("pk", flat=True))
+    _index().reindex_links(instance.links.values_list("pk", flat=True))
 
 
 @receiver(pre_delete, sender=Tag, dispatch_uid="search-tag-deleting")
@@ -59,16 +67,16 @@ def tag_deleting(sender, instance: Tag, **kwargs) -> None:
 
 @receiver(post_delete, sender=Tag, dispatch_uid="search-tag-deleted")
 def tag_deleted(sender, instance: Tag, **kwargs) -> None:
-    index.reindex_links(getattr(instance, "_search_link_ids", []))
+    _index().reindex_links(getattr(instance, "_search_link_ids", []))
 
 
 @receiver(post_delete, sender=Snapshot, dispatch_uid="search-snapshot-deleted")
 def snapshot_deleted(sender, instance: Snapshot, **kwargs) -> None:
     """A finished capture going away can change its link's latest text, and takes its
     older-version row with it."""
-    index.delete_versions([instance.pk])
+    _index().delete_versions([instance.pk])
     if instance.status == Snapshot.Status.DONE and not _deleting_links(kwargs.get("origin")):
-        index.reindex_links([instance.link_id])
+        _index().reindex_links([instance.link_id])
 
 
 def _deleting_links(origin) -> bool:
