@@ -10,9 +10,9 @@ class RelatedConfig(AppConfig):
 
     def ready(self) -> None:
         from snapshelf.related import hooks
-        from snapshelf.search import index
+        from snapshelf.search.hooks import on_rebuilt, on_reindexed
 
         # an index write drops the rewritten links' vectors in its own transaction;
         # a rebuild weighs every vector again and fits a new topic model
-        index.on_reindexed(hooks.reindexed)
-        index.on_rebuilt(hooks.rebuilt)
+        on_reindexed(hooks.reindexed)
+        on_rebuilt(hooks.rebuilt)

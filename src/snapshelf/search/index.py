@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 
 from snapshelf.search.hits import Hit, SearchPage, hits_for, older_matches, snippets_for
+from snapshelf.search.hooks import on_rebuilt, on_reindexed
 from snapshelf.search.query import Query, parse
 from snapshelf.search.ranking import ranked_ids
 from snapshelf.search.stats import (
@@ -50,8 +51,6 @@ from snapshelf.search.writing import (
     generation,
     index_new,
     index_versions,
-    on_rebuilt,
-    on_reindexed,
     rebuild,
     reindex_links,
     versions_missing,

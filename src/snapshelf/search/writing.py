@@ -2,7 +2,7 @@
 transaction as the change that calls for it (see snapshelf.search.index for who calls).
 
 Others keep data derived from the documents (related articles' term vectors and topic
-model): they register hooks here (`on_reindexed`, `on_rebuilt`), called in the same
+model): they register hooks (snapshelf.search.hooks), called here in the same
 transaction as the write, so derived rows never outlive the document they came from.
 """
 
@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef
 from snapshelf.library import stamp
 from snapshelf.library.imports import NewLink
 from snapshelf.library.models import Link, Snapshot
+from snapshelf.search import hooks
 from snapshelf.search.backends import get_backend
 from snapshelf.search.backends.base import CHUNK, chunks
 from snapshelf.search.documents import build, documents, older_versions, version_documents
@@ -26,11 +27,6 @@ VERSION_CHUNK = 100  # older versions' texts loaded at a time (each up to BODY_C
 #: (related articles' document frequencies) know they are stale.
 _generation = 0
 
-ReindexHook = Callable[[list[int]], None]
-RebuildHook = Callable[[], None]
-_reindexed: list[ReindexHook] = []
-_rebuilt: list[RebuildHook] = []
-
 
 def generation() -> int:
     """How many times this process has written to the index (see _generation)."""
@@ -40,19 +36,6 @@ def generation() -> int:
 def _changed() -> None:
     global _generation
     _generation += 1
-
-
-def on_reindexed(hook: ReindexHook) -> None:
-    """Call `hook(link_ids)` after these links' documents were rewritten, in the same
-    transaction (registered once, from an AppConfig.ready())."""
-    if hook not in _reindexed:
-        _reindexed.append(hook)
-
-
-def on_rebuilt(hook: RebuildHook) -> None:
-    """Call `hook()` after `rebuild`, once every document is in (final statistics)."""
-    if hook not in _rebuilt:
-        _rebuilt.append(hook)
 
 
 def _add_versions(cursor, snapshot_ids: Iterable[int]) -> None:
@@ -80,7 +63,7 @@ def reindex_links(link_ids: Iterable[int]) -> None:
         for chunk in chunks(ids):
             backend.replace_documents(cursor, chunk, list(documents(chunk)))
             _sync_versions(cursor, chunk)
-            for hook in _reindexed:
+            for hook in hooks.reindexed:
                 hook(chunk)
 
 
@@ -130,7 +113,7 @@ def rebuild(progress: Callable[[int, int], None] | None = None, chunk: int = 100
     """
     with transaction.atomic():
         done = _rebuild_documents(progress, chunk)
-    for hook in _rebuilt:
+    for hook in hooks.rebuilt:
         hook()
     return done
 
