@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup system-deps messages lint format bench clean
+.PHONY: run test setup system-deps messages bytecode lint format bench clean
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LOCALE := src/snapshelf/locale
@@ -33,7 +33,12 @@ system-deps:
 messages: $(STAMP) system-deps
 	cd src/snapshelf && ../../$(BIN)/django-admin compilemessages --ignore=.venv -v 0
 
-setup: $(STAMP) system-deps messages
+## Byte-compiled as an installed package is: an editable install is not, and where
+## PYTHONDONTWRITEBYTECODE is set every command would compile our modules again (~0.1 s).
+bytecode: $(STAMP)
+	$(BIN)/python -m compileall -q src
+
+setup: $(STAMP) system-deps messages bytecode
 
 ## Set everything up and run Snapshelf (SQLite, local data dir, in-process worker).
 run: setup
