@@ -36,3 +36,26 @@ def test_pending_migrations_are_still_applied():
     ensure_database()
     assert _every_migration_file_applied()
     assert "django_session" in connection.introspection.table_names()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_that_migrates_an_upgrade_refills_an_emptied_index(django_user_model):
+    """An upgrade whose migration rebuilt the index's tables left search empty until
+    `init` or `reindex` ran; whichever command applies the migrations now refills it."""
+    from django.core.management import call_command
+
+    from snapshelf.library.records import add_link
+    from snapshelf.search import index
+
+    owner = django_user_model.objects.create_user("alice", "", "alice-password-123")
+    link, _snapshot = add_link(owner, "https://example.org/kept")
+    link.title = "Quarterly harvest report"
+    link.save()
+    index.clear()  # what the upgrade's migration left
+    assert index.doc_count() == 0
+    call_command("migrate", "sessions", "zero", verbosity=0)  # and it is pending
+
+    ensure_database()
+
+    assert index.doc_count() == 1
+    assert [h.link_id for h in index.search(owner, "harvest").hits] == [link.pk]

@@ -80,11 +80,27 @@ def ensure_database() -> None:
         lock = open(folder / ".migrate.lock", "a")  # noqa: SIM115 - closed below
     except OSError:  # a read-only data directory (PostgreSQL + S3): migrate unlocked
         call_command("migrate", interactive=False, verbosity=0)
+        index_existing_links()
         return
     with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         if pending():  # another process may have migrated while this one waited
             call_command("migrate", interactive=False, verbosity=0)
+            index_existing_links()  # an upgrade may have rebuilt the index's tables
+
+
+def index_existing_links() -> None:
+    """Links saved before the search index existed, or whose index an upgrade's
+    migration emptied, are indexed once (by `init`, and by whichever command migrates)."""
+    from snapshelf.library.models import Link
+    from snapshelf.search import index
+
+    if index.doc_count() == 0 and Link.objects.exists():
+        err.print("building the search index for existing links (once)…")
+        err.print(f"indexed {index.rebuild()} links")
+    elif index.versions_missing():
+        err.print("indexing older versions for in:versions searches (once)…")
+        err.print(f"indexed {index.index_versions()} older versions")
 
 
 def _every_migration_file_applied() -> bool:

@@ -22,6 +22,7 @@ from snapshelf.cli.common import (
     ensure_database,
     err,
     escape,
+    index_existing_links,
     local_url,
     out,
     print_json,
@@ -62,19 +63,6 @@ def write_secret_file(path: Path, text: str) -> Path:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text + "\n")
     return path
-
-
-def index_existing_links() -> None:
-    """Links saved before the search index existed (an upgrade) are indexed once."""
-    from snapshelf.library.models import Link
-    from snapshelf.search import index
-
-    if index.doc_count() == 0 and Link.objects.exists():
-        err.print("building the search index for existing links (once)…")
-        err.print(f"indexed {index.rebuild()} links")
-    elif index.versions_missing():
-        err.print("indexing older versions for in:versions searches (once)…")
-        err.print(f"indexed {index.index_versions()} older versions")
 
 
 def cmd_createuser(args: argparse.Namespace) -> int:
