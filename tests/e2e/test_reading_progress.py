@@ -238,3 +238,24 @@ def test_keyboard_scrolls_the_reader_and_reaches_every_control(page):
         "reader-view reader-size-100 reader-font-serif reader-width-wide"
     )
     settled(page)
+
+
+def test_a_one_screen_article_counts_as_read_after_a_while_on_screen(page):
+    """A text that fits on one screen is never scrolled, yet it was read: after about half
+    its reading time on screen (data-finish-after) the link leaves the unread list; one
+    opened and left at once stays unread."""
+    user = make_user("lena")
+    short = article(user, "https://example.org/short", html=f"<p>{PARAGRAPH}</p>")
+    glance = article(user, "https://example.org/glance", html=f"<p>{PARAGRAPH}</p>")
+    log_in(page, "lena")
+    page.goto(page.base_url + f"/links/{glance}/")
+    dwell = int(page.locator(".reader-view").get_attribute("data-finish-after"))
+    assert 3000 <= dwell <= 30000
+    page.goto(page.base_url + "/")  # left at once
+
+    page.goto(page.base_url + f"/links/{short}/")
+    started = time.monotonic()
+    wait_for(lambda: not Link.objects.get(pk=short).unread, timeout=dwell / 1000 + 10)
+    assert time.monotonic() - started >= 0.8 * dwell / 1000  # not on opening
+    assert Link.objects.get(pk=glance).unread
+    assert ReadingProgress.objects.get(link_id=short).fraction == 1.0

@@ -104,3 +104,11 @@ def test_reader_settings_are_remembered_and_checked(user, other_user):
         with pytest.raises(reading.BadSettings):
             reading.set_reader_settings(user, **{"font_size": 110, "font": "serif", **bad})
     assert reading.reader_settings(user) == reading.ReaderSettings(125, "sans", "wide")
+
+
+def test_a_one_screen_text_must_stay_on_screen_half_its_reading_time():
+    # 46 English words take 12 s to read: 6 s on screen; Chinese reads by characters
+    assert reading.finish_after_seconds(46, "en") == pytest.approx(6.0)
+    assert reading.finish_after_seconds(200, "zh-CN") == pytest.approx(15.0)
+    assert reading.finish_after_seconds(0, "en") == reading.DWELL_SECONDS[0]  # a glance
+    assert reading.finish_after_seconds(5000, "en") == reading.DWELL_SECONDS[1]

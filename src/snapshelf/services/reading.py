@@ -67,6 +67,19 @@ def reading_minutes(word_count: int, language: str) -> int:
     return max(1, round(word_count / rate))
 
 
+#: a text that fits on one screen is never scrolled: it counts as read once it has been
+#: on screen for half the time reading it takes, within these bounds (seconds)
+DWELL_SECONDS = (3.0, 30.0)
+
+
+def finish_after_seconds(word_count: int, language: str) -> float:
+    """How long a text that fits on one screen must stay on screen to count as read:
+    opening a short article and leaving at once is not reading it."""
+    rate = CHARS_PER_MINUTE.get(_primary(language), WORDS_PER_MINUTE)
+    low, high = DWELL_SECONDS
+    return min(high, max(low, 0.5 * 60.0 * max(word_count, 0) / rate))
+
+
 def text_direction(language: str, text: str = "") -> str:
     """ "rtl" or "ltr": from the language when it is known, else from which letters
     dominate the start of the text (a page with no language declared)."""

@@ -30,7 +30,8 @@ def reader_choices(user) -> dict:  # noqa: ANN001
 def reader_state(user, link, snap) -> dict:  # noqa: ANN001
     """What the reader view needs: saved progress (restored by reader.js), direction
     ("rtl" for Arabic, Hebrew, Persian… by the snapshot's language, else its letters),
-    and the classes applying the user's typography."""
+    how long a one-screen text must be shown to count as read, and the classes applying
+    the user's typography."""
     current = reading.reader_settings(user)
     progress = reading.progress_for(user, link) if link is not None else None
     language = getattr(snap, "language", "") or ""
@@ -40,6 +41,9 @@ def reader_state(user, link, snap) -> dict:  # noqa: ANN001
         "fraction": f"{progress.fraction:.4f}" if progress else "",
         "offset": progress.offset if progress else "",
         "dir": reading.text_direction(language, text),
+        "finish_after_ms": round(
+            1000 * reading.finish_after_seconds(getattr(snap, "word_count", 0) or 0, language)
+        ),
         "classes": (
             f"reader-size-{current.font_size} reader-font-{current.font} "
             f"reader-width-{current.width}"

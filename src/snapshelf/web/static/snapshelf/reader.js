@@ -111,6 +111,34 @@
   window.addEventListener("scroll", schedule, { passive: true });
   window.addEventListener("pagehide", send);
 
+  // A text that fits on one screen is never scrolled: it counts as read once it has been
+  // on screen (the tab visible) for data-finish-after ms, about half its reading time.
+  // Opened and left at once, it stays unread.
+  const dwell = Number(view.dataset.finishAfter || 0);
+  let shown = 0;
+  let since = 0;
+  let dwellTimer = 0;
+  const fits = () => reader.getBoundingClientRect().height <= window.innerHeight;
+  const finish = () => {
+    if (lastSent >= 0.95 || !fits() || fraction() < 1) return;
+    pending = true;
+    send();
+  };
+  const watch = () => {
+    clearTimeout(dwellTimer);
+    if (document.visibilityState === "visible") {
+      since = Date.now();
+      dwellTimer = setTimeout(finish, Math.max(0, dwell - shown));
+    } else if (since) {
+      shown += Date.now() - since;
+      since = 0;
+    }
+  };
+  if (dwell > 0 && !(lastSent >= 0.95)) {
+    document.addEventListener("visibilitychange", watch);
+    watch();
+  }
+
   // Typography: change a select and it applies at once and is saved for the user.
   document.querySelectorAll("form[data-reader-settings]").forEach((form) => {
     const apply = () => {
