@@ -73,7 +73,6 @@ _SKIP_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search"}
 _SKIP_TAGS = set(_BOILERPLATE)
 _LEAVES = ("p", "head", "item", "cell", "quote", "code", "graphic")
 _STRING = etree.XPath("string()")
-_XP_PARENTS = etree.XPath(f"//body//*[count(*[descendant-or-self::a]) >= {MIN_CARDS}]")
 
 
 def _signature(el: etree._Element) -> tuple[str, str]:
@@ -108,9 +107,11 @@ def card_groups(tree: lxml.html.HtmlElement, min_chars: int = 0) -> list[list[et
     of text; a group inside another group's cards is left out."""
     groups: list[list[etree._Element]] = []
     accepted: set[etree._Element] = set()
-    for parent in _XP_PARENTS(tree):
+    for parent in _link_parents(tree):
         if accepted and (parent in accepted or any(a in accepted for a in parent.iterancestors())):
             continue
+        if min_chars and len(_STRING(parent)) < min_chars:
+            continue  # all its children together are too small
         by_sig: dict[tuple[str, str], list[etree._Element]] = {}
         for child in parent:
             if isinstance(child.tag, str):
@@ -128,6 +129,31 @@ def card_groups(tree: lxml.html.HtmlElement, min_chars: int = 0) -> list[list[et
             groups.append(members)
             accepted.update(members)
     return groups
+
+
+def _link_parents(tree: lxml.html.HtmlElement) -> list[etree._Element]:
+    """Elements under ``<body>`` with ``MIN_CARDS`` children or more holding a link, outer
+    ones first. Found by climbing from each link once (cheaper than asking every element
+    for its links)."""
+    body = tree.find("body")
+    if body is None:
+        return []
+    seen: set[etree._Element] = set()
+    counts: dict[etree._Element, int] = {}
+    order: dict[etree._Element, tuple[int, int]] = {}
+    for index, link in enumerate(body.iter("a")):
+        child = link
+        for step, parent in enumerate(link.iterancestors()):
+            if parent is body or child in seen:
+                break
+            seen.add(child)
+            if parent not in counts:
+                counts[parent] = 0
+                order[parent] = (index, -step)
+            counts[parent] += 1
+            child = parent
+    found = [el for el, n in counts.items() if n >= MIN_CARDS]
+    return sorted(found, key=order.__getitem__)
 
 
 def card_blocks(card: etree._Element) -> list[str]:
