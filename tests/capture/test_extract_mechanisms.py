@@ -635,6 +635,17 @@ def test_cards_the_result_does_not_touch_are_left_alone() -> None:
     assert not fill_cards(tree, body)
 
 
+def test_a_few_lines_kept_of_a_box_under_an_article_do_not_bring_the_box() -> None:
+    """The result is an article and the dates of a box of teasers under it: the box is
+    not what the result is made of."""
+    from snapshelf.capture.extract.cards import fill_cards
+
+    tree = _card_page(_blog_card, extra=f"<article>{ARTICLE_PROSE}</article>")
+    dates = "".join(f"<p>March {i + 1}</p>" for i in range(len(_PLACES)))
+    body = _trafilatura_body(ARTICLE_PROSE, dates)
+    assert not fill_cards(tree, body)
+
+
 def test_names_above_long_posts_are_not_put_back() -> None:
     """A thread's posts are cards too; the linked name over each long post is not a headline
     the reader misses."""

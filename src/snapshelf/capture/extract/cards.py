@@ -9,12 +9,14 @@ the headline or the name that says what it is.
 
 The signals, all measured on the page and the result, never on a site:
 
-- the result *touched* the group: it kept a block of a good share of the cards
-  (``TOUCHED_SHARE``; ``COLUMN_TOUCHED`` for columns of link lists, which menus
-  are made of too). A group the result never touches (a related-articles box
-  under an article, a footer's link columns) is not content by its judgement;
-- the cards are a large part of the result (``RESULT_SHARE``): the result is the
-  listing, not an article with a box of cards beside it;
+- the result *touched* the group: it kept a block of three cards or more and of a
+  good share of them (``TOUCHED_SHARE``; ``COLUMN_TOUCHED`` for columns of link
+  lists, which menus are made of too). A group the result never touches (a
+  related-articles box under an article, a footer's link columns) is not content
+  by its judgement;
+- the cards are a large part of the result (``RESULT_SHARE``) and what it kept of
+  them a real part of it (``KEPT_SHARE``): the result is the listing, not an
+  article with a few lines of a box of cards under it;
 - what would be put back is a pattern (``MIN_GAINING`` cards or more) and a real
   part of the cards' text (``MISSING_SHARE``): the headlines of short cards, not
   the names over long posts.
@@ -27,10 +29,13 @@ Threads and product pages (:func:`.clean.page_kind`) are left alone: their cards
 are posts under their authors' names and carousels of other products.
 
 Measured (bench/extract_quality.py, all 982 WCXB pages): listing 0.617 -> 0.666,
-collection 0.510 -> 0.528, documentation 0.881 -> 0.882, service 0.7398 -> 0.7400,
-article, forum and product unchanged; 28 pages better, 4 worse (the worst -0.09:
-references that leave out the products' names or a tutorial's link lists).
-Cost: about 2.5 ms CPU median per page.
+collection 0.510 -> 0.525, documentation 0.8813 -> 0.8823, service 0.7398 -> 0.7400,
+article, forum and product unchanged; 27 pages better, 4 worse (the worst -0.09:
+references that leave out the products' names or a tutorial's link lists). Guard
+sets: readability, cx163, newspaper4k, goose3 unchanged; gne 0.7688 -> 0.7674 and
+trafilatura-eval leaked 0.1415 -> 0.1418, one page each (a related box trafilatura
+kept every other card of, a menu it kept part of, get the rest). Cost: about 2-3 ms
+CPU median per page.
 """
 
 from __future__ import annotations
@@ -55,7 +60,10 @@ MAX_LINKS = 6
 RESULT_SHARE = 0.3
 #: what is put back is at least this share of the cards' text
 MISSING_SHARE = 0.1
-#: the result touches (keeps a block of) at least this share of the cards
+#: what the result kept of the cards is at least this share of it
+KEPT_SHARE = 0.1
+#: the result touches (keeps a block of) at least this many and this share of the cards
+MIN_TOUCHED = 3
 TOUCHED_SHARE = 0.3
 #: ... and of columns of link lists, which menus are made of too, this share
 COLUMN_TOUCHED = 0.4
@@ -245,8 +253,12 @@ def fill_cards(tree: lxml.html.HtmlElement, result: etree._Element) -> bool:
         heads = [_headlines(m) for m in members]
         columns = sum(len(h) > 1 for h in heads) * 2 > len(heads)
         touched = sum(any(kept(b) for b in blocks) for blocks in cards)
-        if touched < max(2, (COLUMN_TOUCHED if columns else TOUCHED_SHARE) * len(cards)):
+        if touched < max(MIN_TOUCHED, (COLUMN_TOUCHED if columns else TOUCHED_SHARE) * len(cards)):
             continue
+        if sum(len(_squash(b)) for blocks in cards for b in blocks if kept(b)) < KEPT_SHARE * len(
+            kept.flat
+        ):
+            continue  # a few lines of a box under an article, not what the result is made of
         seen = Counter(b for blocks in cards for b in set(blocks))
         wanted = [
             [
