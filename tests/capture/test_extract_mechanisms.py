@@ -575,3 +575,88 @@ def test_the_163_and_sina_boxes_leave_the_reader_view():
         )
         assert "为您推荐" not in doc.extracted.text and "热点新闻" not in doc.extracted.text
         assert len(doc.extracted.text) > 300, name
+
+
+# --------------------------------------------------------------------------- cards
+
+_PLACES = ["harbour", "library", "orchard", "railway", "observatory", "bakery"]
+
+
+def _teaser(place: str) -> str:
+    return f"Volunteers spent the winter repairing the {place}; visitors say it feels new."
+
+
+def _card_page(card, extra: str = "") -> lxml.html.HtmlElement:
+    cards = "".join(card(i, p) for i, p in enumerate(_PLACES))
+    return lxml.html.fromstring(
+        _page(
+            "<nav><a href='/'>Home</a></nav>"
+            f"<main><h1>Latest posts</h1><div class='grid'>{cards}</div>{extra}</main>"
+        )
+    )
+
+
+def _blog_card(i: int, place: str) -> str:
+    return (
+        f"<div class='card card-{i}'><h3><a href='/post/{i}'>What changed at the old {place}</a>"
+        f"</h3><p>{_teaser(place)}</p><span class='date'>March {i + 1}</span> "
+        "<div class='badge'>NEW</div></div>"
+    )
+
+
+def test_dropped_card_headlines_are_put_back_in_page_order() -> None:
+    """trafilatura kept each card's teaser and date but not its linked headline (WCXB
+    listings: blog front pages, rankings, course catalogues)."""
+    from snapshelf.capture.extract.cards import fill_cards
+
+    tree = _card_page(_blog_card)
+    kept = "".join(f"<p>{_teaser(p)}</p><p>March {i + 1}</p>" for i, p in enumerate(_PLACES))
+    body = _trafilatura_body("<head>Latest posts</head>", kept)
+    assert fill_cards(tree, body)
+    blocks = render_text(body).split("\n\n")
+    assert blocks[:4] == [
+        "Latest posts",
+        "What changed at the old harbour",
+        _teaser("harbour"),
+        "March 1",
+    ]
+    assert blocks.count("What changed at the old bakery") == 1
+    assert blocks.index("What changed at the old bakery") == blocks.index(_teaser("bakery")) - 1
+    # a badge every card repeats is not the card's own text
+    assert "NEW" not in blocks
+
+
+def test_cards_the_result_does_not_touch_are_left_alone() -> None:
+    """A box of teaser cards beside an article: nothing of it is in the result."""
+    from snapshelf.capture.extract.cards import fill_cards
+
+    tree = _card_page(_blog_card, extra=f"<article>{ARTICLE_PROSE}</article>")
+    body = _trafilatura_body(ARTICLE_PROSE)
+    assert not fill_cards(tree, body)
+
+
+def test_a_few_lines_kept_of_a_box_under_an_article_do_not_bring_the_box() -> None:
+    """The result is an article and the dates of a box of teasers under it: the box is
+    not what the result is made of."""
+    from snapshelf.capture.extract.cards import fill_cards
+
+    tree = _card_page(_blog_card, extra=f"<article>{ARTICLE_PROSE}</article>")
+    dates = "".join(f"<p>March {i + 1}</p>" for i in range(len(_PLACES)))
+    body = _trafilatura_body(ARTICLE_PROSE, dates)
+    assert not fill_cards(tree, body)
+
+
+def test_names_above_long_posts_are_not_put_back() -> None:
+    """A thread's posts are cards too; the linked name over each long post is not a headline
+    the reader misses."""
+    from snapshelf.capture.extract.cards import fill_cards
+
+    def post(i: int, place: str) -> str:
+        return (
+            f"<div class='post'><a href='/u/{i}'>user{i}</a><p>{PARA} {place}</p>"
+            f"<p>{PARA}</p></div>"
+        )
+
+    tree = _card_page(post)
+    body = _trafilatura_body(*(f"<p>{PARA} {p}</p><p>{PARA}</p>" for p in _PLACES))
+    assert not fill_cards(tree, body)

@@ -7,6 +7,7 @@ from typing import Any
 import lxml.html
 from lxml import etree
 
+from snapshelf.capture.extract.cards import fill_cards
 from snapshelf.capture.extract.clean import declared_types, page_kind, remove_overlays
 from snapshelf.capture.extract.content import (
     absolutize,
@@ -158,6 +159,10 @@ def _main_content(
         if not blocks or not all(norm(b) in flat for b in blocks) or norm(" ".join(blocks)) == flat:
             blocks = None
     if text.strip() and blocks is None:
+        if not kind:
+            # trafilatura kept part of most cards of a listing: their dropped headlines
+            # go back (cards.py); a thread's posts and a product's carousels are not that
+            fill_cards(tree, doc.body)
         cut_related_tail(doc.body)
         restore_inline_spaces(doc.body, glued_inline_texts(tree))
         text = render_text(doc.body)
