@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import lxml.html
@@ -14,6 +15,7 @@ from snapshelf.capture.extract.clean import declared_types, page_kind, remove_ov
 from snapshelf.capture.extract.content import render_text
 from snapshelf.capture.extract.dates import _iso_date
 from snapshelf.capture.extract.metadata import _clean_author
+from snapshelf.capture.extract.parse import parse_page
 from snapshelf.capture.extract.tail import cut_related_tail
 from snapshelf.capture.static import read_document
 from tests.capture.corpora import corpus, read_bytes
@@ -575,3 +577,29 @@ def test_the_163_and_sina_boxes_leave_the_reader_view():
         )
         assert "为您推荐" not in doc.extracted.text and "热点新闻" not in doc.extracted.text
         assert len(doc.extracted.text) > 300, name
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def test_parsed_pages_have_lxml_html_classes_chosen_without_python_calls(monkeypatch) -> None:
+    """parse.html_class_lookup: the classes lxml.html's own lookup gives (forms, inputs,
+    any other tag), on the page and on copies of it, without that Python lookup running."""
+    page = _page(
+        '<form action="/s"><label>Q</label><input name="q"><select name="o"><option>a</option>'
+        f"</select><textarea>t</textarea></form><div><p>{PARA}</p></div>"
+    )
+    want = {el.tag: type(el) for el in lxml.html.document_fromstring(page).iter()}
+    assert want["form"] is lxml.html.FormElement and want["p"] is lxml.html.HtmlElement
+    calls = []
+    python_lookup = lxml.html.HtmlElementClassLookup.lookup
+
+    def counted(self: object, *args: object) -> object:
+        calls.append(args)
+        return python_lookup(self, *args)
+
+    monkeypatch.setattr(lxml.html.HtmlElementClassLookup, "lookup", counted)
+    tree = parse_page(page)
+    assert {el.tag: type(el) for el in tree.iter()} == want
+    assert {el.tag: type(el) for el in copy.deepcopy(tree).iter()} == want
+    assert not calls
