@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import lxml.html
 import pytest
 from lxml import etree
 
 from snapshelf.capture.classify import classify
-from snapshelf.capture.extract import extract_html
+from snapshelf.capture.extract import clean, extract_html
 from snapshelf.capture.extract.clean import declared_types, page_kind, remove_overlays
 from snapshelf.capture.extract.content import render_text
 from snapshelf.capture.extract.dates import _iso_date
@@ -63,6 +64,35 @@ def test_overlay_with_the_headline_is_kept() -> None:
     )
     remove_overlays(tree)
     assert tree.find(".//h1") is not None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "words"),
+    [(clean._OVERLAY_NAME, clean._OVERLAY_WORDS), (clean._POST_CLASS, clean._POST_WORDS)],
+)
+def test_the_cheap_class_name_check_never_rules_out_a_name_the_pattern_takes(
+    pattern: re.Pattern[str], words: re.Pattern[str]
+) -> None:
+    """clean.has_word: a necessary condition for the case-insensitive patterns, also for
+    the letters re.IGNORECASE matches to ASCII ones (İ and ı for i, ſ for s, K for k)."""
+    names = [
+        "Cookie-Bar",
+        "x GDPR",
+        "conſent",
+        "COO\u212aIE-law",
+        "İnterstitial",
+        "a_Pop-Up",
+        "cPost",
+        "topıc-body",
+        "Crawler-Post",
+        "MESSAGECONTENT",
+        "popular",
+        "postal",
+    ]
+    taken = [n for n in names if pattern.search(n)]
+    assert len(taken) >= 4
+    assert all(clean.has_word(words, n) for n in taken)
+    assert not clean.has_word(words, "article-body main")
 
 
 def test_removed_overlays_can_be_put_back() -> None:

@@ -27,11 +27,34 @@ _OVERLAY_NAME = re.compile(
     r"app-?banner|smart-?banner|pwa-?install)(?:$|[\s_-])",
     re.I,
 )
-_XP_NAMED = etree.XPath("//body//*[@class or @id]")
+#: the words of _OVERLAY_NAME in a plain pattern (see :func:`has_word`)
+_OVERLAY_WORDS = re.compile(
+    "cookie|consent|gdpr|onetrust|didomi|usercentrics|newsletter|modal|pop|lightbox|"
+    "interstitial|cc-|banner|pwa"
+)
+# "/descendant::*" rather than "//*": libxml2 collects every node for "//" first
+_XP_NAMED = etree.XPath("//body/descendant::*[@class or @id]")
 _XP_DIALOG = etree.XPath(
     "//body//dialog | //body//*[@role='dialog' or @role='alertdialog' or @aria-modal='true']"
 )
 _KEEP_INSIDE = ("h1", "article", "main")
+
+
+#: letters re.IGNORECASE takes for an ASCII letter that str.lower() leaves alone
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def has_word(words: re.Pattern[str], text: str) -> bool:
+    """Whether ``text``, with its letters folded as re.IGNORECASE folds them, holds one
+    of ``words`` (lower-case, no flags).
+
+    A necessary condition for the case-insensitive, boundary-checked class-name patterns
+    here, several times cheaper: most class names fail it and skip them (remove_overlays
+    tries a thousand names on a median page).
+    """
+    if not text.isascii():
+        text = text.translate(_FOLD)
+    return words.search(text.lower()) is not None
 
 
 def _text_len(el: etree._Element) -> int:
@@ -72,7 +95,7 @@ def remove_overlays(tree: lxml.html.HtmlElement) -> Removed:
         if el.tag in ("body", "html", "main", "article", "p", "a", "span", "li", "img"):
             continue
         marker = f"{el.get('class', '')} {el.get('id', '')}"
-        if _OVERLAY_NAME.search(marker):
+        if has_word(_OVERLAY_WORDS, marker) and _OVERLAY_NAME.search(marker):
             candidates.append(el)
     body_len = 0
     gone: set[etree._Element] = set()
@@ -124,7 +147,13 @@ _POST_CLASS = re.compile(
     re.I,
 )
 _REPLY_CLASS = re.compile(r"(?:^|[\s_-])(?:comment|reply|answer)(?:$|[\s_-])", re.I)
-_XP_CLASSED = etree.XPath("//body//*[@class]")
+#: the words of _POST_CLASS and _REPLY_CLASS in a plain pattern (see :func:`has_word`)
+_POST_WORDS = re.compile("post|message|topic-body|comment|reply|answer")
+_XP_CLASSED = etree.XPath("//body/descendant::*[@class]")
+
+
+# an XPath runs in C; iterfind(".//*[@itemtype]") tests every element in Python
+_XP_ITEMTYPE = etree.XPath("descendant::*[@itemtype]")
 
 
 def declared_types(tree: lxml.html.HtmlElement) -> set[str]:
@@ -133,7 +162,7 @@ def declared_types(tree: lxml.html.HtmlElement) -> set[str]:
     for el in tree.iter("script"):
         if "ld+json" in (el.get("type") or "").lower() and el.text:
             found.update(t.lower() for t in _LD_TYPE.findall(el.text))
-    for el in tree.iterfind(".//*[@itemtype]"):
+    for el in _XP_ITEMTYPE(tree):
         for value in el.get("itemtype", "").split():
             found.add(value.rstrip("/").rsplit("/", 1)[-1].lower())
     return found
@@ -156,13 +185,14 @@ def page_kind(tree: lxml.html.HtmlElement, tags: dict[str, str], types: set[str]
 
 
 def _repeated_posts(tree: lxml.html.HtmlElement, names: re.Pattern[str]) -> int:
-    """How many siblings share a post-like class and each hold some text."""
+    """How many siblings share a post-like class and each hold some text (``names``:
+    _POST_CLASS or _REPLY_CLASS, whose words _POST_WORDS holds)."""
     groups: dict[tuple[int, str], int] = {}
     for seen, el in enumerate(_XP_CLASSED(tree)):
         if seen > 20000:
             break
         cls = el.get("class", "")
-        if not (_POST_CLASS.search(cls) or names.search(cls)):
+        if not has_word(_POST_WORDS, cls) or not (_POST_CLASS.search(cls) or names.search(cls)):
             continue
         parent = el.getparent()
         if parent is None or _text_len(el) < 40:
