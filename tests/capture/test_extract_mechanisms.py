@@ -13,7 +13,7 @@ from lxml import etree
 from snapshelf.capture.classify import classify
 from snapshelf.capture.extract import clean, extract_html
 from snapshelf.capture.extract.clean import declared_types, page_kind, remove_overlays
-from snapshelf.capture.extract.content import render_text
+from snapshelf.capture.extract.content import render_text, restore_inline_spaces
 from snapshelf.capture.extract.dates import _iso_date
 from snapshelf.capture.extract.metadata import _clean_author
 from snapshelf.capture.extract.parse import parse_page
@@ -171,6 +171,19 @@ def test_space_next_to_inline_link_is_kept() -> None:
     assert "Foundationand" not in got.text
     assert "Mozilla Foundation and" in got.text
     assert "APIs" in got.text  # glued in the page itself: stays glued
+
+
+def test_restored_inline_spaces_are_reported_so_the_text_is_rendered_again() -> None:
+    """content.restore_inline_spaces says whether it changed the result (extract_html
+    renders the text again only then) and reads the page's own glued words."""
+    body = etree.fromstring(
+        '<body><p>See <ref target="x">Mozilla Foundation</ref>and the <hi rend="#b">API</hi>s'
+        "</p></body>"
+    )
+    page = lxml.html.fromstring(_page("<p><a>Mozilla Foundation</a> and the <b>API</b>s</p>"))
+    assert restore_inline_spaces(body, page)
+    assert render_text(body) == "See Mozilla Foundation and the APIs"
+    assert not restore_inline_spaces(body, page)
 
 
 def test_empty_page_says_so() -> None:

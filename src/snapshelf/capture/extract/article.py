@@ -10,7 +10,6 @@ from lxml import etree
 from snapshelf.capture.extract.clean import declared_types, page_kind, remove_overlays
 from snapshelf.capture.extract.content import (
     absolutize,
-    glued_inline_texts,
     render_html,
     render_text,
     restore_inline_spaces,
@@ -158,9 +157,9 @@ def _main_content(
         if not blocks or not all(norm(b) in flat for b in blocks) or norm(" ".join(blocks)) == flat:
             blocks = None
     if text.strip() and blocks is None:
-        cut_related_tail(doc.body)
-        restore_inline_spaces(doc.body, glued_inline_texts(tree))
-        text = render_text(doc.body)
+        cut = cut_related_tail(doc.body)
+        if restore_inline_spaces(doc.body, tree) or cut:
+            text = render_text(doc.body)  # else it is the text rendered above
         readable = render_html(doc.body)
         markdown = render_markdown(doc.body)
     else:
