@@ -89,7 +89,7 @@ def run_trafilatura(tree: lxml.html.HtmlElement, fast: bool, comments: bool = Fa
     return doc
 
 
-_XP_TEXT = etree.XPath(".//text()", smart_strings=False)
+_XP_TEXT = etree.XPath("descendant::text()", smart_strings=False)
 _XP_VISIBLE_TEXT = etree.XPath(
     ".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]",
     smart_strings=False,
@@ -106,7 +106,7 @@ def visible_length(tree: lxml.html.HtmlElement) -> int:
     if body is None:
         return 0
     hidden = next(body.iter("script", "style", "noscript"), None) is not None
-    return sum(len(t.strip()) for t in (_XP_VISIBLE_TEXT if hidden else _XP_TEXT)(body))
+    return sum(map(len, map(str.strip, (_XP_VISIBLE_TEXT if hidden else _XP_TEXT)(body))))
 
 
 def render_html(body: etree._Element) -> str:

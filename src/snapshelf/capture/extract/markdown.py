@@ -174,5 +174,10 @@ _MD_LINE_START = re.compile(r"^(\s*)([#>+\-]|\d+[.)])(?=\s)", re.M)
 
 
 def _md_escape(text: str) -> str:
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    # a search first: most texts have nothing to escape, and a substitution with a
+    # template costs five times a search even then
+    if _MD_SPECIAL.search(text):
+        text = _MD_SPECIAL.sub(r"\\\1", text)
+    if _MD_LINE_START.search(text):
+        text = _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    return text

@@ -290,7 +290,8 @@ def ld_image(meta: Meta) -> str:
 class LazyText:
     """The page's visible text, computed only if a heuristic asks for it."""
 
-    _XP_TEXT = etree.XPath("//body//text()", smart_strings=False)  # plain str: no parent proxies
+    # plain str (no parent proxies); "/descendant::" as libxml2 collects every node for "//"
+    _XP_TEXT = etree.XPath("//body/descendant::text()", smart_strings=False)
 
     def __init__(self, tree: lxml.html.HtmlElement, title: str) -> None:
         self._tree = tree
