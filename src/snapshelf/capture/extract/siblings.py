@@ -44,12 +44,6 @@ _LEVELS = 3
 _PARA_TAGS = ("p", "li", "blockquote", "pre", "dd", "h2", "h3", "h4")
 _RESULT_TAGS = ("p", "item", "quote", "head")
 _STRING = etree.XPath("string()", smart_strings=False)
-#: the page's paragraphs (``_PARA_TAGS``) of ``_MIN_PARA`` characters or more, in page
-#: order, picked in C (menus and lists are mostly shorter ones)
-_XP_LONG_PARAS = etree.XPath(
-    f"descendant-or-self::*[{' or '.join(f'self::{t}' for t in _PARA_TAGS)}]"
-    "[string-length(.) >= $least]"
-)
 #: a prose block of a sibling has this many characters; a sibling has two such blocks
 #: at least, holding at least half of its text
 PROSE_BLOCK = 80
@@ -89,8 +83,11 @@ def _container(tree: lxml.html.HtmlElement, result: etree._Element) -> etree._El
     if len(wanted) < 2:
         return None
     found: dict[str, etree._Element | None] = {}
-    for el in _XP_LONG_PARAS(tree, least=_MIN_PARA):
-        key = _key(_STRING(el))
+    for el in tree.iter(*_PARA_TAGS):
+        text = _STRING(el)
+        if len(text) < _MIN_PARA:
+            continue
+        key = _key(text)
         if key and key in wanted:
             # a paragraph repeated on the page locates nothing
             found[key] = None if key in found else el
