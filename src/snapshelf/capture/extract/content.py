@@ -204,9 +204,11 @@ def render_text(body: etree._Element) -> str:
     for raw in "".join(parts).split(BREAK):
         if raw.startswith("\x02"):  # preformatted block
             block = raw[1:].strip("\n")
-        else:
+        elif LINE in raw:
             block = "\n".join(norm(line) for line in raw.split(LINE))
             block = block.strip()
+        else:  # one line (most blocks): what the join above gives for it
+            block = norm(raw)
         if block.strip():
             blocks.append(block)
     return "\n\n".join(blocks)
