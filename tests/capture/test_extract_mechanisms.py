@@ -14,6 +14,7 @@ from snapshelf.capture.extract import clean, extract_html
 from snapshelf.capture.extract.clean import declared_types, page_kind, remove_overlays
 from snapshelf.capture.extract.content import render_text, restore_inline_spaces
 from snapshelf.capture.extract.dates import _iso_date
+from snapshelf.capture.extract.markdown import _md_inline_text
 from snapshelf.capture.extract.metadata import _clean_author
 from snapshelf.capture.extract.parse import parse_page
 from snapshelf.capture.extract.tail import cut_related_tail
@@ -172,6 +173,16 @@ def test_restored_inline_spaces_are_reported_so_the_text_is_rendered_again() -> 
     assert restore_inline_spaces(body, page)
     assert render_text(body) == "See Mozilla Foundation and the APIs"
     assert not restore_inline_spaces(body, page)
+
+
+def test_markdown_text_collapses_every_kind_of_whitespace() -> None:
+    """markdown._md_inline_text skips the collapsing for printable text without a double
+    space: every whitespace character but the space is unprintable, so none is missed."""
+    spaces = [chr(c) for c in range(0x3001) if chr(c).isspace()]
+    assert [c for c in spaces if c.isprintable()] == [" "]
+    for space in spaces:
+        assert _md_inline_text(f"a{space}b *c*") == "a b \\*c\\*", repr(space)
+    assert _md_inline_text("a  b") == "a b"
 
 
 def test_empty_page_says_so() -> None:

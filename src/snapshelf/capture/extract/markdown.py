@@ -25,7 +25,13 @@ def render_markdown(body: etree._Element) -> str:
 
 
 def _md_inline_text(text: str | None) -> str:
-    return _md_escape(WS.sub(" ", text)) if text else ""
+    if not text:
+        return ""
+    # printable text without a double space has no whitespace but single spaces (every
+    # other whitespace character is a control or separator): nothing to collapse
+    if not text.isprintable() or "  " in text:
+        text = WS.sub(" ", text)
+    return _md_escape(text)
 
 
 def _md_inline(el: etree._Element, include_tail: bool = True) -> str:
