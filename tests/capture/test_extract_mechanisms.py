@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import lxml.html
@@ -9,11 +10,13 @@ import pytest
 from lxml import etree
 
 from snapshelf.capture.classify import classify
-from snapshelf.capture.extract import extract_html
+from snapshelf.capture.extract import clean, extract_html
 from snapshelf.capture.extract.clean import declared_types, page_kind, remove_overlays
-from snapshelf.capture.extract.content import render_text
+from snapshelf.capture.extract.content import render_text, restore_inline_spaces
 from snapshelf.capture.extract.dates import _iso_date
+from snapshelf.capture.extract.markdown import _md_inline_text
 from snapshelf.capture.extract.metadata import _clean_author
+from snapshelf.capture.extract.parse import parse_page
 from snapshelf.capture.extract.tail import cut_related_tail
 from snapshelf.capture.static import read_document
 from tests.capture.corpora import corpus, read_bytes
@@ -61,6 +64,24 @@ def test_overlay_with_the_headline_is_kept() -> None:
     )
     remove_overlays(tree)
     assert tree.find(".//h1") is not None
+
+
+def test_the_cheap_class_name_check_never_rules_out_a_name_the_pattern_takes() -> None:
+    """clean.has_word: a necessary condition for the case-insensitive patterns, also for
+    the letters re.IGNORECASE matches to ASCII ones (İ and ı for i, ſ for s, K for k)."""
+    names = [
+        "Cookie-Bar",
+        "x GDPR",
+        "conſent",
+        "COO\u212aIE-law",
+        "İnterstitial",
+        "a_Pop-Up",
+        "popular",
+    ]
+    taken = [n for n in names if clean._OVERLAY_NAME.search(n)]
+    assert len(taken) >= 5
+    assert all(clean.has_word(clean._OVERLAY_WORDS, n) for n in taken)
+    assert not clean.has_word(clean._OVERLAY_WORDS, "article-body main")
 
 
 def test_removed_overlays_can_be_put_back() -> None:
@@ -139,6 +160,29 @@ def test_space_next_to_inline_link_is_kept() -> None:
     assert "Foundationand" not in got.text
     assert "Mozilla Foundation and" in got.text
     assert "APIs" in got.text  # glued in the page itself: stays glued
+
+
+def test_restored_inline_spaces_are_reported_so_the_text_is_rendered_again() -> None:
+    """content.restore_inline_spaces says whether it changed the result (extract_html
+    renders the text again only then) and reads the page's own glued words."""
+    body = etree.fromstring(
+        '<body><p>See <ref target="x">Mozilla Foundation</ref>and the <hi rend="#b">API</hi>s'
+        "</p></body>"
+    )
+    page = lxml.html.fromstring(_page("<p><a>Mozilla Foundation</a> and the <b>API</b>s</p>"))
+    assert restore_inline_spaces(body, page)
+    assert render_text(body) == "See Mozilla Foundation and the APIs"
+    assert not restore_inline_spaces(body, page)
+
+
+def test_markdown_text_collapses_every_kind_of_whitespace() -> None:
+    """markdown._md_inline_text skips the collapsing for printable text without a double
+    space: every whitespace character but the space is unprintable, so none is missed."""
+    spaces = [chr(c) for c in range(0x3001) if chr(c).isspace()]
+    assert [c for c in spaces if c.isprintable()] == [" "]
+    for space in spaces:
+        assert _md_inline_text(f"a{space}b *c*") == "a b \\*c\\*", repr(space)
+    assert _md_inline_text("a  b") == "a b"
 
 
 def test_empty_page_says_so() -> None:
@@ -660,3 +704,29 @@ def test_names_above_long_posts_are_not_put_back() -> None:
     tree = _card_page(post)
     body = _trafilatura_body(*(f"<p>{PARA} {p}</p><p>{PARA}</p>" for p in _PLACES))
     assert not fill_cards(tree, body)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def test_parsed_pages_have_lxml_html_classes_chosen_without_python_calls(monkeypatch) -> None:
+    """parse.html_class_lookup: the classes lxml.html's own lookup gives (forms, inputs,
+    any other tag), on the page and on copies of it, without that Python lookup running."""
+    page = _page(
+        '<form action="/s"><label>Q</label><input name="q"><select name="o"><option>a</option>'
+        f"</select><textarea>t</textarea></form><div><p>{PARA}</p></div>"
+    )
+    want = {el.tag: type(el) for el in lxml.html.document_fromstring(page).iter()}
+    assert want["form"] is lxml.html.FormElement and want["p"] is lxml.html.HtmlElement
+    calls = []
+    python_lookup = lxml.html.HtmlElementClassLookup.lookup
+
+    def counted(self: object, *args: object) -> object:
+        calls.append(args)
+        return python_lookup(self, *args)
+
+    monkeypatch.setattr(lxml.html.HtmlElementClassLookup, "lookup", counted)
+    tree = parse_page(page)
+    assert {el.tag: type(el) for el in tree.iter()} == want
+    assert {el.tag: type(el) for el in copy.deepcopy(tree).iter()} == want
+    assert not calls

@@ -11,7 +11,6 @@ from snapshelf.capture.extract.cards import fill_cards
 from snapshelf.capture.extract.clean import declared_types, page_kind, remove_overlays
 from snapshelf.capture.extract.content import (
     absolutize,
-    glued_inline_texts,
     render_html,
     render_text,
     restore_inline_spaces,
@@ -159,13 +158,14 @@ def _main_content(
         if not blocks or not all(norm(b) in flat for b in blocks) or norm(" ".join(blocks)) == flat:
             blocks = None
     if text.strip() and blocks is None:
+        filled = False
         if not kind:
             # trafilatura kept part of most cards of a listing: their dropped headlines
             # go back (cards.py); a thread's posts and a product's carousels are not that
-            fill_cards(tree, doc.body)
-        cut_related_tail(doc.body)
-        restore_inline_spaces(doc.body, glued_inline_texts(tree))
-        text = render_text(doc.body)
+            filled = fill_cards(tree, doc.body)
+        cut = cut_related_tail(doc.body)
+        if restore_inline_spaces(doc.body, tree) or cut or filled:
+            text = render_text(doc.body)  # else it is the text rendered above
         readable = render_html(doc.body)
         markdown = render_markdown(doc.body)
     else:

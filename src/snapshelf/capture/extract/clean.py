@@ -27,15 +27,43 @@ _OVERLAY_NAME = re.compile(
     r"app-?banner|smart-?banner|pwa-?install)(?:$|[\s_-])",
     re.I,
 )
-_XP_NAMED = etree.XPath("//body//*[@class or @id]")
+#: the words of _OVERLAY_NAME in a plain pattern (see :func:`has_word`)
+_OVERLAY_WORDS = re.compile(
+    "cookie|consent|gdpr|onetrust|didomi|usercentrics|newsletter|modal|pop|lightbox|"
+    "interstitial|cc-|banner|pwa"
+)
+# "/descendant::*" rather than "//*": libxml2 collects every node for "//" first
+_XP_NAMED = etree.XPath("//body/descendant::*[@class or @id]")
 _XP_DIALOG = etree.XPath(
-    "//body//dialog | //body//*[@role='dialog' or @role='alertdialog' or @aria-modal='true']"
+    "//body/descendant::dialog"
+    " | //body/descendant::*[@role='dialog' or @role='alertdialog' or @aria-modal='true']"
 )
 _KEEP_INSIDE = ("h1", "article", "main")
 
 
+#: letters re.IGNORECASE takes for an ASCII letter that str.lower() leaves alone
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def has_word(words: re.Pattern[str], text: str) -> bool:
+    """Whether ``text``, with its letters folded as re.IGNORECASE folds them, holds one
+    of ``words`` (lower-case, no flags).
+
+    A necessary condition for the case-insensitive, boundary-checked class-name patterns
+    here, several times cheaper: most class names fail it and skip them (remove_overlays
+    tries a thousand names on a median page).
+    """
+    if not text.isascii():
+        text = text.translate(_FOLD)
+    return words.search(text.lower()) is not None
+
+
+_XP_TEXT_LEN = etree.XPath("string-length(.)")
+
+
 def _text_len(el: etree._Element) -> int:
-    return len("".join(el.itertext()))
+    """``len("".join(el.itertext()))``, counted in C (fifteen times faster on a body)."""
+    return int(_XP_TEXT_LEN(el))
 
 
 class Removed(list):
@@ -72,7 +100,7 @@ def remove_overlays(tree: lxml.html.HtmlElement) -> Removed:
         if el.tag in ("body", "html", "main", "article", "p", "a", "span", "li", "img"):
             continue
         marker = f"{el.get('class', '')} {el.get('id', '')}"
-        if _OVERLAY_NAME.search(marker):
+        if has_word(_OVERLAY_WORDS, marker) and _OVERLAY_NAME.search(marker):
             candidates.append(el)
     body_len = 0
     gone: set[etree._Element] = set()
@@ -124,7 +152,11 @@ _POST_CLASS = re.compile(
     re.I,
 )
 _REPLY_CLASS = re.compile(r"(?:^|[\s_-])(?:comment|reply|answer)(?:$|[\s_-])", re.I)
-_XP_CLASSED = etree.XPath("//body//*[@class]")
+_XP_CLASSED = etree.XPath("//body/descendant::*[@class]")
+
+
+# an XPath runs in C; iterfind(".//*[@itemtype]") tests every element in Python
+_XP_ITEMTYPE = etree.XPath("descendant::*[@itemtype]")
 
 
 def declared_types(tree: lxml.html.HtmlElement) -> set[str]:
@@ -133,7 +165,7 @@ def declared_types(tree: lxml.html.HtmlElement) -> set[str]:
     for el in tree.iter("script"):
         if "ld+json" in (el.get("type") or "").lower() and el.text:
             found.update(t.lower() for t in _LD_TYPE.findall(el.text))
-    for el in tree.iterfind(".//*[@itemtype]"):
+    for el in _XP_ITEMTYPE(tree):
         for value in el.get("itemtype", "").split():
             found.add(value.rstrip("/").rsplit("/", 1)[-1].lower())
     return found
@@ -156,7 +188,15 @@ def page_kind(tree: lxml.html.HtmlElement, tags: dict[str, str], types: set[str]
 
 
 def _repeated_posts(tree: lxml.html.HtmlElement, names: re.Pattern[str]) -> int:
-    """How many siblings share a post-like class and each hold some text."""
+    """How many siblings share a post-like class and each hold some text.
+
+    The loop is left as it was, allocation for allocation: the groups are keyed by
+    ``id()`` of parent proxies, which lxml creates and frees as the loop goes, so which
+    parents share a key depends on what the loop allocates. Holding all class names at
+    once and looking only at the candidates changed the count on 205 of 2288 corpus
+    pages; keying by the element itself (the fix) changes the page kind of 13 (the six
+    163.com gne pages would be read as threads), so it waits for a quality change.
+    """
     groups: dict[tuple[int, str], int] = {}
     for seen, el in enumerate(_XP_CLASSED(tree)):
         if seen > 20000:
@@ -165,7 +205,7 @@ def _repeated_posts(tree: lxml.html.HtmlElement, names: re.Pattern[str]) -> int:
         if not (_POST_CLASS.search(cls) or names.search(cls)):
             continue
         parent = el.getparent()
-        if parent is None or _text_len(el) < 40:
+        if parent is None or len("".join(el.itertext())) < 40:
             continue
         key = (id(parent), " ".join(sorted(cls.split())))
         groups[key] = groups.get(key, 0) + 1

@@ -89,16 +89,24 @@ def run_trafilatura(tree: lxml.html.HtmlElement, fast: bool, comments: bool = Fa
     return doc
 
 
+_XP_TEXT = etree.XPath("descendant::text()", smart_strings=False)
+_XP_VISIBLE_TEXT = etree.XPath(
+    ".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]",
+    smart_strings=False,
+)
+
+
 def visible_length(tree: lxml.html.HtmlElement) -> int:
+    """Characters of the body's text outside scripts, styles and ``<noscript>``.
+
+    The ancestor tests cost ten times the rest; extract_html strips those elements
+    before it asks, so they only run on a tree that still has some.
+    """
     body = tree.find("body")
     if body is None:
         return 0
-    return sum(
-        len(t.strip())
-        for t in body.xpath(
-            ".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
-        )
-    )
+    hidden = next(body.iter("script", "style", "noscript"), None) is not None
+    return sum(map(len, map(str.strip, (_XP_VISIBLE_TEXT if hidden else _XP_TEXT)(body))))
 
 
 def render_html(body: etree._Element) -> str:
@@ -196,9 +204,11 @@ def render_text(body: etree._Element) -> str:
     for raw in "".join(parts).split(BREAK):
         if raw.startswith("\x02"):  # preformatted block
             block = raw[1:].strip("\n")
-        else:
+        elif LINE in raw:
             block = "\n".join(norm(line) for line in raw.split(LINE))
             block = block.strip()
+        else:  # one line (most blocks): what the join above gives for it
+            block = norm(raw)
         if block.strip():
             blocks.append(block)
     return "\n\n".join(blocks)
@@ -248,16 +258,26 @@ def glued_inline_texts(tree: lxml.html.HtmlElement) -> set[str]:
     return glued
 
 
-def restore_inline_spaces(body: etree._Element, glued: set[str]) -> None:
-    """Put back the space trafilatura's fallback cascade drops after an inline element.
+def restore_inline_spaces(body: etree._Element, page: lxml.html.HtmlElement) -> bool:
+    """Put back the space trafilatura's fallback cascade drops after an inline element;
+    whether any was put back.
 
     "<a>Mozilla Foundation</a> and" came out as "Mozilla Foundationand"; the
-    space is restored unless the page itself writes the two words together.
+    space is restored unless the page itself writes the two words together
+    (:func:`glued_inline_texts`, read from ``page`` only when a result needs it).
     """
+    glued: set[str] | None = None
+    changed = False
     for el in body.iter("ref", "hi"):
         tail = el.tail
         if not tail or not _WORDISH.match(tail):
             continue
         text = "".join(el.itertext())
-        if text and _WORDISH.match(text[-1]) and norm(text) not in glued:
+        if not text or not _WORDISH.match(text[-1]):
+            continue
+        if glued is None:
+            glued = glued_inline_texts(page)
+        if norm(text) not in glued:
             el.tail = " " + tail
+            changed = True
+    return changed

@@ -104,7 +104,10 @@ def fallback_blocks(tree: lxml.html.HtmlElement) -> list[str]:
     walk(body)
     blocks = []
     for raw in "".join(parts).split(BREAK):
-        block = "\n".join(x for x in (norm(line) for line in raw.split(LINE)) if x)
+        if LINE in raw:
+            block = "\n".join(x for x in (norm(line) for line in raw.split(LINE)) if x)
+        else:  # one line (most blocks): what the join above gives for it
+            block = norm(raw)
         if block:
             blocks.append(block)
     return blocks

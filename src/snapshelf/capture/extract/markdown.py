@@ -25,7 +25,13 @@ def render_markdown(body: etree._Element) -> str:
 
 
 def _md_inline_text(text: str | None) -> str:
-    return _md_escape(WS.sub(" ", text)) if text else ""
+    if not text:
+        return ""
+    # printable text without a double space has no whitespace but single spaces (every
+    # other whitespace character is a control or separator): nothing to collapse
+    if not text.isprintable() or "  " in text:
+        text = WS.sub(" ", text)
+    return _md_escape(text)
 
 
 def _md_inline(el: etree._Element, include_tail: bool = True) -> str:
@@ -174,5 +180,10 @@ _MD_LINE_START = re.compile(r"^(\s*)([#>+\-]|\d+[.)])(?=\s)", re.M)
 
 
 def _md_escape(text: str) -> str:
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    # a search first: most texts have nothing to escape, and a substitution with a
+    # template costs five times a search even then
+    if _MD_SPECIAL.search(text):
+        text = _MD_SPECIAL.sub(r"\\\1", text)
+    if _MD_LINE_START.search(text):
+        text = _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    return text

@@ -303,10 +303,11 @@ _BYLINE_ANTI = re.compile(
 )
 
 
+# "/descendant::*" rather than "//*": libxml2 collects every node for "//" first
 _XP_REL_AUTHOR = etree.XPath(
-    "//*[@rel][contains(concat(' ', normalize-space(@rel), ' '), ' author ')]"
+    "/descendant::*[@rel][contains(concat(' ', normalize-space(@rel), ' '), ' author ')]"
 )
-_XP_ITEMPROP_AUTHOR = etree.XPath("//*[@itemprop='author']")
+_XP_ITEMPROP_AUTHOR = etree.XPath("/descendant::*[@itemprop='author']")
 _BYLINE_MARK = re.compile(r"author|byline|writer|reporter|contributor", re.I)
 _BYLINE_TAGS = ("span", "div", "p", "a", "address", "li", "strong", "b", "em", "small", "cite")
 

@@ -43,7 +43,7 @@ _LEVELS = 3
 
 _PARA_TAGS = ("p", "li", "blockquote", "pre", "dd", "h2", "h3", "h4")
 _RESULT_TAGS = ("p", "item", "quote", "head")
-_STRING = etree.XPath("string()")
+_STRING = etree.XPath("string()", smart_strings=False)
 #: a prose block of a sibling has this many characters; a sibling has two such blocks
 #: at least, holding at least half of its text
 PROSE_BLOCK = 80

@@ -15,7 +15,13 @@ _NON_CJK_WORD = re.compile(
 
 
 def norm(text: str | None) -> str:
-    return WS.sub(" ", text or "").strip()
+    """Whitespace runs made one space, ends trimmed: ``WS.sub(" ", text).strip()``.
+
+    str.split() splits on exactly the characters ``\\s`` matches (both use
+    Py_UNICODE_ISSPACE) and is several times cheaper than a regex substitution; this
+    runs some 500 times a page.
+    """
+    return " ".join(text.split()) if text else ""
 
 
 def word_count(text: str) -> int:
