@@ -59,3 +59,24 @@ def test_the_command_that_migrates_an_upgrade_refills_an_emptied_index(django_us
 
     assert index.doc_count() == 1
     assert [h.link_id for h in index.search(owner, "harvest").hits] == [link.pk]
+
+
+def test_a_migration_file_with_any_name_counts(tmp_path, settings):
+    """Django's loader takes any module of the package not named _private or ~backup:
+    a migration named without a number must not be missed by the fast check."""
+    from django.db.migrations.loader import MigrationLoader
+
+    package = tmp_path / "extra_migrations"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "add_something.py").write_text("")
+    import sys
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        settings.MIGRATION_MODULES = {"sessions": "extra_migrations"}
+        assert MigrationLoader.migrations_module("sessions")[0] == "extra_migrations"
+        assert not _every_migration_file_applied()
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("extra_migrations", None)

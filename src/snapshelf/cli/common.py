@@ -127,10 +127,10 @@ def _every_migration_file_applied() -> bool:
         if spec is None or not spec.submodule_search_locations:
             continue
         for folder in spec.submodule_search_locations:
-            on_disk |= {
+            on_disk |= {  # the modules Django's loader takes: any but _private and ~backup
                 (app.label, path.stem)
-                for path in Path(folder).glob("[0-9]*.py")
-                if not path.name.startswith("__")
+                for path in Path(folder).glob("*.py")
+                if not path.name.startswith(("_", "~"))
             }
     try:
         with connection.cursor() as cursor:
