@@ -72,9 +72,10 @@ def test_a_navigation_loop_stops_at_the_limit_and_is_not_retried(
         capture_browser(fixture_server.url(f"/{kind}"), LIMITS, fetcher=fetcher, service=service)
     assert caught.value.code == "too_many_navigations" and not is_transient(caught.value)
     loads = [p for p in fixture_server.paths() if p.startswith(f"/{kind}")]
-    # stopped past the limit, not at the deadline (where a loop makes hundreds of loads);
-    # the stop lands asynchronously, so a loaded machine sees a few more loads start
-    assert MAX_NAVIGATIONS < len(loads) <= 3 * MAX_NAVIGATIONS
+    # stopped at the limit, not at the deadline (where a loop makes hundreds of loads);
+    # the stop lands asynchronously, so a loaded machine sees a few more loads start, and
+    # the navigation over the limit may be stopped before its request reaches the server
+    assert MAX_NAVIGATIONS <= len(loads) <= 3 * MAX_NAVIGATIONS
 
 
 def test_one_meta_refresh_is_followed(fixture_server, service, fetcher):
