@@ -72,10 +72,11 @@ def test_a_navigation_loop_stops_at_the_limit_and_is_not_retried(
         capture_browser(fixture_server.url(f"/{kind}"), LIMITS, fetcher=fetcher, service=service)
     assert caught.value.code == "too_many_navigations" and not is_transient(caught.value)
     loads = [p for p in fixture_server.paths() if p.startswith(f"/{kind}")]
-    # stopped at the limit, not at the deadline (where a loop makes hundreds of loads);
-    # the stop lands asynchronously, so a loaded machine sees a few more loads start, and
-    # the navigation over the limit may be stopped before its request reaches the server
-    assert MAX_NAVIGATIONS <= len(loads) <= 3 * MAX_NAVIGATIONS
+    # stopped at the limit, not at the 45 s deadline (where a loop makes thousands of
+    # loads). The stop lands asynchronously: with the CPU starved the browser goes on
+    # looping meanwhile (31 loads seen with three busy loops on two cores); and the
+    # navigation over the limit may be stopped before its request reaches the server.
+    assert MAX_NAVIGATIONS <= len(loads) <= 10 * MAX_NAVIGATIONS, len(loads)
 
 
 def test_one_meta_refresh_is_followed(fixture_server, service, fetcher):

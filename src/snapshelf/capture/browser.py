@@ -68,24 +68,25 @@ MAX_NAVIGATIONS = 10
 _HTML_TYPES = {"text/html", "application/xhtml+xml", ""}
 
 # Scroll one viewport at a time so IntersectionObserver / lazy loaders fire; stop at the
-# bottom, at the height cap or the time cap, then return to the top for the screenshot.
+# bottom, at the height cap or the time cap. Returns [y reached, page height seen there].
 _DROP_NOSCRIPT_JS = "document.querySelectorAll('noscript').forEach(n => n.remove())"
-_SCROLL_JS = """async ([maxHeight, maxMs]) => {
+_PAGE_HEIGHT_JS = (
+    "Math.max(document.body ? document.body.scrollHeight : 0,"
+    " document.documentElement.scrollHeight)"
+)
+_SCROLL_JS = f"""async ([y, maxHeight, maxMs]) => {{
   const start = Date.now();
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-  let y = 0;
-  while (Date.now() - start < maxMs) {
-    const bottom = Math.max(document.body ? document.body.scrollHeight : 0,
-                            document.documentElement.scrollHeight);
+  let bottom = {_PAGE_HEIGHT_JS};
+  while (Date.now() - start < maxMs) {{
+    bottom = {_PAGE_HEIGHT_JS};
     if (y + innerHeight >= bottom || y >= maxHeight) break;
     y = Math.min(y + Math.floor(innerHeight * 0.9), maxHeight);
     window.scrollTo(0, y);
     await sleep(100);
-  }
-  if (y) await sleep(100);
-  window.scrollTo(0, 0);
-  return y;
-}"""
+  }}
+  return [y, bottom];
+}}"""
 
 
 @dataclass
@@ -267,17 +268,7 @@ async def _render(
             response = await _navigate(page, url, deadline, guard)
             t1 = time.perf_counter()
             await recorder.idle(IDLE_QUIET, min(NETWORK_IDLE_CAP, deadline.remaining() - 5))
-            scrolled = 0
-            with contextlib.suppress(Exception):
-                scrolled = await page.evaluate(
-                    _SCROLL_JS,
-                    [
-                        SCROLL_MAX_HEIGHT,
-                        _ms(min(SCROLL_MAX_TIME, max(deadline.remaining() - 5, 0))),
-                    ],
-                )
-            if scrolled:
-                await recorder.idle(IDLE_QUIET, min(1.5, deadline.remaining() - 4))
+            scrolled = await _scroll(page, recorder, deadline)
             t2 = time.perf_counter()
             # scripts ran, so no <noscript> content was ever shown; served without
             # scripts, the copy would show it ("Please enable JavaScript", fallbacks)
@@ -322,6 +313,32 @@ async def _render(
         scrolled,
         headers=header_pairs(response.headers.items()),
     )
+
+
+async def _scroll(page: Any, recorder: _Recorder, deadline: Deadline) -> int:
+    """Scroll down so lazy content loads; return how far (px), back at the top after.
+
+    Reaching the bottom is not the end when the page is still adding to it (an infinite
+    feed whose scroll handler or request is slower than one step): after the network
+    settles, a page that grew is scrolled on, within the same height and time caps.
+    """
+    end = time.monotonic() + min(SCROLL_MAX_TIME, max(deadline.remaining() - 5, 0))
+    y = 0
+    with contextlib.suppress(Exception):
+        while True:
+            y, bottom = await page.evaluate(
+                _SCROLL_JS, [y, SCROLL_MAX_HEIGHT, _ms(end - time.monotonic())]
+            )
+            if not y:
+                return 0
+            await recorder.idle(IDLE_QUIET, min(1.5, deadline.remaining() - 4))
+            if y >= SCROLL_MAX_HEIGHT or time.monotonic() >= end:
+                break
+            if await page.evaluate(_PAGE_HEIGHT_JS) <= bottom:
+                break
+    with contextlib.suppress(Exception):
+        await page.evaluate("window.scrollTo(0, 0)")
+    return y
 
 
 async def _navigate(page: Any, url: str, deadline: Deadline, guard: Guard | None = None) -> Any:
@@ -378,10 +395,7 @@ async def _artefacts(page: Any, deadline: Deadline) -> dict[str, bytes]:
     with contextlib.suppress(Exception):
         out["screenshot"] = await page.screenshot(type="png", timeout=_ms(within("screenshot")))
     with contextlib.suppress(Exception):
-        height = await page.evaluate(
-            "Math.max(document.documentElement.scrollHeight,"
-            " document.body ? document.body.scrollHeight : 0)"
-        )
+        height = await page.evaluate(_PAGE_HEIGHT_JS)
         height = max(1, min(int(height), FULL_PAGE_MAX_HEIGHT))
         if height <= VIEWPORT["height"] and "screenshot" in out:
             out["screenshot_full"] = out["screenshot"]  # the page fits the viewport
