@@ -96,11 +96,15 @@ def html_class_lookup() -> etree.ElementNamespaceClassLookup:
 @functools.cache
 def _loader() -> Any:
     """trafilatura's ``load_html``, its parser switched to :func:`html_class_lookup`
-    (once per process). Copies of a tree keep their parser, so trafilatura's and
-    htmldate's working copies of our tree get the C lookup too."""
+    and its selectors to compiled ones (:mod:`.selectors`), once per process. Copies of
+    a tree keep their parser, so trafilatura's and htmldate's working copies of our
+    tree get the C lookup too."""
     from trafilatura import utils
 
+    from snapshelf.capture.extract.selectors import speed_up_trafilatura
+
     utils.HTML_PARSER.set_element_class_lookup(html_class_lookup())
+    speed_up_trafilatura()
     return utils.load_html
 
 
