@@ -18,6 +18,7 @@ XPath on corpus pages, before and after trafilatura's own tree conversion.
 from __future__ import annotations
 
 import functools
+import importlib
 import re
 from collections.abc import Callable
 from typing import Any
@@ -340,7 +341,7 @@ def compile_selector(path: str) -> Callable[[Any], list[Any]]:
         if step.first or parser.peek()[0] != "end":
             raise Unsupported("only (path)[1]")
         source = _source(code, _iterate(step.tags), step.test, ["return [el]"], "out")
-        return _guarded(_build(source, code), path)
+        return _guarded(_build(source, code, path), path)
     steps = [parser.step()]
     while parser.peek()[0] != "end":
         parser.take("op", "|")
@@ -357,7 +358,7 @@ def compile_selector(path: str) -> Callable[[Any], list[Any]]:
         else:
             body = ["out.append(el)"]
         source = _source(code, _iterate(step.tags), step.test, body, "out")
-        return _guarded(_build(source, code), path)
+        return _guarded(_build(source, code, path), path)
     if any(step.first for step in steps):
         raise Unsupported("a position inside a union")
     code.uses_tag = True
@@ -368,12 +369,13 @@ def compile_selector(path: str) -> Callable[[Any], list[Any]]:
         else:
             branches.append(f"(tag in {code.const(frozenset(step.tags))} and {step.test})")
     source = _source(code, _iterate(None), " or ".join(branches), ["out.append(el)"], "out")
-    return _guarded(_build(source, code), path)
+    return _guarded(_build(source, code, path), path)
 
 
-def _build(source: str, code: _Code) -> Callable[[Any], list[Any]]:
+def _build(source: str, code: _Code, path: str) -> Callable[[Any], list[Any]]:
     namespace: dict[str, Any] = {**code.consts, "_Element": etree.Element}
-    exec(compile(source, "<selector>", "exec"), namespace)  # noqa: S102 (our own source)
+    name = f"<selector {' '.join(path.split())[:60]}>"  # tells them apart in a profile
+    exec(compile(source, name, "exec"), namespace)  # noqa: S102 (our own source)
     return namespace["select"]
 
 
@@ -398,7 +400,10 @@ def speed_up_trafilatura() -> int:
     """Swap trafilatura's selectors for compiled ones, once per process; returns how
     many were swapped. The lists are shared by trafilatura's modules, so swapping their
     items reaches every use."""
-    from trafilatura import baseline, settings, xpaths
+    from trafilatura import settings, xpaths
+
+    # the module: the package's name "baseline" is a function of that module
+    baseline = importlib.import_module("trafilatura.baseline")
 
     swapped = 0
     for value in vars(xpaths).values():
