@@ -131,6 +131,16 @@ def test_forum_recognised_by_generator_and_by_repeated_posts() -> None:
     assert _kind(_thread(1)) == ""
 
 
+def test_posts_under_different_parents_are_not_a_thread() -> None:
+    # one post-like block in each of many plain wrappers: a list of teasers, not replies.
+    # The wrappers have no class, so lxml makes their proxies only as the count runs;
+    # counting by a proxy's id() once merged wrappers whose proxies reused memory.
+    blocks = "".join(
+        f'<div><div class="post">Teaser {i}: {PARA[:80]}</div></div>' for i in range(12)
+    )
+    assert _kind(_page(blocks)) == ""
+
+
 def test_product_recognised() -> None:
     ld = json.dumps({"@context": "https://schema.org", "@type": "Product", "name": "Chair"})
     head = f'<script type="application/ld+json">{ld}</script>'
