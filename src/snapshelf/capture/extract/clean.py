@@ -21,6 +21,8 @@ import re
 import lxml.html
 from lxml import etree
 
+from snapshelf.capture.extract.remembered import Remembered
+
 _OVERLAY_NAME = re.compile(
     r"(?:^|[\s_-])(?:cookies?|consent|gdpr|onetrust|cookiebot|didomi|usercentrics|"
     r"newsletter|modal|popup|pop-up|popover|lightbox|interstitial|"
@@ -33,12 +35,8 @@ _OVERLAY_WORDS = re.compile(
     "cookie|consent|gdpr|onetrust|didomi|usercentrics|newsletter|modal|pop|lightbox|"
     "interstitial|cc-|banner|pwa"
 )
-# "/descendant::*" rather than "//*": libxml2 collects every node for "//" first
-_XP_NAMED = etree.XPath("//body/descendant::*[@class or @id]")
-_XP_DIALOG = etree.XPath(
-    "//body/descendant::dialog"
-    " | //body/descendant::*[@role='dialog' or @role='alertdialog' or @aria-modal='true']"
-)
+_DIALOG_ROLES = ("dialog", "alertdialog")
+_NEVER_OVERLAYS = frozenset(("body", "html", "main", "article", "p", "a", "span", "li", "img"))
 _KEEP_INSIDE = ("h1", "article", "main")
 
 
@@ -96,13 +94,18 @@ def remove_overlays(tree: lxml.html.HtmlElement) -> Removed:
     body = tree.find("body")
     if body is None:
         return removed
-    candidates = list(_XP_DIALOG(tree))
-    for el in _XP_NAMED(tree):
-        if el.tag in ("body", "html", "main", "article", "p", "a", "span", "li", "img"):
+    dialogs, named = [], []
+    for el in body.iterdescendants(etree.Element):  # one pass for both kinds
+        get = el.get
+        tag = el.tag
+        if tag == "dialog" or get("role") in _DIALOG_ROLES or get("aria-modal") == "true":
+            dialogs.append(el)
+        cls, id_ = get("class"), get("id")
+        if (cls is None and id_ is None) or tag in _NEVER_OVERLAYS:
             continue
-        marker = f"{el.get('class', '')} {el.get('id', '')}"
-        if has_word(_OVERLAY_WORDS, marker) and _OVERLAY_NAME.search(marker):
-            candidates.append(el)
+        if _OVERLAY_NAMED[f"{cls or ''} {id_ or ''}"]:
+            named.append(el)
+    candidates = dialogs + named
     body_len = 0
     gone: set[etree._Element] = set()
     for el in candidates:
@@ -156,24 +159,17 @@ _REPLY_CLASS = re.compile(r"(?:^|[\s_-])(?:comment|reply|answer)(?:$|[\s_-])", r
 _XP_CLASSED = etree.XPath("//body/descendant::*[@class]")
 
 
-class _PostLike(dict):
-    """Whether a class attribute names a post (or one of ``names``), remembered: a
-    thread repeats the same few class attributes hundreds of times."""
-
-    def __init__(self, names: re.Pattern[str]) -> None:
-        super().__init__()
-        self.names = names
-
-    def __missing__(self, cls: str) -> bool:
-        if len(self) > 20_000:
-            self.clear()
-        found = self[cls] = bool(_POST_CLASS.search(cls) or self.names.search(cls))
-        return found
-
-
 @functools.cache
-def _post_like(names: re.Pattern[str]) -> _PostLike:
-    return _PostLike(names)
+def _post_like(names: re.Pattern[str]) -> Remembered:
+    """Whether a class attribute names a post (or one of ``names``)."""
+    return Remembered(lambda cls: _POST_CLASS.search(cls) or names.search(cls))
+
+
+def _overlay_named(marker: str) -> bool:
+    return has_word(_OVERLAY_WORDS, marker) and _OVERLAY_NAME.search(marker) is not None
+
+
+_OVERLAY_NAMED = Remembered(_overlay_named)
 
 
 # an XPath runs in C; iterfind(".//*[@itemtype]") tests every element in Python

@@ -25,6 +25,8 @@ from typing import Any
 
 from lxml import etree
 
+from snapshelf.capture.extract.remembered import Remembered
+
 __all__ = ["Unsupported", "compile_selector", "speed_up_trafilatura"]
 
 _TOKEN = re.compile(
@@ -64,21 +66,6 @@ def _first_of(el: Any, names: tuple[str, ...]) -> str | None:
         if key in names:
             return value
     return None
-
-
-class _Found(dict):
-    """Whether the regex is found in a string, remembered: the same class and id
-    values recur across a page's elements and trafilatura's passes over its copies."""
-
-    def __init__(self, regex: re.Pattern[str]) -> None:
-        super().__init__()
-        self.search = regex.search
-
-    def __missing__(self, value: str) -> bool:
-        if len(self) > 20_000:
-            self.clear()
-        found = self[value] = self.search(value) is not None
-        return found
 
 
 def _translate_table(source: str, target: str) -> dict[int, int | None]:
@@ -232,7 +219,7 @@ class _Parser:
             self.take("op", ")")
             # compiled as lxml's EXSLT implementation compiles it
             regex = re.compile(pattern, re.UNICODE | (re.IGNORECASE if "i" in flags else 0))
-            found = code.const(_Found(regex))
+            found = code.const(Remembered(regex.search))
             if len(names) == 1 and not regex.search(""):
                 local = code.attr(names[0])
                 return f"({local} is not None and {found}[{local}])"
