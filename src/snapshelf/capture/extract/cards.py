@@ -246,6 +246,10 @@ def fill_cards(tree: lxml.html.HtmlElement, result: etree._Element) -> bool:
     min_chars = RESULT_SHARE * len(kept.flat)
     added = False
     for members in groups:
+        # the blocks hold some of the cards' text nodes, so this bounds ``total`` below
+        # (squashed lengths add up over text pieces); most boxes stop here, unwalked
+        if sum(len(_squash(_STRING(m))) for m in members) < min_chars:
+            continue
         cards = [card_blocks(m) for m in members]
         total = sum(len(_squash(b)) for blocks in cards for b in blocks)
         if total < min_chars:
