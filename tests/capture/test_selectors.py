@@ -39,8 +39,7 @@ def _trafilatura_selectors() -> dict[str, str]:
 def _same(path: str, tree) -> None:
     expected = etree.XPath(path, namespaces=NS)(tree)
     got = compile_selector(path)(tree)
-    assert [id(e) for e in got] == [id(e) for e in expected], path
-    assert got == expected
+    assert got == expected, path  # elements compare by identity: the same nodes, in order
 
 
 def test_the_selectors_that_cost_time_are_compiled() -> None:
@@ -163,6 +162,7 @@ def test_same_elements_as_xpath_on_the_corners(path: str) -> None:
         ".//*[local-name()='x']",
         ".//div[@class='a'][1][@id]",
         ".//div/p",
+        ".//*[self::div",  # cut short
     ],
 )
 def test_outside_the_subset_is_refused(path: str) -> None:

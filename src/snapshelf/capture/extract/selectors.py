@@ -21,7 +21,7 @@ import functools
 import importlib
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from lxml import etree
 
@@ -130,18 +130,18 @@ class _Parser:
     # expressions
 
     def or_expr(self) -> str:
-        parts = [self.and_expr()]
-        while self.at("name", "or"):
-            self.i += 1
-            parts.append(self.and_expr())
-        return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
+        return self.joined("or", self.and_expr)
 
     def and_expr(self) -> str:
-        parts = [self.unary()]
-        while self.at("name", "and"):
+        return self.joined("and", self.unary)
+
+    def joined(self, operator: str, operand: Callable[[], str]) -> str:
+        """``a op b op ...``, the same operator in XPath and Python."""
+        parts = [operand()]
+        while self.at("name", operator):
             self.i += 1
-            parts.append(self.unary())
-        return parts[0] if len(parts) == 1 else "(" + " and ".join(parts) + ")"
+            parts.append(operand())
+        return parts[0] if len(parts) == 1 else "(" + f" {operator} ".join(parts) + ")"
 
     def unary(self) -> str:
         if self.at("name", "not") and self.peek(1) == ("op", "("):
@@ -232,20 +232,20 @@ class _Parser:
         """The tags of a predicate ``[self::a or self::b]`` starting here (after its
         ``[``), consumed with its ``]``; None, consuming nothing, for any other."""
         tags: list[str] = []
-        j = self.i
-        while True:
-            if self.tokens[j : j + 2] != [("name", "self"), ("op", "::")]:
-                return None
-            if j + 3 >= len(self.tokens) or self.tokens[j + 2][0] != "name":
-                return None
-            tags.append(self.tokens[j + 2][1])
-            j += 3
-            if self.tokens[j] == ("op", "]"):
-                self.i = j + 1
+        start = self.i
+        while self.at("name", "self") and self.peek(1) == ("op", "::"):
+            if self.peek(2)[0] != "name":
+                break
+            tags.append(self.peek(2)[1])
+            self.i += 3
+            if self.at("op", "]"):
+                self.i += 1
                 return tuple(tags)
-            if self.tokens[j] != ("name", "or"):
-                return None
-            j += 1
+            if not self.at("name", "or"):
+                break
+            self.i += 1
+        self.i = start
+        return None
 
     def step(self) -> _Step:
         """``.//NAME`` or ``.//*`` and its predicates."""
@@ -276,15 +276,14 @@ class _Parser:
         return _Step(tags, " and ".join(tests) or "True", first)
 
 
-class _Step:
+class _Step(NamedTuple):
     """One descendant step: the tags it yields (None: all elements), its test as a
     Python expression, and whether only each parent's first match counts (``[1]``
     applies per step in XPath)."""
 
-    def __init__(self, tags: tuple[str, ...] | None, test: str, first: bool) -> None:
-        self.tags = tags
-        self.test = test
-        self.first = first
+    tags: tuple[str, ...] | None
+    test: str
+    first: bool
 
 
 def _iterate(tags: tuple[str, ...] | None) -> str:
