@@ -1,6 +1,7 @@
 """The light commands load only what they use (issue 25): no capture stack, no browser,
-no HTTP client, no topic-model fitting and no queue client (`status` reads the embedded
-queue's file itself: jobs.peek).
+no HTTP client, no NumPy (related articles compare stored topic vectors in plain
+Python), no topic-model fitting and no queue client (`status` reads the embedded queue's
+file itself: jobs.peek).
 
 Each command runs as a real `snapshelf` process on a library of its own; at exit the
 process writes the names of every module it loaded, and the test looks for the heavy
@@ -25,6 +26,7 @@ HEAVY = (
     "lxml",
     "playwright",
     "scipy",
+    "numpy",
     "httpx",
     "httpcore",
     "warcio",
@@ -124,6 +126,60 @@ def test_a_light_command_loads_no_heavy_module(library, tmp_path, command):
     allowed = CAPTURE_ALLOWED | (STATUS_ALLOWED if command == "status" else set())
     assert set(capture) <= allowed, (command, capture)
     assert heavy_in(modules, QUEUE) == [], command
+
+
+TOPIC = {
+    "cooking": "bread flour oven dough yeast baking loaf crust",
+    "sailing": "boat sail wind harbour mast keel anchor tide",
+}
+
+
+@pytest.fixture(scope="module")
+def modelled(tmp_path_factory) -> tuple[dict, int]:
+    """An instance whose links have text and stored topic vectors: a topic model fitted
+    (on a dozen links, under a lowered MIN_DOCUMENTS) as `snapshelf reindex` fits one."""
+    folder = tmp_path_factory.mktemp("startup-topics")
+    env = instance_env(folder)
+    snapshelf(env, "init")
+    entries = [
+        {
+            "url": f"https://example.org/{topic}/{i}",
+            "title": f"{topic}: {words.split()[i]}",
+            "content": "<p>" + " ".join(words.split()[i : i + 5] * (1 + i % 3)) + "</p>",
+            "created_at": "2024-01-01T00:00:00+00:00",
+            "tags": [],
+            "is_archived": 0,
+            "is_starred": 0,
+        }
+        for topic, words in TOPIC.items()
+        for i in range(8)
+    ]
+    export = folder / "wallabag.json"
+    export.write_text(json.dumps(entries), "utf-8")
+    snapshelf(env, "import", str(export), "--no-capture", "--json")
+    fit = (
+        "import sys; from snapshelf.related import topics; topics.MIN_DOCUMENTS = 5\n"
+        "from snapshelf.cli import main; main(['reindex'])\n"
+        "from snapshelf.search.models import TopicModel, TopicVector\n"
+        "print(TopicModel.objects.count(), TopicVector.objects.count())\n"
+    )
+    models, vectors = python(env, fit).split()[-2:]
+    assert (models, vectors) == ("1", str(len(entries)))
+    listed = json.loads(snapshelf(env, "list", "--json", "--limit", "1"))
+    return env, listed[0]["link_id"]
+
+
+def test_related_with_a_topic_model_loads_no_numpy(modelled, tmp_path):
+    """With topic vectors stored, related articles read and compare them without NumPy
+    (its import is ~40-70 ms of CPU, a sixth of the command), and still find the link's
+    own subject."""
+    env, link_id = modelled
+    out = tmp_path / "modules.json"
+    answer = json.loads(python(env, RUN, str(out), "related", str(link_id), "--json"))
+    modules = set(json.loads(out.read_text()))
+    assert "snapshelf.related.topic_store" in modules  # the topic path ran
+    assert heavy_in(modules, HEAVY) == []
+    assert answer and all("sailing" in row["url"] for row in answer), answer
 
 
 def test_the_guard_sees_a_heavy_command(library, tmp_path):

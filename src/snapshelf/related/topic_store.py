@@ -20,7 +20,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping
 
-import numpy as np
 from django.db import connection, transaction
 
 from snapshelf.library.models import Link, Snapshot
@@ -141,7 +140,7 @@ def project_all(model_id: int, model: topics.TopicModel, chunk: int = 1000) -> i
         for pk, terms, weights in rows:
             topic = model.project(vectors._unpack(terms, weights))
             if topic is not None:
-                projected[pk] = topic.astype("<f4").tobytes()
+                projected[pk] = topics.pack(topic)
         vectors.store_topics(projected, model_id)
         last = rows[-1][0]
         done += len(projected)
@@ -179,11 +178,11 @@ def fill_topics(
     for entry in entries:
         raw = stored.get(entry.doc_id)
         if raw is not None:
-            entry.topic = np.frombuffer(raw, dtype="<f4")
+            entry.topic = topics.unpack(raw)
             continue
         entry.topic = found[1].project(entry.vector) if found else None
         if entry.topic is not None:
-            projected[entry.doc_id] = entry.topic.astype("<f4").tobytes()
+            projected[entry.doc_id] = topics.pack(entry.topic)
     vectors.store_topics(projected, model_id)
 
 
