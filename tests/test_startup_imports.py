@@ -182,6 +182,17 @@ def test_related_with_a_topic_model_loads_no_numpy(modelled, tmp_path):
     assert answer and all("sailing" in row["url"] for row in answer), answer
 
 
+def test_queueing_a_link_loads_no_unused_client(library, tmp_path):
+    """`snapshelf add` checks the URL (httpx) and queues (Huey), but not through the
+    clients of queues it does not use (redis, psycopg) or httpx's own command-line
+    client (click, rich, Pygments): ~200 ms of its ~650 (snapshelf.cli.lean)."""
+    env, _added = library
+    modules = loaded_by(env, tmp_path, "add", "http://site.test/other", "--json")
+    assert {"httpx", "huey.storage"} <= modules  # the probe sees the libraries load
+    unused = ("redis", "psycopg", "click", "rich", "pygments", "httpx._main")
+    assert heavy_in(modules, unused) == []
+
+
 def test_the_guard_sees_a_heavy_command(library, tmp_path):
     """The same probe on `snapshelf extract` (which parses a page) finds the capture
     stack: the test above is not vacuous."""

@@ -52,6 +52,11 @@ def setup_django() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+
+    from snapshelf.cli.lean import skip_unused_imports
+
+    skip_unused_imports(redis_queue=bool(settings.SNAPSHELF_REDIS_URL))
 
 
 def ensure_database() -> None:
