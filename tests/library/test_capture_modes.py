@@ -88,6 +88,7 @@ def test_without_a_browser_auto_is_static_and_browser_is_refused(site, user, mon
     svc_module.browser_available(refresh=True)
     auto = run(user, site.url("/js/template"))
     assert auto.status == "done" and auto.mode == "static"
+    assert "auto_reason" not in auto.timings  # not judged: no browser to act on a verdict
     forced = run(user, site.url("/js/fetch"), mode="browser")
     assert forced.status == "failed" and forced.error_code == "unsupported"
     assert "SNAPSHELF_BROWSER=off" in forced.error

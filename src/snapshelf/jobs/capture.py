@@ -84,7 +84,10 @@ def capture_document(snap: Snapshot, fetcher: Fetcher, limits: Limits) -> Captur
         if service is None:
             raise Unsupported(f"browser capture was asked for, but {browser_available()[1]}")
         return capture_browser(url, limits, fetcher=fetcher, service=service)
-    result = capture_static(url, fetcher, limits, auto=snap.mode == Snapshot.Mode.AUTO)
+    # Auto mode's verdict is a fifth of a static capture's parsing CPU: without a browser
+    # to send the page to, nobody would act on it.
+    judge = snap.mode == Snapshot.Mode.AUTO and browser_available()[0]
+    result = capture_static(url, fetcher, limits, auto=judge)
     decision = result.auto
     if decision is not None and result.document.kind == "html":
         service = browser_service() if decision.use_browser else None
