@@ -415,11 +415,14 @@ def modes() -> dict:
     return out
 
 
-def is_parse_helper(pid: int) -> bool:
+def is_parse_helper(pid: int) -> bool | None:
+    """None when it cannot be told: the process is gone, or a zombie (no command line),
+    as a helper replaced after its sessions is until its parent reaps it."""
     try:
-        return b"snapshelf.capture.isolate" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
-        return False
+        return None
+    return b"snapshelf.capture.isolate" in cmdline if cmdline else None
 
 
 def watch(workers: list[subprocess.Popen], server_pid: int) -> dict:
@@ -430,6 +433,7 @@ def watch(workers: list[subprocess.Popen], server_pid: int) -> dict:
     cpu: dict[int, float] = {}  # the worker processes
     browser_cpu: dict[int, float] = {}  # what they started: Chromium (sampled, so a lower bound)
     helper_cpu: dict[int, float] = {}  # the parse helpers (capture/isolate.py)
+    kinds: dict[int, dict[int, float]] = {}  # pid -> the one of the two it counts in
     unfinished = Snapshot.Status.QUEUED, Snapshot.Status.RUNNING
     while Snapshot.objects.filter(status__in=unfinished).exists():
         pids = [p for w in workers for p in (w.pid, *children(w.pid))]
@@ -439,8 +443,15 @@ def watch(workers: list[subprocess.Popen], server_pid: int) -> dict:
             cpu[pid] = cpu_seconds(pid) or cpu.get(pid, 0.0)
         for pid in (d for w in workers for d in descendants(w.pid)):
             if pid not in pids:
-                into = helper_cpu if is_parse_helper(pid) else browser_cpu
-                into[pid] = cpu_seconds(pid) or into.get(pid, 0.0)
+                helper = is_parse_helper(pid)  # looked at again: a fork shows its parent's
+                if helper is not None:
+                    kind = helper_cpu if helper else browser_cpu
+                    if kinds.get(pid, kind) is not kind:
+                        kinds[pid].pop(pid, None)
+                    kinds[pid] = kind
+                if pid in kinds:  # a zombie keeps the kind it had alive (and its CPU)
+                    into = kinds[pid]
+                    into[pid] = cpu_seconds(pid) or into.get(pid, 0.0)
         time.sleep(0.2)
     return {
         "finished_at": time.perf_counter(),
