@@ -259,7 +259,7 @@ class Entry:
     fingerprint: str = ""
     newness: float = 0.0  # larger is newer: which near-duplicate is kept
     public: bool = False
-    topic: Any = None  # unit topic vector (numpy), when the library has a topic model
+    topic: Any = None  # unit topic vector (array of float32), when the library has a topic model
 
 
 @dataclass(frozen=True)
