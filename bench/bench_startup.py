@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -170,6 +171,11 @@ def main() -> None:
     contrib = [a for a in settings.INSTALLED_APPS if a.startswith("django.contrib.")]
     bare_env = bare_project(folder, contrib)
     ids = fill_library(envs["after"], folder, args.links)
+    if args.before:  # a data directory each: `status` remembers its browser probe there,
+        # checked against the tree's own files, and two trees in one would probe every time
+        for name in trees:
+            shutil.copytree(folder / "data", folder / f"data-{name}")
+            envs[name]["SNAPSHELF_DATA_DIR"] = str(folder / f"data-{name}")
     cmds = commands(ids)
     if args.only:
         cmds = {k: v for k, v in cmds.items() if k in args.only.split(",")}
