@@ -365,6 +365,10 @@ def main() -> None:
         "queue s": queueing["seconds"],
         "capture s": result["capture"]["seconds"],
         "pages/s": result["capture"]["pages_per_s"],
+        # what a small batch costs whoever starts a worker for it
+        "worker start + capture s": round(
+            result["capture"]["worker_start_s"] + result["capture"]["seconds"], 2
+        ),
         "peak worker RSS MB": max(capture["peak_rss_mb_per_process"], default=None),
         "browser pages": by_mode["browser"]["pages"],
         "CPU s: workers / parse helpers / Chromium": [
