@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from snapshelf.capture import browser_service as svc_module
+from snapshelf.capture import static as static_module
 from snapshelf.jobs import capture as capture_module
 from snapshelf.library.models import Link, Snapshot
 from snapshelf.library.records import add_link, new_snapshot
@@ -86,9 +87,12 @@ def test_a_forced_mode_sticks_to_the_link(browser_on, site, user):
 def test_without_a_browser_auto_is_static_and_browser_is_refused(site, user, monkeypatch):
     monkeypatch.setenv("SNAPSHELF_BROWSER", "off")
     svc_module.browser_available(refresh=True)
+    judged = []
+    judge = static_module.decide_isolated
+    monkeypatch.setattr(static_module, "decide_isolated", lambda *a: judged.append(a) or judge(*a))
     auto = run(user, site.url("/js/template"))
     assert auto.status == "done" and auto.mode == "static"
-    assert "auto_reason" not in auto.timings  # not judged: no browser to act on a verdict
+    assert judged == []  # no verdict: without a browser nobody would act on it
     forced = run(user, site.url("/js/fetch"), mode="browser")
     assert forced.status == "failed" and forced.error_code == "unsupported"
     assert "SNAPSHELF_BROWSER=off" in forced.error
