@@ -76,10 +76,25 @@ def log_in(page, username: str) -> None:
 
 
 def screenshot(page, name: str) -> Path:
-    """Save a full-page screenshot under .artifacts/e2e/ and return its path."""
+    """Save a full-page screenshot under .artifacts/e2e/ and return its path.
+
+    Chromium sometimes answers "Unable to capture screenshot" when its compositor has no
+    frame ready (seen once in CI with both test processes busy); the picture is for people,
+    not an assertion, so a failed attempt waits for a frame and tries again twice.
+    """
+    from playwright.sync_api import Error
+
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    for attempt in range(3):
+        try:
+            page.screenshot(path=str(path), full_page=True)
+            return path
+        except Error as error:
+            if "Unable to capture screenshot" not in str(error) or attempt == 2:
+                raise
+            page.evaluate("() => new Promise(r => requestAnimationFrame(() => r()))")
+            page.wait_for_timeout(250)
     return path
 
 
