@@ -216,3 +216,104 @@ def test_worker_process_captures_with_the_browser(tmp_path, fixture_server):
     assert (status, error) == ("done", "")
     assert "Rendered by script." in text
     assert screenshot
+
+
+def _tree(root: int) -> dict[int, tuple[int, list[str]]]:
+    """pid -> (parent pid, command line) of `root`'s descendants."""
+    procs = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            status = (proc / "status").read_text()
+            argv = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        ppid = int(next(x for x in status.splitlines() if x.startswith("PPid:")).split()[1])
+        procs[int(proc.name)] = (ppid, argv)
+
+    def descends(pid: int) -> bool:
+        while pid in procs and pid != root:
+            pid = procs[pid][0]
+        return pid == root
+
+    return {pid: info for pid, info in procs.items() if pid != root and descends(pid)}
+
+
+def _browsers(tree: dict[int, tuple[int, list[str]]]) -> list[int]:
+    """Chromium's main processes (its helpers carry --type=)."""
+    return [
+        pid
+        for pid, (_ppid, argv) in tree.items()
+        if Path(argv[0]).name in ("chromium", "chrome")
+        and not any(a.startswith("--type=") for a in argv)
+    ]
+
+
+def test_worker_processes_render_in_one_browser(tmp_path, fixture_server):
+    """`snapshelf worker --workers 2`: both capture processes render in one Chromium (the
+    browser host's), an error crosses back with its code, and when the host dies the
+    processes go on with browsers of their own."""
+    script = "document.getElementById('app').textContent = 'Page %d by script. '.repeat(40)"
+    for i in range(6):
+        page = f"<title>App {i}</title><div id=app></div><script>{script % i}</script>"
+        fixture_server.route(f"/app{i}", lambda req, page=page: Reply(
+            200, {"Content-Type": "text/html"}, page.encode(), delay=1.5))  # fmt: skip
+    fixture_server.route("/gone", lambda req: Reply.html("<title>Gone</title>", status=404))
+    env = initialised_instance(tmp_path, SNAPSHELF_BROWSER="auto")
+
+    def add(*paths: str) -> None:
+        for path in paths:
+            subprocess.run(
+                [str(SNAPSHELF), "add", fixture_server.url(path), "--mode", "browser"],
+                env=env, check=True, capture_output=True,
+            )  # fmt: skip
+
+    db = sqlite3.connect(tmp_path / "data" / "snapshelf.sqlite3", timeout=30)
+
+    def finished() -> dict[str, tuple]:
+        rows = db.execute(
+            "SELECT l.url, s.status, s.error_code, s.text FROM library_snapshot s"
+            " JOIN library_link l ON l.id = s.link_id"
+        ).fetchall()
+        if any(status in ("queued", "running") for _u, status, _c, _t in rows):
+            return {}
+        return {url.rsplit("/", 1)[1]: (status, code, text) for url, status, code, text in rows}
+
+    def wait() -> dict[str, tuple]:
+        deadline = time.monotonic() + 120
+        while not (done := finished()):
+            assert time.monotonic() < deadline
+            assert worker.poll() is None, "the worker died"
+            time.sleep(0.3)
+        return done
+
+    add("app0", "app1", "app2", "app3", "gone")
+    worker = subprocess.Popen(
+        [str(SNAPSHELF), "worker", "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        done = wait()
+        tree = _tree(worker.pid)
+        browsers = _browsers(tree)
+        assert len(browsers) == 1, tree
+        host = browsers[0]  # the worker's child the browser descends from
+        while tree[host][0] != worker.pid:
+            host = tree[host][0]
+        os.kill(host, signal.SIGKILL)
+        add("app4", "app5")
+        after = wait()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+        db.close()
+    for i in range(4):
+        status, code, text = done[f"app{i}"]
+        assert (status, code) == ("done", "") and f"Page {i} by script." in text
+    assert done["gone"][:2] == ("failed", "http_error")  # raised in the host, same class
+    for i in (4, 5):  # rendered by the capture processes' own browsers
+        assert after[f"app{i}"][:2] == ("done", "")
+        assert f"Page {i} by script." in after[f"app{i}"][2]

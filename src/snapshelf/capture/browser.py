@@ -7,8 +7,9 @@ browser never loaded (other srcset candidates, ...) goes through the guarded
 Fetcher. A screenshot (viewport and capped full page) and a PDF ride along in
 ``BrowserCaptureResult.artefacts``.
 
-The page work runs on the :class:`BrowserService` loop; parsing, rewriting and
-extraction run in the caller's thread so they never block the browser loop.
+The page work runs on the :class:`BrowserService` loop, or in the browser host of a
+`snapshelf worker` (capture/browser_host.py); parsing, rewriting and extraction run in
+the caller's thread so they never block the browser loop.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urldefrag
 
 from snapshelf.capture.browser_check import browser_available
@@ -445,17 +446,27 @@ async def _render_guarded(
 # -- in the caller's thread -----------------------------------------------------------------
 
 
+class RemoteBrowser(Protocol):
+    """A browser in another process (capture/browser_host.py's client)."""
+
+    guard: Guard | None
+
+    def render(self, url: str, limits: Limits, *, artefacts: bool = True) -> Rendered: ...
+
+
 def render(
     url: str,
     limits: Limits,
     *,
-    service: BrowserService,
+    service: BrowserService | RemoteBrowser,
     guard_check: bool = True,
     artefacts: bool = True,
 ) -> Rendered:
     """Render ``url`` in the browser; raises CaptureError (code "browser" when it broke)."""
     if guard_check and service.guard is not None:
-        _precheck(service, url)
+        _refuse_if_forbidden(service.guard, url)
+    if not isinstance(service, BrowserService):
+        return service.render(url, limits, artefacts=artefacts)
     deadline = Deadline(limits.deadline)
     return service.run(
         lambda session: _render_guarded(service, session, url, limits, deadline, artefacts),
@@ -463,15 +474,9 @@ def render(
     )
 
 
-def _precheck(service: BrowserService, url: str) -> None:
-    """Refuse a forbidden top-level URL with the guard's own error (code "blocked")."""
-    guard = service.guard
-    assert guard is not None
-    _refuse_if_forbidden(guard, url)
-
-
 def _refuse_if_forbidden(guard: Guard, url: str) -> None:
-    """Raise the guard's Blocked for a URL it would refuse; anything else passes."""
+    """Raise the guard's Blocked (code "blocked") for a URL it would refuse; anything
+    else passes."""
     try:
         parsed = guard.parse_url(url)
         guard.resolve(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
@@ -482,7 +487,7 @@ def _refuse_if_forbidden(guard: Guard, url: str) -> None:
 
 
 def capture_browser(
-    url: str, limits: Limits, *, fetcher: Fetcher, service: BrowserService
+    url: str, limits: Limits, *, fetcher: Fetcher, service: BrowserService | RemoteBrowser
 ) -> BrowserCaptureResult:
     """Capture ``url`` through the browser; the result stores like a static one."""
     t0 = time.perf_counter()

@@ -252,6 +252,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
         err.print(f"queued again {recovered} captures whose worker had stopped")
     # Forked workers must not share the parent's database connections.
     db.connections.close_all()
+    if options["workers"] > 1:
+        from snapshelf.capture import browser_host
+        from snapshelf.capture.browser_check import browser_available
+
+        if browser_available()[0]:  # one Chromium for all the capture processes
+            browser_host.start(pages=options["workers"])
     HUEY.create_consumer(**options).run()
     return 0
 

@@ -14,13 +14,15 @@ import random
 import threading
 import time
 from datetime import timedelta
+from typing import Literal
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from snapshelf.capture.browser import capture_browser
+from snapshelf.capture import browser_host
+from snapshelf.capture.browser import RemoteBrowser, capture_browser
 from snapshelf.capture.browser_check import browser_available, browser_path
 from snapshelf.capture.browser_service import BrowserService
 from snapshelf.capture.isolate import Session
@@ -55,15 +57,22 @@ def make_fetcher(limits: Limits) -> Fetcher:
 
 
 _service: BrowserService | None = None
+_hosted: browser_host.HostedBrowser | Literal[False] | None = None  # None: not looked up
 _service_lock = threading.Lock()
 
 
-def browser_service() -> BrowserService | None:
-    """This process's shared browser, started on first use; None without a usable browser."""
-    global _service
+def browser_service() -> BrowserService | RemoteBrowser | None:
+    """The browser this process captures with: its worker's browser host when it has one
+    (capture/browser_host.py), else its own, started on first use; None without a usable
+    browser."""
+    global _service, _hosted
     if not browser_available()[0]:
         return None
     with _service_lock:
+        if _hosted is None:
+            _hosted = browser_host.hosted(Guard.from_env()) or False
+        if _hosted and not _hosted.gone:
+            return _hosted
         if _service is None:
             _service = BrowserService(browser_path()).start()
             atexit.register(_service.stop)
@@ -83,7 +92,7 @@ def capture_document(snap: Snapshot, fetcher: Fetcher, limits: Limits) -> Captur
         service = browser_service()
         if service is None:
             raise Unsupported(f"browser capture was asked for, but {browser_available()[1]}")
-        return capture_browser(url, limits, fetcher=fetcher, service=service)
+        return _capture_browser(url, limits, fetcher, service)
     # Auto mode's verdict is a fifth of a static capture's parsing CPU: without a browser
     # to send the page to, nobody would act on it.
     judge = snap.mode == Snapshot.Mode.AUTO and browser_available()[0]
@@ -93,7 +102,7 @@ def capture_document(snap: Snapshot, fetcher: Fetcher, limits: Limits) -> Captur
         service = browser_service() if decision.use_browser else None
         if service is not None:
             try:
-                result = capture_browser(url, limits, fetcher=fetcher, service=service)
+                result = _capture_browser(url, limits, fetcher, service)
             except CaptureError as exc:
                 # The static capture is a whole snapshot already: keep it rather than fail
                 # (or retry) the link because the browser could not add to it.
@@ -101,6 +110,19 @@ def capture_document(snap: Snapshot, fetcher: Fetcher, limits: Limits) -> Captur
                 result.timings["browser_error"] = str(exc)[:300]
             result.timings["auto_reason"] = decision.reason
     return result
+
+
+def _capture_browser(
+    url: str, limits: Limits, fetcher: Fetcher, service: BrowserService | RemoteBrowser
+) -> CaptureResult:
+    try:
+        return capture_browser(url, limits, fetcher=fetcher, service=service)
+    except browser_host.HostGone as exc:  # the worker's browser host died: go it alone
+        log.warning("browser host gone (%s): this process starts its own browser", exc)
+        own = browser_service()
+        if own is None or own is service:
+            raise
+        return capture_browser(url, limits, fetcher=fetcher, service=own)
 
 
 def retry_delay(attempt: int, exc: CaptureError) -> float:
