@@ -95,6 +95,17 @@ def peak_rss_mb(pids: list[int]) -> dict[int, float]:
     return peaks
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional resident size now (pages shared by n processes count 1/n in each, so
+    a sum over Chromium's processes is what they hold together); 0 when it cannot be read."""
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0.0
+    line = next((x for x in rollup.splitlines() if x.startswith("Pss:")), "Pss: 0 kB")
+    return int(line.split()[1]) / 1024
+
+
 def cpu_seconds(pid: int) -> float | None:
     """User + system CPU time of a live process (from /proc)."""
     try:
@@ -371,6 +382,7 @@ def main() -> None:
         ),
         "peak worker RSS MB": max(capture["peak_rss_mb_per_process"], default=None),
         "browser pages": by_mode["browser"]["pages"],
+        "peak Chromium PSS MB": capture["peak_pss_mb_browser"],
         "CPU s: workers / parse helpers / Chromium": [
             capture["cpu_s_workers"],
             capture["cpu_s_parse_helpers"],
@@ -438,6 +450,7 @@ def watch(workers: list[subprocess.Popen], server_pid: int) -> dict:
     browser_cpu: dict[int, float] = {}  # what they started: Chromium (sampled, so a lower bound)
     helper_cpu: dict[int, float] = {}  # the parse helpers (capture/isolate.py)
     kinds: dict[int, dict[int, float]] = {}  # pid -> the one of the two it counts in
+    browser_pss = 0.0  # the most the browser processes held at once (sampled)
     unfinished = Snapshot.Status.QUEUED, Snapshot.Status.RUNNING
     while Snapshot.objects.filter(status__in=unfinished).exists():
         pids = [p for w in workers for p in (w.pid, *children(w.pid))]
@@ -456,6 +469,7 @@ def watch(workers: list[subprocess.Popen], server_pid: int) -> dict:
                 if pid in kinds:  # a zombie keeps the kind it had alive (and its CPU)
                     into = kinds[pid]
                     into[pid] = cpu_seconds(pid) or into.get(pid, 0.0)
+        browser_pss = max(browser_pss, sum(pss_mb(pid) for pid in browser_cpu))
         time.sleep(0.2)
     return {
         "finished_at": time.perf_counter(),
@@ -465,6 +479,7 @@ def watch(workers: list[subprocess.Popen], server_pid: int) -> dict:
         "cpu_s_workers": round(sum(cpu.values()), 1),
         "cpu_s_parse_helpers": round(sum(helper_cpu.values()), 1),
         "cpu_s_browser": round(sum(browser_cpu.values()), 1),
+        "peak_pss_mb_browser": round(browser_pss),
         "cpu_s_fixture_server": round(cpu_seconds(server_pid) or 0.0, 1),
     }
 
