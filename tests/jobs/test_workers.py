@@ -240,6 +240,15 @@ def _tree(root: int) -> dict[int, tuple[int, list[str]]]:
     return {pid: info for pid, info in procs.items() if pid != root and descends(pid)}
 
 
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (one whose parent died may wait long for init to reap it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] != "Z"
+
+
 def _browsers(tree: dict[int, tuple[int, list[str]]]) -> list[int]:
     """Chromium's main processes (its helpers carry --type=)."""
     return [
@@ -306,10 +315,17 @@ def test_worker_processes_render_in_one_browser(tmp_path, fixture_server):
         os.kill(host, signal.SIGKILL)
         add("app4", "app5")
         after = wait()
+        left = _tree(worker.pid)
+        assert not _running(host) and not _running(browsers[0])  # the browser died with it
+        assert _browsers(left)  # the capture processes' own
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
         db.close()
+    deadline = time.monotonic() + 15
+    while alive := [pid for pid in left if _running(pid)]:
+        assert time.monotonic() < deadline, alive  # nothing outlives the worker
+        time.sleep(0.2)
     for i in range(4):
         status, code, text = done[f"app{i}"]
         assert (status, code) == ("done", "") and f"Page {i} by script." in text

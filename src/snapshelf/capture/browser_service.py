@@ -110,6 +110,39 @@ def group_pids(pgid: int) -> list[int]:
     return pids
 
 
+_SCRATCH_KINDS = ("browser", "chromium", "net")
+
+
+def scratch_dir(kind: str, scratch: Path | None) -> Path:
+    """A private temporary directory named for its kind and this process: a process
+    stopped by SIGKILL (or a worker's SIGTERM) removes nothing, so the next service to
+    start removes what dead processes left (`sweep_leftovers`)."""
+    assert kind in _SCRATCH_KINDS
+    return Path(tempfile.mkdtemp(prefix=f"snapshelf-{kind}-{os.getpid()}-", dir=scratch))
+
+
+def sweep_leftovers(scratch: Path) -> int:
+    """Remove the scratch directories of processes that are gone; return how many."""
+    removed = 0
+    for entry in scratch.glob("snapshelf-*-*-*"):
+        _prefix, kind, pid, *_rest = entry.name.split("-")
+        if kind not in _SCRATCH_KINDS or not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed += not entry.exists()
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
+
+
 #: What Chromium inherits of our environment: never the secret key, database or queue URLs.
 _ENV_KEPT = ("PATH", "HOME", "LANG", "LANGUAGE", "TZ", "FONTCONFIG_FILE", "FONTCONFIG_PATH")
 
@@ -142,7 +175,7 @@ class _Chromium:
         # Chromium puts its singleton socket in a directory of TMPDIR that it never
         # removes: given one of its own (short: a socket path has a length limit), it is
         # removed with the browser instead of piling up in /tmp.
-        self.tmpdir = Path(tempfile.mkdtemp(prefix="snapshelf-chromium-", dir=scratch))
+        self.tmpdir = scratch_dir("chromium", scratch)
         command = [executable, *args, f"--user-data-dir={user_data_dir}", "about:blank"]
         environ = {**browser_environ(), "TMPDIR": str(self.tmpdir)}
         self.devtools: socket.socket | None = None
@@ -280,10 +313,9 @@ class BrowserService:
                 self._scratch = sandboxing.scratch_root(self.sandbox)
             except OSError as exc:
                 raise BrowserFailed(str(exc)) from None
+            sweep_leftovers(self._scratch)
             if self.profile_root is None:
-                self.profile_root = Path(
-                    tempfile.mkdtemp(prefix="snapshelf-browser-", dir=self._scratch)
-                )
+                self.profile_root = scratch_dir("browser", self._scratch)
             self.profile_root.mkdir(parents=True, exist_ok=True)
             unix_path = None
             if self.sandbox.active:
@@ -326,7 +358,7 @@ class BrowserService:
                     f"so it cannot use {self.profile_root}: use a directory it can reach"
                 )
         # a socket's path has a length limit: a short directory of its own in TMPDIR
-        self._net_dir = Path(tempfile.mkdtemp(prefix="snapshelf-net-", dir=self._scratch))
+        self._net_dir = scratch_dir("net", self._scratch)
         sandboxing.give_to(self.sandbox, self._net_dir)
         return self._net_dir / "proxy.sock"
 
