@@ -86,15 +86,16 @@ def screenshot(page, name: str) -> Path:
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    for attempt in range(3):
+    for _retry in range(2):
         try:
             page.screenshot(path=str(path), full_page=True)
             return path
         except Error as error:
-            if "Unable to capture screenshot" not in str(error) or attempt == 2:
+            if "Unable to capture screenshot" not in str(error):
                 raise
             page.evaluate("() => new Promise(r => requestAnimationFrame(() => r()))")
             page.wait_for_timeout(250)
+    page.screenshot(path=str(path), full_page=True)
     return path
 
 

@@ -8,8 +8,9 @@ renders pages for the others. They reach it over a Unix socket in a private dire
 through ``multiprocessing.connection`` with a random key: its HMAC handshake means no
 other local process can hand the host a pickle.
 
-A capture process whose host is gone (it died, or answered nonsense) fails that one
-browser rendering, and starts a browser of its own for the next: as before the host.
+A capture process whose host is gone (it died, or answered nonsense) renders that page
+and every later one in a browser of its own, as before the host
+(jobs/capture.py: _capture_browser).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Connection, Listener
@@ -147,7 +147,7 @@ def serve(listener: Listener, pages: int) -> None:
             except (OSError, EOFError, AuthenticationError) as exc:
                 log.warning("browser host: refused a connection: %s", exc)
                 continue
-            threading.Thread(target=answer, args=(conn, service.start), daemon=True).start()
+            threading.Thread(target=answer, args=(conn, service), daemon=True).start()
     finally:
         service.stop()
 
@@ -156,20 +156,17 @@ def _exit_quietly(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def answer(conn: Connection, ready: Callable[[], BrowserService]) -> None:
-    """One request: render, send back the page or the error. `ready` starts the service
-    on first use (it returns at once when started)."""
+def answer(conn: Connection, service: BrowserService) -> None:
+    """One request: render, send back the page or the error."""
     with conn:
         try:
             url, limits, artefacts = conn.recv()
         except (OSError, EOFError, ValueError, TypeError):
             return
         try:
-            service = ready()
-            reply: tuple[str, object] = (
-                "ok",
-                render(url, limits, service=service, artefacts=artefacts),
-            )
+            # the service starts with the first request (start() returns once it has)
+            rendered = render(url, limits, service=service.start(), artefacts=artefacts)
+            reply: tuple[str, object] = ("ok", rendered)
         except errors.CaptureError as exc:
             reply = ("error", wire(exc))
         except Exception as exc:  # noqa: BLE001 - the capture process gets a message, not a trace
