@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-import lxml.html
+from lxml import etree
 
 __all__ = ["ScriptEffect", "script_effects", "select", "widget_markers"]
 
@@ -135,7 +135,7 @@ class ScriptEffect:
     hidden_in_markup: bool = False
 
 
-def inline_scripts(tree: lxml.html.HtmlElement) -> list[str]:
+def inline_scripts(tree: etree._Element) -> list[str]:
     """The text of the document's inline classic and module scripts (JSON, templates out)."""
     texts = []
     for script in tree.iter("script"):
@@ -146,7 +146,7 @@ def inline_scripts(tree: lxml.html.HtmlElement) -> list[str]:
     return texts
 
 
-def script_effects(tree: lxml.html.HtmlElement) -> list[ScriptEffect]:
+def script_effects(tree: etree._Element) -> list[ScriptEffect]:
     """Load-time changes the inline scripts make to elements of ``tree`` (see module doc)."""
     scripts, size = [], 0
     for text in inline_scripts(tree):
@@ -174,18 +174,23 @@ def script_effects(tree: lxml.html.HtmlElement) -> list[ScriptEffect]:
     return effects
 
 
-def widget_markers(tree: lxml.html.HtmlElement) -> list[str]:
+def widget_markers(tree: etree._Element) -> list[str]:
     """Widgets present as markup whose script the page loads (e.g. "owl-carousel")."""
     sources = " ".join((s.get("src") or "").rsplit("/", 1)[-1].lower() for s in tree.iter("script"))
-    inline = " ".join(inline_scripts(tree)).lower()
+    inline = " ".join(inline_scripts(tree)).lower().replace(" ", "")
+    loaded = [
+        (css_class, script)
+        for css_class, script in _WIDGETS
+        if script in sources or f"{script}(" in inline
+    ]
+    if not loaded:  # most pages: no widget script, so no walk over every element's classes
+        return []
     classes = set()
-    for el in tree.iter():
-        if isinstance(el.tag, str):
-            classes.update(c.lower() for c in (el.get("class") or "").split())
+    for value in tree.xpath("//@class"):
+        classes.update(c.lower() for c in value.split())
     found = []
-    for css_class, script in _WIDGETS:
-        has_markup = any(c == css_class or c.startswith(css_class + "-") for c in classes)
-        if has_markup and (script in sources or f"{script}(" in inline.replace(" ", "")):
+    for css_class, _script in loaded:
+        if any(c == css_class or c.startswith(css_class + "-") for c in classes):
             found.append(css_class)
     return found
 
@@ -231,8 +236,9 @@ def _load_time(code: str) -> str:
             continue
         pos = _matching_brace(code, brace)
         blanks.append((brace, pos))
-    uses = Counter(_IDENTIFIER.findall(code))
-    for match in list(_FUNCTION_DECL.finditer(code))[:MAX_FUNCTIONS]:
+    declared = list(_FUNCTION_DECL.finditer(code))[:MAX_FUNCTIONS]
+    uses = Counter(_IDENTIFIER.findall(code)) if declared else Counter()
+    for match in declared:
         if uses[match.group("name")] <= 1:  # declared, never called nor passed anywhere
             blanks.append((match.start(), _matching_brace(code, match.end() - 1)))
     if not blanks:
@@ -257,7 +263,9 @@ def _statements(code: str) -> Iterator[str]:
 
 def _target(statement: str, aliases: dict[str, str]) -> tuple[str, str]:
     """The first element the statement names (selector or alias) and the code after it."""
-    found = _SELECTOR_EXPR.search(statement)
+    # the expression has no literal start to scan for: most statements go by these tests
+    maybe = "$" in statement or "jQuery" in statement or "document." in statement
+    found = _SELECTOR_EXPR.search(statement) if maybe else None
     best = (found.start(), _as_selector(found), statement[found.end() :]) if found else None
     if aliases:
         for use in _ALIAS_USE.finditer(statement, 0, best[0] if best else len(statement)):
@@ -366,7 +374,7 @@ def _direction(action: str, args: str) -> str:
     return "toggle"
 
 
-def _hidden_in_markup(el: lxml.html.HtmlElement) -> bool:
+def _hidden_in_markup(el: etree._Element) -> bool:
     """Hidden by its own markup (``hidden``, inline ``display:none``), or inside such."""
     for node in (el, *el.iterancestors()):
         style = (node.get("style") or "").replace(" ", "").lower()
@@ -375,13 +383,13 @@ def _hidden_in_markup(el: lxml.html.HtmlElement) -> bool:
     return False
 
 
-def _in_body(el: lxml.html.HtmlElement) -> bool:
+def _in_body(el: etree._Element) -> bool:
     if el.tag in _NOT_CONTENT:
         return False
     return not any(a.tag in ("head", "template", "noscript") for a in el.iterancestors())
 
 
-def _shows_something(el: lxml.html.HtmlElement) -> bool:
+def _shows_something(el: etree._Element) -> bool:
     """Whether the element holds visible text or media (what hiding it would take away)."""
     if el.find(".//img") is not None or el.find(".//video") is not None:
         return True
@@ -402,15 +410,23 @@ _COMPOUND = re.compile(r"^(?P<tag>[a-zA-Z][\w-]*|\*)?(?P<rest>(?:[#.][\w-]+)*)")
 
 class Elements:
     """The elements of a tree by tag, id and class, built once: a page with thousands of
-    script statements would otherwise walk the whole tree once per statement."""
+    script statements would otherwise walk the whole tree once per statement. Built on
+    the first :func:`select`: most pages' scripts name no element that could change."""
 
-    def __init__(self, tree: lxml.html.HtmlElement) -> None:
-        self.by_tag: dict[str, list[lxml.html.HtmlElement]] = {}
-        self.by_id: dict[str, list[lxml.html.HtmlElement]] = {}
-        self.by_class: dict[str, list[lxml.html.HtmlElement]] = {}
-        self.order: dict[lxml.html.HtmlElement, int] = {}
-        self._shows: dict[lxml.html.HtmlElement, bool] = {}
-        for position, el in enumerate(tree.iter()):
+    def __init__(self, tree: etree._Element) -> None:
+        self.tree = tree
+        self.built = False
+        self.by_tag: dict[str, list[etree._Element]] = {}
+        self.by_id: dict[str, list[etree._Element]] = {}
+        self.by_class: dict[str, list[etree._Element]] = {}
+        self.order: dict[etree._Element, int] = {}
+        self._shows: dict[etree._Element, bool] = {}
+
+    def build(self) -> None:
+        if self.built:
+            return
+        self.built = True
+        for position, el in enumerate(self.tree.iter()):
             if not isinstance(el.tag, str):
                 continue
             self.order[el] = position
@@ -420,19 +436,20 @@ class Elements:
             for name in set((el.get("class") or "").split()):
                 self.by_class.setdefault(name, []).append(el)
 
-    def shows_something(self, el: lxml.html.HtmlElement) -> bool:
+    def shows_something(self, el: etree._Element) -> bool:
         if el not in self._shows:
             self._shows[el] = _shows_something(el)
         return self._shows[el]
 
 
-def select(elements: Elements, selector: str) -> list[lxml.html.HtmlElement]:
+def select(elements: Elements, selector: str) -> list[etree._Element]:
     """Elements matching ``selector``'s last compound (tag, #id, .class) in each group.
 
     Enough to tell whether a script's target exists: ancestors, attributes and
     pseudo-classes are not checked, so the answer errs towards "it exists".
     """
-    found: list[lxml.html.HtmlElement] = []
+    elements.build()
+    found: list[etree._Element] = []
     for group in selector.split(","):
         parts = re.split(r"[\s>+~]+", group.strip())
         last = re.sub(r"\[[^\]]*\]|::?[\w-]+(\([^)]*\))?", "", parts[-1]) if parts else ""
