@@ -98,7 +98,7 @@ def latency(server, service, fetcher, runs: int) -> dict:
             t0 = time.perf_counter()
             result = capture_browser(server.url(path), limits, fetcher=fetcher, service=service)
             times.append(time.perf_counter() - t0)
-            assert "screenshot" in result.artefacts
+            assert "screenshot_full" in result.artefacts
         per_page[path] = round(statistics.median(times), 3)
     return {"median_s": round(statistics.median(per_page.values()), 3), "per_page_s": per_page}
 

@@ -182,6 +182,8 @@ def test_infinite_scroll_is_followed_and_cut_off(js_server, service, fetcher):
     assert f"{INFINITE_MARK} {INFINITE_CAP}." not in text  # the capture stopped first
     full_w, full_h = png_size(result.artefacts["screenshot_full"])
     assert full_w == 1280 and 900 < full_h <= 10_000
+    # only the full page is stored: no viewport shot is taken to be thrown away
+    assert "screenshot" not in result.artefacts
 
 
 def test_dialogs_and_popups_do_not_block(js_server, service, fetcher):
@@ -482,5 +484,5 @@ def test_a_pdf_that_never_finishes_does_not_cost_the_rendering(
     result = browse(fixture_server, "/orsted", service, fetcher)
     assert result.mode == "browser"
     assert "Wasserstoff" in result.document.extracted.text
-    assert result.artefacts["screenshot"].startswith(b"\x89PNG")
+    assert result.artefacts["screenshot_full"].startswith(b"\x89PNG")
     assert result.artefacts.get("pdf", b"%PDF").startswith(b"%PDF")  # when it does finish
