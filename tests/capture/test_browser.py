@@ -358,6 +358,24 @@ def test_browser_is_restarted_after_n_captures_and_stop_leaves_nothing(
     assert gone(lambda: [p for g in groups for p in group_pids(g)])
 
 
+def test_a_capture_context_opens_no_browser_ui_pages(js_server, service):
+    """Headless Chromium builds each window's omnibox popup as WebUI pages, each in a
+    renderer of its own: a third of a context's cost, for a popup nobody opens."""
+
+    async def targets(session):
+        async with session() as context:
+            page = await context.new_page()
+            await page.goto(js_server.url("/js/blank"))
+            cdp = await context.browser.new_browser_cdp_session()
+            found = await cdp.send("Target.getTargets")
+            await cdp.detach()
+            return [(t["type"], t["url"]) for t in found["targetInfos"]]
+
+    found = service.run(targets, timeout=30)
+    assert ("page", js_server.url("/js/blank")) in found
+    assert [t for t in found if t[0] != "page"] == []
+
+
 def test_concurrent_captures_share_one_browser(js_server, service, fetcher):
     from concurrent.futures import ThreadPoolExecutor
 
