@@ -55,9 +55,6 @@ MAX_CSS = 2_000_000
 #: "<script" in any ASCII case (re.ASCII: no Unicode case folding, as str.lower() has none
 #: that makes these letters).
 _SCRIPT_TAG = re.compile("<script", re.IGNORECASE | re.ASCII)
-#: Plain lxml elements: lxml.html's element classes call a Python lookup for every element
-#: an iteration touches, which cost a third of the checks' time; nothing here needs them.
-_PARSER = etree.HTMLParser()
 _STRING_VALUE = etree.XPath("string()")
 
 
@@ -124,7 +121,10 @@ def decide_html(html: str, word_count: int, css: str = "") -> Decision:
     if word_count >= ENOUGH_WORDS and not _SCRIPT_TAG.search(html, 0, MAX_SCAN):
         return Decision(False, f"static capture found {word_count} words")
     try:
-        tree = etree.fromstring(html, _PARSER)
+        # plain lxml elements (a parser per call: parsers are not shared across threads):
+        # lxml.html's element classes call a Python lookup for every element an
+        # iteration touches, a third of these checks' time, and nothing here needs them
+        tree = etree.fromstring(html, etree.HTMLParser())
     except (ValueError, etree.ParserError):
         return Decision(False, "unparseable HTML")
     if tree is None:  # an empty document
