@@ -69,6 +69,10 @@ _SELECTOR_EXPR = re.compile(
     r"\bdocument\.getElementById|\bdocument\.getElementsByClassName)"
     r"\s*\(\s*(['\"])(?P<arg>[^'\"]{1,200})\1\s*\)"
 )
+#: Text every alternative of _SELECTOR_EXPR contains (keep the two together): the
+#: expression has no literal start the regex engine could scan for, so most statements
+#: are ruled out by these substring tests before it runs.
+_SELECTOR_MARKS = ("$", "jQuery", "document.")
 _FOR_OF = re.compile(r"\bfor\s*\(\s*(?:var|let|const)\s+(?P<name>[A-Za-z_$][\w$]*)\s+of\s+")
 _EACH = re.compile(  # forEach((el, i) => …) and jQuery's each(function (i, el) {…})
     r"\.\s*(?:forEach\s*\(\s*(?:function\s*\(\s*|\(?\s*)(?P<a>[A-Za-z_$][\w$]*)"
@@ -263,8 +267,7 @@ def _statements(code: str) -> Iterator[str]:
 
 def _target(statement: str, aliases: dict[str, str]) -> tuple[str, str]:
     """The first element the statement names (selector or alias) and the code after it."""
-    # the expression has no literal start to scan for: most statements go by these tests
-    maybe = "$" in statement or "jQuery" in statement or "document." in statement
+    maybe = any(mark in statement for mark in _SELECTOR_MARKS)
     found = _SELECTOR_EXPR.search(statement) if maybe else None
     best = (found.start(), _as_selector(found), statement[found.end() :]) if found else None
     if aliases:
